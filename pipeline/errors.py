@@ -1,0 +1,44 @@
+"""Exceptions raised by the library; the CLI turns them into one clear message each."""
+
+from __future__ import annotations
+
+
+class QdaError(Exception):
+    """Base class of every error a user can cause and fix.
+
+    The message names the file, the place in it and what to do next.
+    """
+
+
+class InputError(QdaError):
+    """An input file cannot be read as asked."""
+
+    def __init__(self, path, problem: str, fix: str | None = None, where: str | None = None):
+        self.path = str(path)
+        self.problem = problem
+        self.fix = fix
+        self.where = where
+        place = f"{self.path}, {where}" if where else self.path
+        msg = f"{place}: {problem}"
+        if fix:
+            msg += f"\n  → {fix}"
+        super().__init__(msg)
+
+
+class ValidationError(QdaError):
+    """A user-written file (codebook, corpus.yaml, gold file) has one or more problems.
+
+    ``problems`` holds every problem found, each a ``(location, message)`` pair, so they can
+    be reported together instead of one per run.
+    """
+
+    def __init__(self, path, problems: list[tuple[str, str]], title: str = "is not valid"):
+        self.path = str(path)
+        self.problems = list(problems)
+        lines = [f"{self.path} {title} ({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):"]
+        lines += [f"  {loc}: {msg}" if loc else f"  {msg}" for loc, msg in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class RegistryError(QdaError):
+    """An unknown name was asked of a registry."""

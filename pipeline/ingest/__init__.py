@@ -1,0 +1,328 @@
+"""Ingestion: files → coding units (the segments table).
+
+``ingest(sources, ...)`` expands files, folders and globs, picks a reader per file from the
+registry, and returns the segments table documented in the README (one row per unit with
+stable IDs and offsets into the document's normalised full text).
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import registry
+from pipeline.errors import InputError
+from pipeline.ingest.common import SEGMENT_COLUMNS, Document, decode, file_stem, normalise, read_bytes, render
+from pipeline.ingest.corpus import CorpusSource, load_corpus
+from pipeline.ingest.survey import SurveyOptions, read_csv_table, read_survey, read_xlsx_table
+from pipeline.ingest.subtitles import parse_subtitles
+from pipeline.ingest.transcript import parse_free_text, parse_transcript
+
+__all__ = ["IngestOptions", "IngestResult", "ingest", "document_texts", "SEGMENT_COLUMNS"]
+
+
+@dataclass
+class IngestOptions:
+    """Options of ``qda ingest`` (and every command that ingests)."""
+
+    text_columns: list[str] = field(default_factory=list)
+    id_column: str | None = None
+    meta_columns: list[str] = field(default_factory=list)
+    question_column: str | None = None
+    encoding: str | None = None
+    interviewer: list[str] = field(default_factory=list)
+    unit: str = "turn"
+    meta: dict = field(default_factory=dict)
+    kind: str | None = None
+    meta_pattern: str | None = None
+
+
+@dataclass
+class FileReport:
+    path: str
+    reader: str
+    documents: int
+    units: int
+    speakers: list[str]
+    warnings: list[str]
+    info: dict
+
+
+@dataclass
+class IngestResult:
+    segments: pd.DataFrame
+    files: list[FileReport]
+    inputs: list[Path]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{f.path}: {w}" for f in self.files for w in f.warnings]
+
+
+# --- readers ---------------------------------------------------------------------------
+
+@dataclass
+class Reader:
+    name: str
+    extensions: tuple[str, ...]
+    read: object  # (path, options) -> (documents, warnings, info)
+    sniff: object = None  # (head: str) -> bool; claims a file of another extension by content
+
+
+def _read_text_transcript(path: Path, opts: IngestOptions):
+    text, enc = decode(path, read_bytes(path), opts.encoding)
+    text = normalise(text)
+    if _looks_like_subtitles(text[:2000]):
+        return _read_subtitles(path, opts)
+    return _documents_from_text(path, text.split("\n"), opts, {"encoding": enc})
+
+
+def _documents_from_text(path: Path, lines: list[str], opts: IngestOptions, info: dict):
+    text = "\n".join(lines)
+    parsed = parse_transcript(text, unit=opts.unit, interviewer=set(opts.interviewer))
+    warnings: list[str] = []
+    if parsed is None:
+        units = parse_free_text(text)
+        if not units:
+            raise InputError(path, "contains no text to code", "check that this is the right file")
+        kind = opts.kind or "survey"
+        info = {**info, "layout": "paragraphs (no speaker labels)"}
+        return [Document(file_stem(path), str(path), kind, units)], warnings, info
+    if parsed.skipped_header:
+        info = {**info, "header_lines_skipped": parsed.skipped_header}
+    info = {**info, "layout": "speaker turns", "paragraphs": parsed.paragraphs}
+    if parsed.legend:
+        info["legend"] = parsed.legend
+    if not any(u.is_interviewer for u in parsed.units):
+        warnings.append("no interviewer label recognised; all turns count as answers (name it with --interviewer)")
+    return [Document(file_stem(path), str(path), opts.kind or "interview", parsed.units)], warnings, info
+
+
+def _read_docx(path: Path, opts: IngestOptions):
+    from pipeline.ingest.docx import docx_lines
+
+    return _documents_from_text(path, docx_lines(path), opts, {"encoding": "docx"})
+
+
+_SUB_TIME = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->", re.M)
+
+
+def _looks_like_subtitles(head: str) -> bool:
+    return head.lstrip().startswith("WEBVTT") or bool(_SUB_TIME.search(head))
+
+
+def _read_subtitles(path: Path, opts: IngestOptions):
+    text, enc = decode(path, read_bytes(path), opts.encoding)
+    text = normalise(text)
+    units, warnings = parse_subtitles(text, interviewer=set(opts.interviewer))
+    if not units:
+        raise InputError(path, "contains no cues with text", "export the subtitles again; a cue is a time line '00:00:01.000 --> 00:00:04.000' followed by text")
+    return [Document(file_stem(path), str(path), opts.kind or "interview", units)], warnings, {"encoding": enc}
+
+
+def _survey_options(opts: IngestOptions) -> SurveyOptions:
+    return SurveyOptions(opts.text_columns, opts.id_column, opts.meta_columns, opts.question_column, opts.encoding)
+
+
+def _read_csv(path: Path, opts: IngestOptions):
+    table, delim, enc = read_csv_table(path, opts.encoding)
+    docs, warnings, info = read_survey(path, table, _survey_options(opts), fmt="csv")
+    return docs, warnings, {**info, "delimiter": {"\t": "tab"}.get(delim, delim), "encoding": enc}
+
+
+def _read_xlsx(path: Path, opts: IngestOptions):
+    table, _, _ = read_xlsx_table(path)
+    return read_survey(path, table, _survey_options(opts), fmt="xlsx")
+
+
+for _r in (
+    Reader("transcript", (".txt", ".md", ".markdown", ".text"), _read_text_transcript),
+    Reader("docx", (".docx",), _read_docx),
+    Reader("subtitles", (".vtt", ".srt"), _read_subtitles),
+    Reader("survey-csv", (".csv", ".tsv"), _read_csv),
+    Reader("survey-xlsx", (".xlsx", ".xlsm"), _read_xlsx),
+):
+    registry.register("reader", _r.name)(_r)
+
+
+def reader_for(path: Path) -> Reader:
+    """The reader registered for ``path``'s extension.
+
+    Raises:
+        InputError: no reader handles this type; the message lists the supported ones.
+    """
+    ext = path.suffix.lower()
+    for _, reader in registry.items("reader"):
+        if ext in reader.extensions:
+            return reader
+    supported = ", ".join(e for _, r in registry.items("reader") for e in r.extensions)
+    hint = " (.doc is the old Word format: save it as .docx)" if ext == ".doc" else ""
+    hint = " (save the sheet as .xlsx)" if ext == ".xls" else hint
+    raise InputError(path, f"unsupported file type '{ext or path.name}'{hint}", f"supported types: {supported}")
+
+
+# --- sources -------------------------------------------------------------------------------
+
+_SKIP_NAMES = {"corpus.yaml", "corpus.yml", "README.md", "readme.md", "LICENSE", "SOURCE.md"}
+
+
+def expand_sources(sources: list[str]) -> list[tuple[Path, IngestOptions | None]]:
+    """Files, folders (with or without ``corpus.yaml``) and globs → ``(file, per-file options)``."""
+    out: list[tuple[Path, IngestOptions | None]] = []
+    for src in sources:
+        p = Path(src)
+        if any(ch in src for ch in "*?[") and not p.exists():
+            matches = sorted(Path(m) for m in glob.glob(src, recursive=True) if Path(m).is_file())
+            if not matches:
+                raise InputError(src, "the pattern matches no file", "check the pattern; quote it so the shell does not expand it")
+            out += [(m, None) for m in matches]
+        elif p.is_dir():
+            corpus = load_corpus(p)
+            if corpus is not None:
+                out += [(f, _merge_corpus(s)) for s in corpus for f in s.files]
+                continue
+            files = sorted(f for f in p.rglob("*") if f.is_file() and _ingestible(f))
+            if not files:
+                raise InputError(p, "the folder holds no transcript or survey file", "supported types: .txt .md .docx .vtt .srt .csv .tsv .xlsx")
+            out += [(f, None) for f in files]
+        elif p.exists():
+            out.append((p, None))
+        else:
+            raise InputError(p, "file not found", "check the path (relative paths start at the current folder)")
+    return out
+
+
+def _ingestible(f: Path) -> bool:
+    if f.name in _SKIP_NAMES or f.name.startswith((".", "~$")) or f.name.upper().startswith(("LICENSE", "README", "SOURCE")):
+        return False
+    return any(f.suffix.lower() in r.extensions for _, r in registry.items("reader"))
+
+
+def _merge_corpus(s: CorpusSource) -> IngestOptions:
+    return IngestOptions(
+        text_columns=s.text_columns, id_column=s.id_column, meta_columns=s.meta_columns,
+        question_column=s.question_column, encoding=s.encoding, interviewer=s.interviewer,
+        unit=s.unit or "turn", meta=s.meta, kind=s.kind, meta_pattern=s.meta_pattern,
+    )
+
+
+def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptions:
+    if file_opts is None:
+        return cli
+    merged = IngestOptions(**vars(file_opts))
+    for name in ("text_columns", "meta_columns", "interviewer"):
+        if getattr(cli, name):
+            setattr(merged, name, list(getattr(cli, name)))
+    for name in ("id_column", "question_column", "encoding"):
+        if getattr(cli, name):
+            setattr(merged, name, getattr(cli, name))
+    if cli.unit != "turn":
+        merged.unit = cli.unit
+    merged.meta = {**file_opts.meta, **cli.meta}
+    return merged
+
+
+def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestResult:
+    """Reads every source into one segments table.
+
+    Args:
+        sources: files, folders or glob patterns.
+        options: column mapping, encoding, interviewer labels, unit mode, extra metadata.
+
+    Returns:
+        The segments table (see ``SEGMENT_COLUMNS`` plus metadata columns) and a report per file.
+
+    Raises:
+        InputError: a source is missing, unsupported, empty, undecodable or malformed.
+        ValidationError: a ``corpus.yaml`` is invalid.
+    """
+    options = options or IngestOptions()
+    if options.unit not in {"turn", "paragraph"}:
+        raise InputError("--unit", f"unknown unit '{options.unit}'", "use 'turn' or 'paragraph'")
+    expanded = expand_sources(list(sources))
+    if not expanded:
+        raise InputError("(no source)", "nothing to ingest", "name a file, folder or glob")
+    rows: list[dict] = []
+    reports: list[FileReport] = []
+    seen_docs: dict[str, str] = {}
+    for path, file_opts in expanded:
+        opts = _combine(options, file_opts)
+        reader = reader_for(path)
+        docs, warnings, info = reader.read(path, opts)
+        meta = dict(opts.meta)
+        if opts.meta_pattern:
+            m = re.search(opts.meta_pattern, path.name)
+            if m:
+                meta.update({k: v for k, v in m.groupdict().items() if v is not None})
+            else:
+                warnings.append(f"file name does not match meta_pattern {opts.meta_pattern!r}")
+        n_units = 0
+        for doc in docs:
+            if doc.doc_id in seen_docs:
+                raise InputError(path, f"document ID '{doc.doc_id}' is also produced by {seen_docs[doc.doc_id]}", "rename one of the files: document IDs are file names without extension")
+            seen_docs[doc.doc_id] = str(path)
+            rows += _rows(doc, meta)
+            n_units += len(doc.units)
+        speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
+        reports.append(FileReport(str(path), reader.name, len(docs), n_units, speakers, warnings, info))
+    frame = pd.DataFrame(rows)
+    meta_cols = sorted(c for c in frame.columns if c not in SEGMENT_COLUMNS)
+    frame = frame[SEGMENT_COLUMNS + meta_cols]
+    for col in meta_cols:
+        frame[col] = frame[col].fillna("").astype(str)
+    dup = frame["segment_id"][frame["segment_id"].duplicated()]
+    if len(dup):
+        raise InputError(dup.iloc[0], "segment ID occurs in two sources", "give the survey files different IDs or ingest them separately")
+    return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded])
+
+
+def _rows(doc: Document, file_meta: dict) -> list[dict]:
+    _, spans = render(doc)
+    rows = []
+    for n, (u, (start, end)) in enumerate(zip(doc.units, spans), 1):
+        row = {
+            "segment_id": u.segment_id or f"{doc.doc_id}:{n}",
+            "doc_id": doc.doc_id,
+            "source": doc.source,
+            "kind": doc.kind,
+            "unit": n,
+            "speaker": u.speaker,
+            "is_interviewer": bool(u.is_interviewer),
+            "start_char": start,
+            "end_char": end,
+            "timestamp": u.timestamp,
+            "text": u.text,
+            "flag": u.flag,
+        }
+        row.update({k: str(v) for k, v in file_meta.items()})
+        row.update({k: str(v) for k, v in u.meta.items()})
+        rows.append(row)
+    return rows
+
+
+def document_texts(segments: pd.DataFrame) -> dict[str, str]:
+    """Rebuilds each document's normalised full text from the segments table.
+
+    The inverse of the layout in :func:`pipeline.ingest.common.render`: for every row,
+    ``texts[doc_id][start_char:end_char] == text``.
+    """
+    texts: dict[str, str] = {}
+    for doc_id, group in segments.groupby("doc_id", sort=False):
+        parts = []
+        pos = 0
+        for row in group.sort_values("unit").itertuples(index=False):
+            gap = row.start_char - pos
+            label = row.question if row.kind == "survey" and hasattr(row, "question") and row.question else row.speaker
+            prefix = f"{label}: " if label else ""
+            sep = "\n\n" if parts else ""
+            filler = sep + prefix
+            if len(filler) != gap:  # label and gap disagree only if the table was edited
+                filler = (sep + prefix)[:gap].ljust(gap)
+            parts.append(filler + row.text)
+            pos = row.end_char
+        texts[doc_id] = "".join(parts)
+    return texts

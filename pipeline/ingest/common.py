@@ -1,0 +1,158 @@
+"""Shared pieces of the readers: decoding, normalisation, raw units, document text.
+
+A reader turns one file into a list of :class:`Document`; each holds raw :class:`Unit`s
+(speaker turns or answers). :func:`documents_to_frame` then lays every document out as its
+*normalised full text* and computes the offsets of the segments contract.
+
+The normalised full text of a document is the units rendered one per block,
+``"{label}: {text}"`` separated by a blank line, where the label is the speaker (interviews)
+or the question column (surveys). It is what ``qda export`` writes as a REFI-QDA source, so
+``full_text[start_char:end_char] == text`` for every unit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import InputError
+
+SEGMENT_COLUMNS = [
+    "segment_id",
+    "doc_id",
+    "source",
+    "kind",
+    "unit",
+    "speaker",
+    "is_interviewer",
+    "start_char",
+    "end_char",
+    "timestamp",
+    "text",
+    "flag",
+]
+
+BLOCK_SEP = "\n\n"
+
+
+@dataclass
+class Unit:
+    """One coding unit before offsets are known."""
+
+    text: str
+    speaker: str = ""
+    timestamp: str = ""
+    is_interviewer: bool = False
+    segment_id: str | None = None  # survey units bring their own IDs
+    label: str | None = None  # what precedes the text in the full text; default: speaker
+    flag: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Document:
+    """One document of a source file: a transcript, or one respondent of a survey."""
+
+    doc_id: str
+    source: str
+    kind: str  # interview | survey
+    units: list[Unit]
+    meta: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f\u2009\u200a]+")
+
+
+def normalise(text: str) -> str:
+    """NFC, LF line ends, ordinary spaces for NBSP and friends, no zero-width characters."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_ZERO_WIDTH)
+    return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
+
+
+def squash(text: str) -> str:
+    """Collapses runs of spaces/tabs and trims: the form a unit's text is stored in."""
+    lines = [_SPACES.sub(" ", ln).strip() for ln in text.split("\n")]
+    return "\n".join(ln for ln in lines if ln).strip()
+
+
+def read_bytes(path: Path) -> bytes:
+    """Reads a file, turning OS errors into InputError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "file not found", "check the path (relative paths start at the current folder)")
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file")
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror})", "check the file's permissions")
+    if not data.strip():
+        raise InputError(path, "file is empty", "export the transcript or survey again; an empty file has nothing to code")
+    return data
+
+
+# cp1252 leaves these five bytes undefined: a file holding them is neither UTF-8 nor cp1252.
+_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+
+
+def decode(path: Path, data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Decodes ``data``: the given encoding, else UTF-8 (with or without BOM), UTF-16 with BOM,
+    then cp1252 (what Excel and older Windows tools write).
+
+    Returns:
+        ``(text, encoding_used)``.
+
+    Raises:
+        InputError: the bytes are not text in any of these encodings.
+    """
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(path, f"cannot be decoded as {encoding} ({exc})", "pass the file's real encoding with --encoding, e.g. --encoding cp1252")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    bad = b"\x00" in data or any(b in _CP1252_UNDEFINED for b in data)
+    if bad:
+        pos = utf8_error.start
+        raise InputError(
+            path,
+            f"is not text: undecodable byte 0x{data[pos]:02x} at byte {pos}",
+            "save the file as UTF-8 text (or pass --encoding if you know its encoding)",
+        )
+    return data.decode("cp1252"), "cp1252"
+
+
+def render(doc: Document) -> tuple[str, list[tuple[int, int]]]:
+    """Lays out ``doc`` as its normalised full text.
+
+    Returns:
+        ``(full_text, spans)`` with one ``(start, end)`` code-point span per unit.
+    """
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for i, u in enumerate(doc.units):
+        if i:
+            parts.append(BLOCK_SEP)
+            pos += len(BLOCK_SEP)
+        label = u.label if u.label is not None else u.speaker
+        prefix = f"{label}: " if label else ""
+        parts.append(prefix + u.text)
+        start = pos + len(prefix)
+        spans.append((start, start + len(u.text)))
+        pos = start + len(u.text)
+    return "".join(parts), spans
+
+
+def file_stem(path: Path) -> str:
+    """The doc_id of a transcript: the file name without its extension."""
+    return path.stem

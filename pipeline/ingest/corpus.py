@@ -1,0 +1,144 @@
+"""``corpus.yaml``: a folder's description of its sources.
+
+Example::
+
+    name: beispiel
+    interviewer: [I]                 # labels of the interviewer, for every source
+    sources:
+      - path: interviews/*.txt       # a file or a glob, relative to the folder
+        kind: interview
+        meta_pattern: "^(?P<network>[A-Za-z-]+)_"   # metadata from the file name
+      - path: interviews/kern.vtt
+        meta: {network: KERN}
+        interviewer: ["Sprecher 1"]
+      - path: umfrage/export.csv
+        id_column: id
+        text_columns: [hindernisse, ideen, beispiel]
+        meta_columns: [netzwerk, rolle]
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob as globmod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import InputError, ValidationError
+
+_SOURCE_KEYS = {
+    "path", "kind", "meta", "meta_pattern", "text_columns", "id_column", "meta_columns",
+    "question_column", "encoding", "interviewer", "unit",
+}
+_TOP_KEYS = {"name", "description", "sources", "interviewer", "meta", "language"}
+CORPUS_FILES = ("corpus.yaml", "corpus.yml")
+
+
+@dataclass
+class CorpusSource:
+    files: list[Path]
+    kind: str | None = None
+    meta: dict = field(default_factory=dict)
+    meta_pattern: str | None = None
+    text_columns: list[str] = field(default_factory=list)
+    id_column: str | None = None
+    meta_columns: list[str] = field(default_factory=list)
+    question_column: str | None = None
+    encoding: str | None = None
+    interviewer: list[str] = field(default_factory=list)
+    unit: str | None = None
+
+
+def _did_you_mean(key: str, allowed: set[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(sorted(allowed))}"
+
+
+def load_corpus(folder: Path) -> list[CorpusSource] | None:
+    """Reads ``folder/corpus.yaml`` if there is one.
+
+    Raises:
+        ValidationError: every problem of the file at once, each with its location.
+    """
+    path = next((folder / n for n in CORPUS_FILES if (folder / n).is_file()), None)
+    if path is None:
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        raise InputError(path, f"is not valid YAML ({getattr(exc, 'problem', exc)})", "fix the YAML syntax there", where=where)
+    problems: list[tuple[str, str]] = []
+    if not isinstance(data, dict):
+        raise ValidationError(path, [("", "must be a mapping with a 'sources' list")])
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append((str(key), "unknown key" + _did_you_mean(str(key), _TOP_KEYS)))
+    top_int = _str_list(data.get("interviewer", []), "interviewer", problems)
+    top_meta = data.get("meta") or {}
+    sources = data.get("sources")
+    if not isinstance(sources, list) or not sources:
+        problems.append(("sources", "must be a non-empty list of sources"))
+        sources = []
+    out: list[CorpusSource] = []
+    for i, s in enumerate(sources):
+        loc = f"sources[{i}]"
+        if isinstance(s, str):
+            s = {"path": s}
+        if not isinstance(s, dict) or "path" not in s:
+            problems.append((loc, "needs a 'path' (a file or glob relative to the folder)"))
+            continue
+        for key in s:
+            if key not in _SOURCE_KEYS:
+                problems.append((f"{loc} → {key}", "unknown key" + _did_you_mean(str(key), _SOURCE_KEYS)))
+        pattern = str(s["path"])
+        files = sorted(Path(m) for m in globmod.glob(str(folder / pattern), recursive=True) if Path(m).is_file())
+        if not files:
+            problems.append((f"{loc} → path", f"'{pattern}' matches no file in {folder}"))
+        if s.get("kind") not in (None, "interview", "survey"):
+            problems.append((f"{loc} → kind", f"'{s['kind']}' is not 'interview' or 'survey'"))
+        if s.get("unit") not in (None, "turn", "paragraph"):
+            problems.append((f"{loc} → unit", f"'{s['unit']}' is not 'turn' or 'paragraph'"))
+        meta = s.get("meta") or {}
+        if not isinstance(meta, dict):
+            problems.append((f"{loc} → meta", "must be a mapping such as {network: DVNW}"))
+            meta = {}
+        mp = s.get("meta_pattern")
+        if mp is not None:
+            import re
+
+            try:
+                if not re.compile(mp).groupindex:
+                    problems.append((f"{loc} → meta_pattern", "has no named group such as (?P<network>...)"))
+            except re.error as exc:
+                problems.append((f"{loc} → meta_pattern", f"invalid regex: {exc}"))
+        out.append(
+            CorpusSource(
+                files=files,
+                kind=s.get("kind"),
+                meta={**top_meta, **meta},
+                meta_pattern=mp,
+                text_columns=_str_list(s.get("text_columns", []), f"{loc} → text_columns", problems),
+                id_column=s.get("id_column"),
+                meta_columns=_str_list(s.get("meta_columns", []), f"{loc} → meta_columns", problems),
+                question_column=s.get("question_column"),
+                encoding=s.get("encoding"),
+                interviewer=_str_list(s.get("interviewer", []), f"{loc} → interviewer", problems) or top_int,
+                unit=s.get("unit"),
+            )
+        )
+    if problems:
+        raise ValidationError(path, problems)
+    return out
+
+
+def _str_list(value, loc: str, problems: list) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        problems.append((loc, "must be a list of names"))
+        return []
+    return [str(v) for v in value]

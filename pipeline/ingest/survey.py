@@ -1,0 +1,218 @@
+"""Survey exports (LimeSurvey, SoSci Survey, Google Forms, Excel) as CSV or XLSX.
+
+Wide exports have one row per respondent and one column per open question; long tables have
+one answer per row (pass ``question_column`` so each answer keeps a stable ID). Delimiter and
+encoding are detected. Empty answers and placeholders (``-``, ``k.A.``) stay as units with a
+``flag``: dropping them would change the denominators of every share in the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.errors import InputError
+from pipeline.ingest.common import Document, Unit, decode, normalise, read_bytes, squash
+
+PLACEHOLDER = re.compile(
+    r"^\s*(?:-+|–|—|/|\.+|\?+|x|k\.?\s*a\.?|keine angabe|n\.?\s*a\.?|n/a|na|nan|none|null|entf(?:ällt|aellt)?\.?|nix|---)\s*$",
+    re.I,
+)
+ID_NAMES = ("id", "response id", "responseid", "antwort id", "antwort-id", "respondent", "respondent_id", "case", "lfdn", "serial", "teilnehmer", "befragte")
+
+
+@dataclass
+class SurveyOptions:
+    text_columns: list[str] = field(default_factory=list)
+    id_column: str | None = None
+    meta_columns: list[str] = field(default_factory=list)
+    question_column: str | None = None
+    encoding: str | None = None
+    sheet: str | int | None = None
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter among ``;`` ``,`` tab that splits the first lines most consistently."""
+    lines = [ln for ln in sample.split("\n")[:20] if ln.strip()]
+    best, best_score = ",", -1.0
+    for delim in (";", ",", "\t"):
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
+        except csv.Error:
+            continue
+        widths = [len(r) for r in rows]
+        if not widths or widths[0] < 2:
+            continue
+        same = sum(w == widths[0] for w in widths) / len(widths)
+        score = same * 10 + min(widths[0], 50) / 50
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def read_csv_table(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, str, str]:
+    """Reads a CSV export with every cell as a string.
+
+    Returns:
+        ``(frame, delimiter, encoding)``.
+
+    Raises:
+        InputError: undecodable, no header, or a row with more/fewer fields than the header.
+    """
+    text, used = decode(path, read_bytes(path), encoding)
+    text = normalise(text)
+    delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    except csv.Error as exc:
+        raise InputError(path, f"is not valid CSV ({exc})", "export the survey again as CSV")
+    # csv counts physical lines; report positions as the line a spreadsheet user sees
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise InputError(path, "has a header but no answers" if rows else "has no rows", "export the survey again with its responses")
+    header = [h.strip() for h in rows[0]]
+    ragged = [(i + 1, len(r)) for i, r in enumerate(rows[1:], 1) if len(r) != len(header)]
+    if ragged:
+        first = ", ".join(f"row {n} has {w}" for n, w in ragged[:3])
+        more = f" (and {len(ragged) - 3} more)" if len(ragged) > 3 else ""
+        raise InputError(
+            path,
+            f"ragged rows: the header has {len(header)} fields, but {first}{more} (delimiter '{_show(delim)}')",
+            "a text answer probably contains the delimiter without quotes; export with quoted text fields",
+        )
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(path, f"duplicate column names: {', '.join(dupes)}", "rename the columns so that each is unique")
+    return pd.DataFrame(rows[1:], columns=header, dtype=str), delim, used
+
+
+def _show(delim: str) -> str:
+    return {"\t": "tab"}.get(delim, delim)
+
+
+def read_xlsx_table(path: Path, sheet=None) -> tuple[pd.DataFrame, str, str]:
+    """Reads the first (or the named) sheet of an XLSX export, every cell as a string."""
+    read_bytes(path)
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, engine="openpyxl")
+    except ValueError as exc:
+        raise InputError(path, f"cannot read the sheet ({exc})", "name an existing sheet")
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/XML errors for broken files
+        raise InputError(path, f"is not a readable XLSX workbook ({type(exc).__name__})", "open it in Excel or LibreOffice and save it again as .xlsx")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.dropna(how="all").fillna("")
+    if frame.empty:
+        raise InputError(path, "the sheet has no answers", "export the survey again with its responses")
+    return frame, "xlsx", "xlsx"
+
+
+def _check_columns(path: Path, frame: pd.DataFrame, names: list[str], option: str) -> None:
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        cols = ", ".join(repr(c) for c in frame.columns)
+        raise InputError(path, f"no column {', '.join(repr(m) for m in missing)} (given with {option})", f"the columns there are: {cols}")
+
+
+def guess_id_column(frame: pd.DataFrame) -> str | None:
+    for col in frame.columns:
+        if col.strip().lower() in ID_NAMES and frame[col].astype(str).str.strip().ne("").all():
+            return col
+    return None
+
+
+def guess_text_columns(frame: pd.DataFrame, exclude: set[str]) -> list[str]:
+    """Open questions: columns of free text (long, varied answers), not codes or numbers."""
+    found = []
+    for col in frame.columns:
+        if col in exclude:
+            continue
+        values = frame[col].astype(str).str.strip()
+        filled = values[values.ne("") & ~values.str.match(PLACEHOLDER)]
+        if len(filled) == 0:
+            continue
+        numeric = filled.str.fullmatch(r"[-+]?\d+(?:[.,]\d+)?").mean()
+        mean_words = filled.str.split().str.len().mean()
+        distinct = filled.nunique() / len(filled)
+        if numeric < 0.5 and mean_words >= 3 and distinct >= 0.5:
+            found.append(col)
+    return found
+
+
+def flag_of(text: str) -> str:
+    if not text.strip():
+        return "empty"
+    if PLACEHOLDER.match(text):
+        return "placeholder"
+    return ""
+
+
+def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: str) -> tuple[list[Document], list[str], dict]:
+    """Turns a survey table into documents: one per respondent, one unit per answer.
+
+    Returns:
+        ``(documents, warnings, info)``; ``info`` says which columns were used.
+
+    Raises:
+        InputError: a named column does not exist, or IDs are not unique.
+    """
+    warnings: list[str] = []
+    named = list(opts.text_columns) + list(opts.meta_columns)
+    if opts.id_column:
+        named.append(opts.id_column)
+    if opts.question_column:
+        named.append(opts.question_column)
+    option_of = {c: "--text-column" for c in opts.text_columns}
+    option_of.update({c: "--meta-column" for c in opts.meta_columns})
+    if opts.id_column:
+        option_of[opts.id_column] = "--id-column"
+    if opts.question_column:
+        option_of[opts.question_column] = "--question-column"
+    missing = [n for n in named if n not in table.columns]
+    if missing:
+        _check_columns(path, table, [missing[0]], option_of[missing[0]])
+    id_col = opts.id_column or guess_id_column(table)
+    text_cols = list(opts.text_columns) or guess_text_columns(table, {id_col or "", opts.question_column or "", *opts.meta_columns})
+    if not text_cols:
+        cols = ", ".join(repr(c) for c in table.columns)
+        raise InputError(path, "found no open-question column (no column of free-text answers)", f"name it with --text-column; the columns there are: {cols}")
+    meta_cols = list(opts.meta_columns) or [c for c in table.columns if c not in {*text_cols, id_col, opts.question_column}]
+    ids = table[id_col].astype(str).str.strip() if id_col else pd.Series([str(i) for i in range(1, len(table) + 1)], index=table.index)
+    if id_col and ids.eq("").any():
+        row = int(ids.eq("").to_numpy().nonzero()[0][0]) + 2
+        raise InputError(path, f"the ID column {id_col!r} is empty in row {row}", "fill in the ID or pick another --id-column")
+    questions = table[opts.question_column].astype(str).str.strip() if opts.question_column else None
+    keys = ids if questions is None else ids + ":" + questions
+    if keys.duplicated().any():
+        dup = keys[keys.duplicated()].iloc[0]
+        fix = "pass --question-column for a long table (one answer per row)" if questions is None else "make the ID and question pairs unique"
+        raise InputError(path, f"the ID {dup!r} occurs more than once in column {id_col!r}" if id_col else "duplicate rows", fix)
+    stem = path.stem
+    docs: dict[str, Document] = {}
+    for idx, rid in ids.items():
+        meta = {c: squash(str(table.at[idx, c])) for c in meta_cols}
+        doc_id = f"{stem}:{rid}"
+        doc = docs.get(doc_id)
+        if doc is None:
+            doc = docs[doc_id] = Document(doc_id=doc_id, source=str(path), kind="survey", units=[], meta={"respondent": rid})
+        for col in text_cols:
+            raw = normalise(str(table.at[idx, col]))
+            text = squash(raw)
+            question = col if questions is None else questions[idx]
+            if questions is not None:
+                seg = f"{rid}:{question}"
+            elif len(text_cols) == 1:
+                seg = rid
+            else:
+                seg = f"{rid}:{col}"
+            unit_meta = dict(meta)
+            unit_meta["question"] = question
+            doc.units.append(Unit(text=text, label=question, segment_id=seg, flag=flag_of(text), meta=unit_meta))
+    info = {"format": fmt, "id_column": id_col or "(row number)", "text_columns": text_cols, "meta_columns": meta_cols}
+    if not id_col:
+        warnings.append("no ID column found; respondents are numbered by row (name one with --id-column)")
+    return list(docs.values()), warnings, info
