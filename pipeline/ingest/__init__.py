@@ -39,6 +39,7 @@ class IngestOptions:
     meta: dict = field(default_factory=dict)
     kind: str | None = None
     meta_pattern: str | None = None
+    rename: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -206,7 +207,7 @@ def _merge_corpus(s: CorpusSource) -> IngestOptions:
     return IngestOptions(
         text_columns=s.text_columns, id_column=s.id_column, meta_columns=s.meta_columns,
         question_column=s.question_column, encoding=s.encoding, interviewer=s.interviewer,
-        unit=s.unit or "turn", meta=s.meta, kind=s.kind, meta_pattern=s.meta_pattern,
+        unit=s.unit or "turn", meta=s.meta, kind=s.kind, meta_pattern=s.meta_pattern, rename=s.rename,
     )
 
 
@@ -265,7 +266,7 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
             if doc.doc_id in seen_docs:
                 raise InputError(path, f"document ID '{doc.doc_id}' is also produced by {seen_docs[doc.doc_id]}", "rename one of the files: document IDs are file names without extension")
             seen_docs[doc.doc_id] = str(path)
-            rows += _rows(doc, meta)
+            rows += _rows(doc, meta, opts.rename)
             n_units += len(doc.units)
         speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
         reports.append(FileReport(str(path), reader.name, len(docs), n_units, speakers, warnings, info))
@@ -280,7 +281,7 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
     return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded])
 
 
-def _rows(doc: Document, file_meta: dict) -> list[dict]:
+def _rows(doc: Document, file_meta: dict, rename: dict | None = None) -> list[dict]:
     _, spans = render(doc)
     rows = []
     for n, (u, (start, end)) in enumerate(zip(doc.units, spans), 1):
@@ -300,6 +301,9 @@ def _rows(doc: Document, file_meta: dict) -> list[dict]:
         }
         row.update({k: str(v) for k, v in file_meta.items()})
         row.update({k: str(v) for k, v in u.meta.items()})
+        for old, new in (rename or {}).items():
+            if old in row and old not in SEGMENT_COLUMNS:
+                row[new] = row.pop(old)
         rows.append(row)
     return rows
 

@@ -15,6 +15,7 @@ Example::
         id_column: id
         text_columns: [hindernisse, ideen, beispiel]
         meta_columns: [netzwerk, rolle]
+        rename: {netzwerk: network}  # one name for the same metadata across sources
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pipeline.errors import InputError, ValidationError
 
 _SOURCE_KEYS = {
     "path", "kind", "meta", "meta_pattern", "text_columns", "id_column", "meta_columns",
-    "question_column", "encoding", "interviewer", "unit",
+    "question_column", "encoding", "interviewer", "unit", "rename",
 }
 _TOP_KEYS = {"name", "description", "sources", "interviewer", "meta", "language"}
 CORPUS_FILES = ("corpus.yaml", "corpus.yml")
@@ -49,6 +50,7 @@ class CorpusSource:
     encoding: str | None = None
     interviewer: list[str] = field(default_factory=list)
     unit: str | None = None
+    rename: dict = field(default_factory=dict)
 
 
 def _did_you_mean(key: str, allowed: set[str]) -> str:
@@ -128,11 +130,21 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
                 encoding=s.get("encoding"),
                 interviewer=_str_list(s.get("interviewer", []), f"{loc} → interviewer", problems) or top_int,
                 unit=s.get("unit"),
+                rename=_rename(s.get("rename"), f"{loc} → rename", problems),
             )
         )
     if problems:
         raise ValidationError(path, problems)
     return out
+
+
+def _rename(value, loc: str, problems: list) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        problems.append((loc, "must map old column names to new ones, e.g. {netzwerk: network}"))
+        return {}
+    return dict(value)
 
 
 def _str_list(value, loc: str, problems: list) -> list[str]:
