@@ -110,6 +110,201 @@ def ingest(sources, out_dir, ingest_opts):
     click.echo(f"Wrote {out_dir}/segments.csv")
 
 
+@cli.group()
+def codebook():
+    """Validate, show, compare and exchange codebooks (Kodierleitfäden).
+
+    \b
+    Example:
+      qda codebook validate codebooks/innovationsnetzwerke-v2.yaml
+    """
+
+
+@codebook.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--no-anchors", is_flag=True, help="Skip checking anchor examples against the patterns (faster).")
+def validate(file, no_anchors):
+    """Check a codebook and report every problem with its location.
+
+    Errors (exit status 1) make the codebook unusable; warnings (exit status 0) point at
+    disagreements such as anchor examples the code's own patterns do not match.
+
+    \b
+    Example:
+      qda codebook validate codebooks/innovationsnetzwerke-v2.yaml
+    """
+    from pipeline.codebook import check_anchors, load_codebook
+
+    cb, warnings = load_codebook(file)
+    if not no_anchors:
+        warnings += check_anchors(cb)
+    for w in warnings:
+        click.secho(f"  {w}", fg="yellow")
+    n = len(cb.codable())
+    click.echo(f"{file}: valid — {cb.name} {cb.version}, {len(cb.codes)} codes ({n} codable), {len(warnings)} warning(s)")
+
+
+@codebook.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of the terminal.")
+def show(file, fmt, out_file):
+    """Show the code tree with definitions, or write a printable Kodierleitfaden.
+
+    \b
+    Example:
+      qda codebook show codebooks/innovationsnetzwerke-v2.yaml
+      qda codebook show codebooks/innovationsnetzwerke-v2.yaml --format markdown --out leitfaden.md
+    """
+    from pipeline.codebook import format_markdown, format_table, load_codebook
+
+    cb, _ = load_codebook(file)
+    text = format_markdown(cb) if fmt == "markdown" else format_table(cb)
+    _write_text_or_echo(text, out_file)
+
+
+def _write_text_or_echo(text: str, out_file: Path | None) -> None:
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    import os
+    import tempfile
+
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_file.parent, prefix=f".{out_file.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, out_file)
+    click.echo(f"Wrote {out_file}")
+
+
+@codebook.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of the terminal.")
+def diff(old, new, fmt, out_file):
+    """List what changed from codebook OLD to NEW: codes added, removed, renamed, moved,
+    and the fields and patterns of changed codes.
+
+    \b
+    Example:
+      qda codebook diff codebooks/innovationsnetzwerke-v1.yaml codebooks/innovationsnetzwerke-v2.yaml
+    """
+    import json
+
+    from pipeline.codebook import diff_codebooks, format_diff, load_codebook
+
+    a, _ = load_codebook(old)
+    b, _ = load_codebook(new)
+    d = diff_codebooks(a, b)
+    text = json.dumps(d, indent=2, ensure_ascii=False) + "\n" if fmt == "json" else format_diff(d)
+    _write_text_or_echo(text, out_file)
+
+
+@codebook.command(name="export")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["qdc", "csv", "xlsx"]), required=True, help="REFI-QDA codebook or a spreadsheet.")
+@click.option("--layout", type=click.Choice(["maxqda", "atlasti", "taguette", "qda"]), help="Spreadsheet columns. Default: taguette for csv, maxqda for xlsx.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_codebook(file, fmt, layout, out_file):
+    """Export a codebook for MAXQDA, ATLAS.ti, NVivo, QualCoder or Taguette.
+
+    \b
+    Example:
+      qda codebook export codebooks/innovationsnetzwerke-v2.yaml --format qdc --out v2.qdc
+      qda codebook export codebooks/innovationsnetzwerke-v2.yaml --format xlsx --layout maxqda --out v2.xlsx
+    """
+    import os
+    import tempfile
+
+    from pipeline.codebook import load_codebook
+    from pipeline.codebook.exchange import export_qdc, write_table
+
+    cb, _ = load_codebook(file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_file.parent, prefix=f".{out_file.name}.", suffix=out_file.suffix)
+    os.close(fd)
+    try:
+        if fmt == "qdc":
+            Path(tmp).write_text(export_qdc(cb), encoding="utf-8")
+        else:
+            write_table(cb, Path(tmp), fmt, layout or ("taguette" if fmt == "csv" else "maxqda"))
+        os.replace(tmp, out_file)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    click.echo(f"Wrote {out_file} ({len(cb.codes)} codes)")
+
+
+@codebook.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The YAML codebook to write.")
+@click.option("--name", help="Codebook name. Default: from the file.")
+@click.option("--version", "version", default="1", show_default=True, help="Version of the new YAML codebook.")
+def import_codebook(file, out_file, name, version):
+    """Turn a .qdc, .qdpx, .qde, or a MAXQDA/ATLAS.ti/Taguette table into a YAML codebook
+    that you can enrich with definitions and patterns.
+
+    \b
+    Example:
+      qda codebook import projekt.qdpx --out codebooks/aus-nvivo.yaml
+      qda codebook import codes.xlsx --out codebooks/aus-maxqda.yaml
+    """
+    from pipeline.codebook import dump_codebook
+    from pipeline.codebook.exchange import import_refi, read_table
+
+    suffix = Path(file).suffix.lower()
+    if suffix in (".qdc", ".qdpx", ".qde", ".xml"):
+        cb, problems = import_refi(file, name=name, version=version)
+    elif suffix in (".csv", ".tsv", ".xlsx", ".xlsm"):
+        cb, problems = read_table(file, name=name, version=version)
+    else:
+        from pipeline.errors import InputError
+
+        raise InputError(file, f"unsupported codebook type '{suffix}'", "use .qdc, .qdpx, .qde, .csv or .xlsx")
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        from pipeline.errors import ValidationError
+
+        raise ValidationError(file, [(p.location, p.message) for p in errors], title="cannot be turned into a valid codebook")
+    _write_text_or_echo(dump_codebook(cb), out_file)
+    top = len([c for c in cb.codes.values() if c.parent is None])
+    click.echo(f"{len(cb.codes)} codes ({top} top level); {sum(1 for c in cb.codes.values() if not c.definition)} without definition")
+
+
+@cli.command(name="run")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder. Default: outputs/<corpus>-ingest/.")
+@ingest_options
+def run_cmd(folder, out_dir, ingest_opts):
+    """Run the main job on FOLDER (default: the example corpus corpora/beispiel).
+
+    \b
+    Example:
+      qda run
+      qda run meine_interviews/ --out outputs/runde2
+    """
+    from pipeline.ingest import ingest as run_ingest
+    from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
+
+    folder = folder or default_corpus()
+    out_dir = out_dir or Path("outputs") / f"{Path(folder).resolve().name}-ingest"
+    click.echo(f"[1/1] ingest {folder}")
+    result = run_ingest([str(folder)], ingest_opts)
+    with staged_output(out_dir) as tmp:
+        write_csv(result.segments, tmp / "segments.csv")
+        write_parquet(result.segments, tmp / "segments.parquet")
+        write_run_record(tmp, command="run", options={"folder": str(folder), **vars(ingest_opts)}, inputs=result.inputs)
+    _echo_ingest_summary(result)
+    click.echo(f"Run folder: {out_dir}")
+
+
+def default_corpus() -> Path:
+    """The example corpus shipped in the repository (``corpora/beispiel``)."""
+    return Path(__file__).resolve().parent.parent / "corpora" / "beispiel"
+
+
 def main() -> None:
     cli(prog_name="qda")
 

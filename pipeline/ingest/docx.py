@@ -19,10 +19,14 @@ def docx_lines(path: Path) -> list[str]:
     import docx  # python-docx; imported here so other commands do not pay for it
 
     read_bytes(path)
+    from docx.opc.exceptions import PackageNotFoundError
+
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InputError(path, f"is not a readable Word document ({type(exc).__name__}: {exc})", "open it in Word or LibreOffice and save it again as .docx")
+    except (PackageNotFoundError, zipfile.BadZipFile):
+        raise InputError(path, "is not a readable Word document (not a .docx package)", "open it in Word or LibreOffice and save it again as .docx")
+    except (KeyError, ValueError) as exc:
+        raise InputError(path, f"is a damaged Word document ({type(exc).__name__}: {exc})", "open it in Word or LibreOffice and save it again as .docx")
     except Exception as exc:  # lxml and python-docx raise assorted errors on damaged parts
         raise InputError(path, f"is a damaged Word document ({type(exc).__name__})", "open it in Word or LibreOffice and save it again as .docx")
     lines: list[str] = []

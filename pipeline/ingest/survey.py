@@ -67,18 +67,21 @@ def read_csv_table(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
     text, used = decode(path, read_bytes(path), encoding)
     text = normalise(text)
     delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
+    rows, line_of = [], []
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+        for row in reader:
+            if any(c.strip() for c in row):
+                rows.append(row)
+                line_of.append(reader.line_num)  # the line an editor shows (quoted newlines count)
     except csv.Error as exc:
-        raise InputError(path, f"is not valid CSV ({exc})", "export the survey again as CSV")
-    # csv counts physical lines; report positions as the line a spreadsheet user sees
-    rows = [r for r in rows if any(c.strip() for c in r)]
+        raise InputError(path, f"is not valid CSV ({exc})", "export the survey again as CSV", where=f"line {reader.line_num}")
     if len(rows) < 2:
         raise InputError(path, "has a header but no answers" if rows else "has no rows", "export the survey again with its responses")
     header = [h.strip() for h in rows[0]]
-    ragged = [(i + 1, len(r)) for i, r in enumerate(rows[1:], 1) if len(r) != len(header)]
+    ragged = [(line_of[i], len(r)) for i, r in enumerate(rows) if i and len(r) != len(header)]
     if ragged:
-        first = ", ".join(f"row {n} has {w}" for n, w in ragged[:3])
+        first = ", ".join(f"line {n} has {w}" for n, w in ragged[:3])
         more = f" (and {len(ragged) - 3} more)" if len(ragged) > 3 else ""
         raise InputError(
             path,

@@ -1,0 +1,361 @@
+"""Codebook exchange: REFI-QDA ``.qdc`` (and the codebook inside ``.qdpx``/``.qde``), and
+the spreadsheet layouts of MAXQDA, ATLAS.ti and Taguette.
+
+Mayring's fields travel in the REFI ``<Description>`` (and in the spreadsheet memo) in the
+layout of :func:`pipeline.codebook.serialize.description_text`, so a round trip through
+another tool keeps definitions, anchor examples, coding rules and patterns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+import pandas as pd
+
+from pipeline.codebook.load import Problem, codebook_from_data
+from pipeline.codebook.model import Codebook
+from pipeline.codebook.serialize import code_guid, description_text, parse_description
+from pipeline.errors import InputError
+
+NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
+NS_PROJECT = "urn:QDA-XML:project:1.0"
+LAYOUTS = ("maxqda", "atlasti", "taguette", "qda")
+MAX_XML_BYTES = 200 * 1024 * 1024
+
+
+# --- REFI-QDA ---------------------------------------------------------------------------------
+
+def _code_xml(cb: Codebook, code, indent: str) -> list[str]:
+    attrs = f'guid="{code_guid(cb.name, code)}" name={quoteattr(code.label or code.id)} isCodable="{"true" if code.codable else "false"}"'
+    if code.color and re.fullmatch(r"#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})", code.color):
+        attrs += f' color="{code.color}"'
+    kids = cb.children(code.id)
+    desc = description_text(code)
+    lines = [f"{indent}<Code {attrs}>"]
+    lines.append(f"{indent}  <Description>{escape(desc)}</Description>")
+    for k in kids:
+        lines += _code_xml(cb, k, indent + "  ")
+    lines.append(f"{indent}</Code>")
+    return lines
+
+
+def codes_xml(cb: Codebook, indent: str = "  ") -> list[str]:
+    """The ``<Codes>`` element (shared by .qdc and the project file of .qdpx)."""
+    lines = [f"{indent}<Codes>"]
+    for code in (c for c in cb.codes.values() if c.parent is None):
+        lines += _code_xml(cb, code, indent + "  ")
+    lines.append(f"{indent}</Codes>")
+    return lines
+
+
+def export_qdc(cb: Codebook) -> str:
+    """A REFI-QDA codebook (valid against Codebook.xsd). No ``<Sets/>``: the schema forbids an
+    empty one."""
+    origin = f"qda {cb.name} {cb.version}".strip()
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<CodeBook xmlns="{NS_CODEBOOK}" origin={quoteattr(origin)}>']
+    lines += codes_xml(cb)
+    lines.append("</CodeBook>")
+    return "\n".join(lines) + "\n"
+
+
+def _read_refi_xml(path: Path) -> bytes:
+    """The XML of a .qdc/.qde, or project.qde (or the only .qde) inside a .qdpx zip."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(path, "file not found", "check the path")
+    if suffix == ".qdpx" or zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = [n for n in z.namelist() if n.lower().endswith(".qde")]
+                if not names:
+                    raise InputError(path, "the .qdpx holds no project file (*.qde)", "export the project again from your QDA tool")
+                name = "project.qde" if "project.qde" in names else names[0]
+                info = z.getinfo(name)
+                if info.file_size > MAX_XML_BYTES:
+                    raise InputError(path, f"{name} is {info.file_size} bytes unpacked, over the {MAX_XML_BYTES} byte limit", "this does not look like a real project")
+                return z.read(name)
+        except zipfile.BadZipFile:
+            raise InputError(path, "is not a valid .qdpx (zip) file", "export the project again from your QDA tool")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(path, "file is empty", "export the codebook again")
+    return data
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.replace("ß", "ss")).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return text or "code"
+
+
+def import_refi(path: Path | str, *, name: str | None = None, version: str = "1") -> tuple[Codebook, list[Problem]]:
+    """Reads the codebook of a ``.qdc``, ``.qdpx`` or ``.qde`` into a Codebook.
+
+    Tolerates what real exports contain: upper/lower-case GUIDs, an empty ``<Sets/>``, CRLF in
+    descriptions, ATLAS.ti's ``Parent::Child`` names (made a hierarchy where the parent exists).
+    IDs are made from the names; the vendor GUID is kept so re-export keeps it.
+
+    Raises:
+        InputError: not a REFI-QDA file, or XML that cannot be parsed.
+    """
+    from defusedxml import ElementTree as DET
+    from defusedxml.common import DefusedXmlException
+
+    path = Path(path)
+    data = _read_refi_xml(path)
+    try:
+        root = DET.fromstring(data)
+    except DefusedXmlException as exc:
+        raise InputError(path, f"refused unsafe XML ({type(exc).__name__}: entity or DTD declarations)", "export the codebook again without DTD")
+    except Exception as exc:  # ParseError
+        raise InputError(path, f"is not valid XML ({exc})", "export the codebook again from your QDA tool")
+    if _local(root.tag) not in ("CodeBook", "Project"):
+        raise InputError(path, f"is not a REFI-QDA codebook or project (root element <{_local(root.tag)}>)", "use a .qdc, .qdpx or .qde file")
+    codes_el = None
+    for el in root.iter():
+        if _local(el.tag) == "Codes":
+            codes_el = el
+            break
+    if codes_el is None:
+        raise InputError(path, "contains no <Codes>", "export the codebook again with its codes")
+    codes: list[dict] = []
+    used: set[str] = set()
+    by_name: dict[str, dict] = {}
+
+    def unique(cid: str) -> str:
+        base, n = cid, 2
+        while cid in used:
+            cid = f"{base}_{n}"
+            n += 1
+        used.add(cid)
+        return cid
+
+    def walk(el, parent: dict | None):
+        for child in el:
+            if _local(child.tag) != "Code":
+                continue
+            cname = (child.get("name") or "").strip() or "Code"
+            desc_el = next((d for d in child if _local(d.tag) == "Description"), None)
+            parsed = parse_description(desc_el.text if desc_el is not None and desc_el.text else "")
+            slug = parsed.get("id") or ((parent["id"] + "." if parent else "") + _slug(cname.split("::")[-1]))
+            entry = {
+                "id": unique(slug),
+                "label": cname.split("::")[-1].strip() if "::" in cname else cname,
+                "codable": (child.get("isCodable") or "true").strip().lower() != "false",
+                "guid": (child.get("guid") or "").strip("{}").lower() or None,
+                "_name": cname,
+                "_parent": parent,
+                "children": [],
+            }
+            for key in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
+                if key in parsed:
+                    entry[key] = parsed[key]
+            if parsed.get("codable") is False:
+                entry["codable"] = False
+            color = child.get("color")
+            if color and re.fullmatch(r"#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})", color):
+                entry["color"] = color
+            (parent["children"] if parent else codes).append(entry)
+            by_name[cname] = entry
+            walk(child, entry)
+
+    walk(codes_el, None)
+    # ATLAS.ti writes hierarchy into names: "Coke::diet Coke" belongs under "Coke"
+    for cname, entry in list(by_name.items()):
+        if "::" in cname and entry["_parent"] is None:
+            parent = by_name.get(cname.rsplit("::", 1)[0].strip())
+            if parent is not None and parent is not entry:
+                codes.remove(entry)
+                used.discard(entry["id"])
+                entry["id"] = unique(f"{parent['id']}.{_slug(entry['label'])}")
+                entry["_parent"] = parent
+                parent["children"].append(entry)
+                _reparent_ids(entry, used)
+
+    def clean(entry: dict) -> dict:
+        out = {k: v for k, v in entry.items() if not k.startswith("_") and v not in (None, [])}
+        if entry["children"]:
+            out["children"] = [clean(c) for c in entry["children"]]
+        else:
+            out.pop("children", None)
+        if not out.get("definition"):
+            out.pop("definition", None)
+        return out
+
+    cb_name = name or (root.get("name") or root.get("origin") or path.stem)
+    data_dict = {"name": cb_name.strip() or path.stem, "version": version, "language": "de", "codes": [clean(c) for c in codes]}
+    if not codes:
+        raise InputError(path, "contains no codes", "export the codebook again with its codes")
+    return codebook_from_data(data_dict, source=str(path), require_definitions=False)
+
+
+def _reparent_ids(entry: dict, used: set[str]) -> None:
+    for child in entry["children"]:
+        used.discard(child["id"])
+        cid = f"{entry['id']}.{child['id'].rsplit('.', 1)[-1]}"
+        while cid in used:
+            cid += "_2"
+        used.add(cid)
+        child["id"] = cid
+        _reparent_ids(child, used)
+
+
+# --- spreadsheets -------------------------------------------------------------------------------
+
+def _label_path(cb: Codebook, code, sep: str) -> str:
+    names = []
+    c = code
+    while c is not None:
+        names.append(c.label or c.id)
+        c = cb.codes.get(c.parent) if c.parent else None
+    return sep.join(reversed(names))
+
+
+def codebook_table(cb: Codebook, layout: str) -> pd.DataFrame:
+    """The codebook as the table a tool imports.
+
+    * maxqda: ``Code`` (levels joined by ``\\``) and ``Memo`` (MAXQDA's "import codes and memos
+      from Excel");
+    * atlasti: ``Code`` (levels joined by ``::``, as ATLAS.ti names sub-codes), ``Comment``,
+      ``Code Groups`` (the dimension);
+    * taguette: ``tag`` (the code ID; Taguette's tag path) and ``description``;
+    * qda: every field in its own column (lists joined by line breaks, patterns as YAML).
+    """
+    rows = []
+    for code in cb.codes.values():
+        desc = description_text(code)
+        if layout == "maxqda":
+            rows.append({"Code": _label_path(cb, code, "\\"), "Memo": desc})
+        elif layout == "atlasti":
+            dim = cb.codes.get(code.dimension)
+            rows.append({"Code": _label_path(cb, code, "::"), "Comment": desc, "Code Groups": dim.label if dim else code.dimension})
+        elif layout == "taguette":
+            rows.append({"tag": code.id, "description": description_text(code, with_label=True)})
+        elif layout == "qda":
+            import json
+
+            rows.append({
+                "id": code.id, "parent": code.parent or "", "label": code.label, "codable": code.codable,
+                "definition": code.definition, "anchor_examples": "\n".join(code.anchor_examples),
+                "coding_rules": "\n".join(code.coding_rules),
+                "include": "\n".join(p if isinstance(p, str) else json.dumps(p, ensure_ascii=False) for p in (x.to_yaml() for x in code.include)),
+                "exclude": "\n".join(p if isinstance(p, str) else json.dumps(p, ensure_ascii=False) for p in (x.to_yaml() for x in code.exclude)),
+            })
+        else:
+            raise InputError("--layout", f"unknown layout '{layout}'", f"use one of: {', '.join(LAYOUTS)}")
+    return pd.DataFrame(rows)
+
+
+def write_table(cb: Codebook, path: Path, fmt: str, layout: str) -> None:
+    frame = codebook_table(cb, layout)
+    if fmt == "csv":
+        # Taguette reads comma-separated UTF-8; MAXQDA/ATLAS.ti users open CSV in Excel: BOM helps there
+        enc = "utf-8" if layout in ("taguette", "qda") else "utf-8-sig"
+        frame.to_csv(path, index=False, encoding=enc, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    else:
+        with pd.ExcelWriter(path, engine="openpyxl") as xw:
+            frame.to_excel(xw, index=False, sheet_name="Codebook")
+
+
+def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tuple[Codebook, list[Problem]]:
+    """Reads a codebook table in any of the layouts (detected from the header)."""
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found", "check the path")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
+        except Exception as exc:
+            raise InputError(path, f"is not a readable XLSX workbook ({type(exc).__name__})", "save it again as .xlsx")
+    else:
+        from pipeline.ingest.common import decode
+        from pipeline.ingest.survey import sniff_delimiter
+
+        text, _ = decode(path, path.read_bytes())
+        frame = pd.read_csv(io.StringIO(text), dtype=str, sep=sniff_delimiter(text), keep_default_na=False)
+    cols = {c.strip().lower(): c for c in frame.columns}
+    codes: dict[str, dict] = {}
+    order: list[str] = []
+    if "id" in cols and "definition" in cols:
+        for _, r in frame.iterrows():
+            cid = r[cols["id"]].strip()
+            if not cid:
+                continue
+            e = {"id": cid, "label": r.get(cols.get("label", ""), "") or cid, "definition": r[cols["definition"]]}
+            if "codable" in cols:
+                e["codable"] = str(r[cols["codable"]]).strip().lower() not in ("false", "0", "nein", "no")
+            for key in ("anchor_examples", "coding_rules"):
+                if key in cols and r[cols[key]].strip():
+                    e[key] = [x for x in r[cols[key]].split("\n") if x.strip()]
+            for key in ("include", "exclude"):
+                if key in cols and r[cols[key]].strip():
+                    e[key] = [json.loads(x) if x.strip().startswith("{") else x for x in r[cols[key]].split("\n") if x.strip()]
+            codes[cid] = e
+            order.append(cid)
+        data = {"name": name or path.stem, "version": version, "codes": [codes[c] for c in order]}
+        return codebook_from_data(data, source=str(path), require_definitions=False)
+    if "tag" in cols or "name" in cols or "path" in cols:
+        key = cols.get("tag") or cols.get("name") or cols.get("path")
+        desc_col = cols.get("description")
+        sep = "."
+    elif "code" in cols:
+        key = cols["code"]
+        desc_col = cols.get("memo") or cols.get("comment")
+        sep = None
+    else:
+        raise InputError(path, f"no code column (looked for 'Code', 'tag', 'id'); columns: {', '.join(map(repr, frame.columns))}", "use a MAXQDA (Code, Memo), ATLAS.ti (Code, Comment) or Taguette (tag, description) layout")
+    by_path: dict[str, dict] = {}
+    roots: list[dict] = []
+    for _, r in frame.iterrows():
+        raw = str(r[key]).strip()
+        if not raw:
+            continue
+        parsed = parse_description(r[desc_col] if desc_col else "")
+        if sep is None:
+            levels = [x.strip() for x in re.split(r"\\|::|>", raw) if x.strip()]
+        else:
+            levels = [raw] if parsed.get("id") else [x for x in raw.split(sep) if x]
+        parent = None
+        for depth in range(len(levels) - 1):
+            p = " / ".join(levels[: depth + 1])
+            if p not in by_path:
+                pid = (parent["id"] + "." if parent else "") + _slug(levels[depth])
+                by_path[p] = {"id": pid, "label": levels[depth], "codable": False, "children": []}
+                (parent["children"] if parent else roots).append(by_path[p])
+            parent = by_path[p]
+        full = " / ".join(levels)
+        entry = by_path.get(full) or {"children": []}
+        cid = parsed.get("id") or (parent["id"] + "." if parent else "") + _slug(levels[-1])
+        entry.update({"id": cid, "label": parsed.get("label") or levels[-1], "codable": parsed.get("codable", True)})
+        for k in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
+            if k in parsed:
+                entry[k] = parsed[k]
+        if full not in by_path:
+            by_path[full] = entry
+            (parent["children"] if parent else roots).append(entry)
+    # an ID from a memo may nest by dots even if the path did not: rebuild flat and let IDs decide
+    flat: list[dict] = []
+
+    def flatten(e):
+        kids = e.pop("children", [])
+        flat.append(e)
+        for k in kids:
+            flatten(k)
+
+    for r in roots:
+        flatten(r)
+    flat = [{k: v for k, v in e.items() if v not in (None, [], "")} for e in flat]
+    data = {"name": name or path.stem, "version": version, "codes": flat}
+    return codebook_from_data(data, source=str(path), require_definitions=False)

@@ -1,0 +1,358 @@
+"""Reading and validating YAML codebooks.
+
+Validation collects every problem with its location (``codes → huerde.zeit → include[3]``)
+and reports them together; warnings (rules and anchor examples that disagree, a code without
+patterns) do not stop a run, errors do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.codebook.model import MATCH_ON, Code, Codebook, MatchSettings, Pattern
+from pipeline.errors import InputError, ValidationError
+
+TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "codes"}
+MATCH_KEYS = {"match", "case_sensitive", "compounds", "negation_window", "typos", "skip_interviewer"}
+CODE_KEYS = {
+    "id", "label", "definition", "anchor_examples", "coding_rules", "include", "exclude",
+    "codable", "children", "lack_counts", "color", "notes", "guid",
+}
+PATTERN_KEYS = {"term", "phrase", "glob", "regex", "near", "window", "compounds", "case_sensitive", "match", "negation"}
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$")
+# nested quantifiers such as (a+)+, (\w*)*, (.+)* can take exponential time on a near miss
+_NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})")
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str  # error | warning
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.location}: {self.message}" if self.location else f"{self.level}: {self.message}"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(None, None, f"key '{key}' appears twice in one mapping", mark)
+        seen[key] = True
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _did_you_mean(key: str, allowed: set[str]) -> str:
+    close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+    return f"unknown key '{key}'; did you mean '{close[0]}'?" if close else f"unknown key '{key}'; allowed: {', '.join(sorted(allowed))}"
+
+
+def read_yaml(path: Path) -> Any:
+    """Loads YAML safely; a syntax error names line and column."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found", "check the path of the codebook")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"is not UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start})", "save the codebook as UTF-8")
+    if not text.strip():
+        raise InputError(path, "file is empty", "a codebook needs at least name, version and codes")
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(path, f"is not valid YAML: {problem}", "fix the YAML syntax there (indentation, a missing ':' or quotes around text with ': ')", where=where)
+
+
+def parse_pattern(raw: Any, loc: str, problems: list[Problem]) -> Pattern | None:
+    """One pattern from its YAML form; problems are appended, None when unusable."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        raw = str(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not text:
+            problems.append(Problem("error", loc, "empty pattern"))
+            return None
+        if text.startswith("re:"):
+            return _regex_pattern(text[3:].strip(), {}, loc, problems)
+        if len(text) > 2 and text.startswith("/") and text.endswith("/"):
+            return _regex_pattern(text[1:-1], {}, loc, problems)
+        if any(ch in text for ch in "*?"):
+            return _glob_pattern(text, {}, loc, problems)
+        return Pattern("phrase" if len(text.split()) > 1 else "term", " ".join(text.split()))
+    if not isinstance(raw, dict):
+        problems.append(Problem("error", loc, f"a pattern is a text or a mapping such as {{regex: ...}}, not {type(raw).__name__}"))
+        return None
+    for key in raw:
+        if key not in PATTERN_KEYS:
+            problems.append(Problem("error", loc, _did_you_mean(key, PATTERN_KEYS)))
+    kinds = [k for k in ("term", "phrase", "glob", "regex", "near") if k in raw]
+    if len(kinds) != 1:
+        problems.append(Problem("error", loc, "needs exactly one of term, phrase, glob, regex, near" + (f" (has {', '.join(kinds)})" if kinds else "")))
+        return None
+    kind = kinds[0]
+    opts = {}
+    for key in ("compounds", "case_sensitive", "negation"):
+        if key in raw:
+            if not isinstance(raw[key], bool):
+                problems.append(Problem("error", f"{loc} → {key}", f"must be true or false, not {raw[key]!r}"))
+            else:
+                opts[key] = raw[key]
+    if "match" in raw:
+        if raw["match"] not in MATCH_ON:
+            problems.append(Problem("error", f"{loc} → match", f"must be one of {', '.join(MATCH_ON)}, not {raw['match']!r}"))
+        else:
+            opts["match"] = raw["match"]
+    if "window" in raw and kind != "near":
+        problems.append(Problem("error", f"{loc} → window", "only a near pattern has a window"))
+    value = raw[kind]
+    if kind == "near":
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and v.strip() and len(v.split()) == 1 for v in value)):
+            problems.append(Problem("error", f"{loc} → near", "needs two single words, e.g. near: [fehlen, Personal]"))
+            return None
+        window = raw.get("window", 5)
+        if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+            problems.append(Problem("error", f"{loc} → window", f"must be a whole number of tokens ≥ 1, not {window!r}"))
+            return None
+        return Pattern("near", (value[0].strip(), value[1].strip()), window=window, **opts)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem("error", f"{loc} → {kind}", "empty pattern"))
+        return None
+    value = value.strip()
+    if kind == "regex":
+        return _regex_pattern(value, opts, loc, problems)
+    if kind == "glob":
+        return _glob_pattern(value, opts, loc, problems)
+    if kind == "term" and len(value.split()) > 1:
+        problems.append(Problem("error", f"{loc} → term", f"'{value}' has several words; use phrase: for a multi-word pattern"))
+        return None
+    return Pattern(kind, " ".join(value.split()), **opts)
+
+
+def _regex_pattern(value: str, opts: dict, loc: str, problems: list[Problem]) -> Pattern | None:
+    if not value:
+        problems.append(Problem("error", loc, "empty regex"))
+        return None
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        problems.append(Problem("error", loc, f"invalid regex '{value}': {exc.msg} at position {exc.pos}"))
+        return None
+    if compiled.match("") is not None and compiled.fullmatch("") is not None:
+        problems.append(Problem("error", loc, f"regex '{value}' matches the empty string, so it would code every unit"))
+        return None
+    if _NESTED_QUANT.search(value):
+        problems.append(Problem("error", loc, f"regex '{value}' nests quantifiers (like (a+)+), which can take exponential time; rewrite it without the outer quantifier"))
+        return None
+    return Pattern("regex", value, **opts)
+
+
+def _glob_pattern(value: str, opts: dict, loc: str, problems: list[Problem]) -> Pattern | None:
+    if not value.strip("*?"):
+        problems.append(Problem("error", loc, f"glob '{value}' matches every word"))
+        return None
+    if len(value.split()) > 1:
+        problems.append(Problem("error", loc, f"glob '{value}' has several words; a glob matches one word"))
+        return None
+    if len(value.replace("*", "").replace("?", "")) < 3:
+        problems.append(Problem("warning", loc, f"glob '{value}' has fewer than 3 fixed letters and will match many words"))
+    return Pattern("glob", value, **opts)
+
+
+def _str_list(value: Any, loc: str, problems: list[Problem]) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        problems.append(Problem("error", loc, "must be a list of texts"))
+        return []
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definitions: bool = True) -> tuple[Codebook, list[Problem]]:
+    """Builds a Codebook from loaded YAML, collecting every problem instead of stopping.
+
+    ``require_definitions=False`` (imports from other tools, which rarely carry definitions)
+    reports a missing definition as a warning instead of an error.
+    """
+    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        return Codebook(name="", version=""), [Problem("error", "", "a codebook is a mapping with name, version and codes")]
+    for key in data:
+        if key not in TOP_KEYS:
+            problems.append(Problem("error", str(key), _did_you_mean(key, TOP_KEYS)))
+    for key in ("name", "version"):
+        if not str(data.get(key) or "").strip():
+            problems.append(Problem("error", key, f"missing {key}"))
+    matching = MatchSettings()
+    m = data.get("matching") or {}
+    if not isinstance(m, dict):
+        problems.append(Problem("error", "matching", "must be a mapping"))
+        m = {}
+    for key, value in m.items():
+        loc = f"matching → {key}"
+        if key not in MATCH_KEYS:
+            problems.append(Problem("error", "matching", _did_you_mean(key, MATCH_KEYS)))
+        elif key == "match":
+            if value not in MATCH_ON:
+                problems.append(Problem("error", loc, f"must be one of {', '.join(MATCH_ON)}, not {value!r}"))
+            else:
+                matching.match = value
+        elif key == "negation_window":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(Problem("error", loc, f"must be a whole number ≥ 0 (0 switches negation handling off), not {value!r}"))
+            else:
+                matching.negation_window = value
+        else:
+            if not isinstance(value, bool):
+                problems.append(Problem("error", loc, f"must be true or false, not {value!r}"))
+            else:
+                setattr(matching, key, value)
+    cb = Codebook(
+        name=str(data.get("name") or "").strip(),
+        version=str(data.get("version") or "").strip(),
+        language=str(data.get("language") or "de"),
+        description=str(data.get("description") or "").strip(),
+        parent_version=str(data["parent_version"]).strip() if data.get("parent_version") is not None else None,
+        matching=matching,
+        source=source,
+    )
+    codes = data.get("codes")
+    if not isinstance(codes, list) or not codes:
+        problems.append(Problem("error", "codes", "missing or empty: a codebook needs a list of codes"))
+        return cb, problems
+    _walk_codes(codes, None, "codes", cb, problems)
+    # flat lists: a dotted ID's parent must be defined
+    for code in cb.codes.values():
+        if code.parent is None and "." in code.id:
+            parent = code.id.rsplit(".", 1)[0]
+            if parent in cb.codes:
+                code.parent = parent
+            else:
+                problems.append(Problem("error", f"codes → {code.id}", f"its parent '{parent}' is not defined; add a code '{parent}' or nest this code under it"))
+    for code in cb.codes.values():
+        loc = f"codes → {code.id}"
+        has_children = any(c.parent == code.id for c in cb.codes.values())
+        if code.codable and not code.definition:
+            problems.append(Problem("error" if require_definitions else "warning", loc, "missing definition (Mayring: every category needs one)"))
+        elif not code.definition:
+            problems.append(Problem("warning", loc, "no definition for this category"))
+        if code.codable and not code.include:
+            problems.append(Problem("warning", loc, "no include patterns: the rule coder will never assign this code"))
+        if not code.codable and not has_children:
+            problems.append(Problem("warning", loc, "is not codable and has no sub-codes"))
+        if code.codable and not code.anchor_examples:
+            problems.append(Problem("warning", loc, "no anchor examples"))
+    return cb, problems
+
+
+def _walk_codes(items: list, parent: Code | None, loc: str, cb: Codebook, problems: list[Problem]) -> None:
+    for i, raw in enumerate(items):
+        here = f"{loc}[{i}]"
+        if not isinstance(raw, dict):
+            problems.append(Problem("error", here, "a code is a mapping with at least id, label and definition"))
+            continue
+        cid = str(raw.get("id") or "").strip()
+        if not cid:
+            problems.append(Problem("error", here, "missing id"))
+            continue
+        cloc = f"codes → {cid}"
+        for key in raw:
+            if key not in CODE_KEYS:
+                problems.append(Problem("error", cloc, _did_you_mean(key, CODE_KEYS)))
+        if not ID_RE.match(cid):
+            problems.append(Problem("error", cloc, "an id is lower case letters, digits, '_' or '-', with dots between levels (e.g. huerde.zeit)"))
+        if cid in cb.codes:
+            problems.append(Problem("error", cloc, f"duplicate id (also {cb.codes[cid].extra.get('_loc', 'earlier')})"))
+            continue
+        if parent is not None and not cid.startswith(parent.id + "."):
+            problems.append(Problem("error", cloc, f"is nested under '{parent.id}' but its id does not start with '{parent.id}.'"))
+        codable = raw.get("codable", True)
+        if not isinstance(codable, bool):
+            problems.append(Problem("error", f"{cloc} → codable", f"must be true or false, not {codable!r}"))
+            codable = True
+        lack = raw.get("lack_counts", False)
+        if not isinstance(lack, bool):
+            problems.append(Problem("error", f"{cloc} → lack_counts", f"must be true or false, not {lack!r}"))
+            lack = False
+        code = Code(
+            id=cid,
+            label=str(raw.get("label") or "").strip(),
+            definition=" ".join(str(raw.get("definition") or "").split()),
+            anchor_examples=_str_list(raw.get("anchor_examples"), f"{cloc} → anchor_examples", problems),
+            coding_rules=_str_list(raw.get("coding_rules"), f"{cloc} → coding_rules", problems),
+            codable=codable,
+            lack_counts=lack,
+            parent=parent.id if parent else None,
+            color=str(raw["color"]) if raw.get("color") else None,
+            extra={"_loc": here, **({"guid": str(raw["guid"])} if raw.get("guid") else {})},
+        )
+        if not code.label:
+            problems.append(Problem("warning", cloc, "no label; the id is shown instead"))
+            code.label = cid
+        for part in ("include", "exclude"):
+            pats = raw.get(part) or []
+            if not isinstance(pats, list):
+                problems.append(Problem("error", f"{cloc} → {part}", "must be a list of patterns"))
+                continue
+            seen = set()
+            for j, p in enumerate(pats):
+                pat = parse_pattern(p, f"{cloc} → {part}[{j}]", problems)
+                if pat is None:
+                    continue
+                if pat in seen:
+                    problems.append(Problem("warning", f"{cloc} → {part}[{j}]", f"'{pat.label()}' is listed twice"))
+                    continue
+                seen.add(pat)
+                getattr(code, part).append(pat)
+        if not codable and code.include:
+            problems.append(Problem("warning", cloc, "is not codable, so its include patterns are never used"))
+        cb.codes[cid] = code
+        children = raw.get("children")
+        if children is not None:
+            if not isinstance(children, list):
+                problems.append(Problem("error", f"{cloc} → children", "must be a list of codes"))
+            else:
+                _walk_codes(children, code, f"{cloc} → children", cb, problems)
+
+
+def load_codebook(path: Path | str, *, strict: bool = True) -> tuple[Codebook, list[Problem]]:
+    """Reads and validates a YAML codebook.
+
+    Returns:
+        ``(codebook, warnings)``.
+
+    Raises:
+        InputError: the file is missing or not valid YAML (with line and column).
+        ValidationError: one or more errors, all listed with their locations.
+    """
+    path = Path(path)
+    data = read_yaml(path)
+    cb, problems = codebook_from_data(data, source=str(path))
+    cb.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    errors = [p for p in problems if p.level == "error"]
+    if errors and strict:
+        raise ValidationError(path, [(p.location, p.message) for p in errors], title="is not a valid codebook")
+    return cb, [p for p in problems if p.level == "warning"]

@@ -1,0 +1,118 @@
+"""The codebook as data: codes with Mayring's fields, patterns, and matching settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PATTERN_KINDS = ("term", "phrase", "glob", "regex", "near")
+MATCH_ON = ("lemma", "surface")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One include or exclude pattern of a code.
+
+    ``kind`` is term (one word, matched on its lemma and, when compounds are on, inside
+    compounds), phrase (several words in a row, each on its lemma), glob (``Führungskr*`` on
+    the word), regex (on the unit's text) or near (two terms within ``window`` tokens of one
+    sentence). ``value`` is the text, or the pair of terms for near.
+    """
+
+    kind: str
+    value: Any
+    window: int | None = None
+    compounds: bool | None = None
+    case_sensitive: bool | None = None
+    match: str | None = None
+    negation: bool | None = None  # False: also count negated/hypothetical mentions
+
+    def label(self) -> str:
+        """How the pattern is shown in codings.csv and diffs: stable, one line."""
+        if self.kind == "near":
+            return f"near({self.value[0]}, {self.value[1]}, {self.window})"
+        if self.kind == "regex":
+            return f"regex:{self.value}"
+        if self.kind == "glob":
+            return f"glob:{self.value}"
+        return str(self.value)
+
+    def to_yaml(self) -> Any:
+        """The compact YAML form (a plain string when no option is set)."""
+        opts = {k: getattr(self, k) for k in ("compounds", "case_sensitive", "match", "negation") if getattr(self, k) is not None}
+        if self.kind in ("term", "phrase") and not opts:
+            return str(self.value)
+        if self.kind == "glob" and not opts:
+            return str(self.value)
+        out: dict[str, Any] = {}
+        if self.kind == "near":
+            out["near"] = list(self.value)
+            out["window"] = self.window
+        else:
+            out[self.kind] = self.value
+        out.update(opts)
+        return out
+
+
+@dataclass
+class MatchSettings:
+    """Codebook-wide matching defaults; a pattern can override the first four."""
+
+    match: str = "lemma"  # lemma | surface
+    case_sensitive: bool = False
+    compounds: bool = True
+    negation_window: int = 4  # tokens around a hit searched for kein/nicht/nie/wäre…; 0 = off
+    typos: bool = True  # one typo tolerated in words of 7+ letters
+    skip_interviewer: bool = True
+
+    def to_dict(self) -> dict:
+        return dict(vars(self))
+
+
+@dataclass
+class Code:
+    id: str
+    label: str = ""
+    definition: str = ""
+    anchor_examples: list[str] = field(default_factory=list)
+    coding_rules: list[str] = field(default_factory=list)
+    include: list[Pattern] = field(default_factory=list)
+    exclude: list[Pattern] = field(default_factory=list)
+    codable: bool = True
+    lack_counts: bool = False  # "keine Zeit", "ohne Budget" are evidence, not negation
+    parent: str | None = None
+    color: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def dimension(self) -> str:
+        return self.id.split(".")[0]
+
+    @property
+    def depth(self) -> int:
+        return self.id.count(".")
+
+
+@dataclass
+class Codebook:
+    name: str
+    version: str
+    language: str = "de"
+    description: str = ""
+    parent_version: str | None = None
+    matching: MatchSettings = field(default_factory=MatchSettings)
+    codes: dict[str, Code] = field(default_factory=dict)  # in document order
+    source: str | None = None
+    sha256: str | None = None
+
+    def codable(self) -> list[Code]:
+        return [c for c in self.codes.values() if c.codable]
+
+    def children(self, code_id: str | None) -> list[Code]:
+        return [c for c in self.codes.values() if c.parent == code_id]
+
+    def dimensions(self) -> list[str]:
+        return list(dict.fromkeys(c.dimension for c in self.codes.values()))
+
+    def ids(self) -> list[str]:
+        return list(self.codes)

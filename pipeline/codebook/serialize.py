@@ -1,0 +1,148 @@
+"""Writing a codebook back to YAML, and the Mayring text layout used in REFI-QDA descriptions
+and spreadsheet memos (readable for people, re-parseable by :func:`parse_description`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import yaml
+
+from pipeline.codebook.model import Code, Codebook, Pattern
+
+GUID_NAMESPACE = uuid.UUID("6f1c1f3e-6a53-5d0b-9a3c-71646120636f")  # fixed: GUIDs stay stable
+
+_HEADERS = {
+    "Code-ID": "id",
+    "Bezeichnung": "label",
+    "Kodierbar": "codable",
+    "Definition": "definition",
+    "Ankerbeispiele": "anchor_examples",
+    "Kodierregeln": "coding_rules",
+    "Suchmuster": "patterns",
+}
+
+
+def code_guid(codebook_name: str, code: Code) -> str:
+    """The REFI-QDA GUID of a code: kept from an import, else uuid5 of codebook name and code ID,
+    so re-exporting a revised codebook keeps an unchanged code's GUID."""
+    if code.extra.get("guid"):
+        return str(code.extra["guid"])
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{codebook_name}\x1f{code.id}"))
+
+
+def _pattern_line(p: Pattern, sign: str) -> str:
+    y = p.to_yaml()
+    return f"{sign} {y if isinstance(y, str) else json.dumps(y, ensure_ascii=False)}"
+
+
+def description_text(code: Code, *, with_label: bool = False) -> str:
+    """The Mayring fields as a plain-text block (German headings)."""
+    parts = [f"Code-ID: {code.id}"]
+    if with_label:
+        parts.append(f"Bezeichnung: {code.label}")
+    if not code.codable:
+        parts.append("Kodierbar: nein (Kategorie)")
+    if code.definition:
+        parts.append(f"Definition: {code.definition}")
+    if code.anchor_examples:
+        parts.append("Ankerbeispiele:\n" + "\n".join(f"- „{a}“" for a in code.anchor_examples))
+    if code.coding_rules:
+        parts.append("Kodierregeln:\n" + "\n".join(f"- {r}" for r in code.coding_rules))
+    if code.include or code.exclude:
+        lines = [_pattern_line(p, "+") for p in code.include] + [_pattern_line(p, "-") for p in code.exclude]
+        parts.append("Suchmuster (+ einschließen, - ausschließen):\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def parse_description(text: str) -> dict:
+    """Reads :func:`description_text`'s layout back; other text becomes the definition.
+
+    Returns a dict with any of id, definition, anchor_examples, coding_rules, include, exclude
+    (patterns in their YAML form).
+    """
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        return {}
+    if not re.search(r"^(Code-ID|Bezeichnung|Kodierbar|Definition|Ankerbeispiele|Kodierregeln|Suchmuster)\b.*:", text, re.M):
+        return {"definition": " ".join(text.split())}
+    out: dict = {}
+    current = None
+    for line in text.split("\n"):
+        m = re.match(r"^(Code-ID|Bezeichnung|Kodierbar|Definition|Ankerbeispiele|Kodierregeln|Suchmuster)[^:\n]*:\s*(.*)$", line)
+        if m:
+            current = _HEADERS[m.group(1)]
+            rest = m.group(2).strip()
+            if current in ("id", "definition", "label"):
+                out[current] = rest
+            elif current == "codable":
+                out["codable"] = rest.lower() not in ("nein", "no", "false")
+            continue
+        if current == "definition" and line.strip():
+            out["definition"] = (out.get("definition", "") + " " + line.strip()).strip()
+        elif current in ("anchor_examples", "coding_rules") and line.startswith("- "):
+            item = line[2:].strip()
+            if current == "anchor_examples":
+                item = item.removeprefix("„").removesuffix("“").strip('"')
+            out.setdefault(current, []).append(item)
+        elif current == "patterns" and line[:2] in ("+ ", "- "):
+            raw = line[2:].strip()
+            value = json.loads(raw) if raw.startswith("{") else raw
+            out.setdefault("include" if line[0] == "+" else "exclude", []).append(value)
+    return out
+
+
+def codebook_to_data(cb: Codebook, *, nested: bool = True) -> dict:
+    """The YAML structure of a codebook (codes nested under their parents)."""
+    def code_data(code: Code) -> dict:
+        d: dict = {"id": code.id, "label": code.label}
+        if not code.codable:
+            d["codable"] = False
+        if code.definition:
+            d["definition"] = code.definition
+        if code.anchor_examples:
+            d["anchor_examples"] = list(code.anchor_examples)
+        if code.coding_rules:
+            d["coding_rules"] = list(code.coding_rules)
+        if code.lack_counts:
+            d["lack_counts"] = True
+        if code.include:
+            d["include"] = [p.to_yaml() for p in code.include]
+        if code.exclude:
+            d["exclude"] = [p.to_yaml() for p in code.exclude]
+        if code.color:
+            d["color"] = code.color
+        if code.extra.get("guid"):
+            d["guid"] = code.extra["guid"]
+        kids = cb.children(code.id)
+        if kids and nested:
+            d["children"] = [code_data(k) for k in kids]
+        return d
+
+    data: dict = {"name": cb.name, "version": cb.version, "language": cb.language}
+    if cb.parent_version:
+        data["parent_version"] = cb.parent_version
+    if cb.description:
+        data["description"] = cb.description
+    data["matching"] = cb.matching.to_dict()
+    roots = [c for c in cb.codes.values() if c.parent is None] if nested else list(cb.codes.values())
+    data["codes"] = [code_data(c) for c in roots]
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper, value):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_codebook(cb: Codebook) -> str:
+    """YAML text of a codebook, stable for identical codebooks."""
+    return yaml.dump(codebook_to_data(cb), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)

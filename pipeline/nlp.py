@@ -1,0 +1,308 @@
+"""The German NLP layer: tokens, sentences, lemmas, compound parts, match keys.
+
+Two pipelines, chosen by ``load_nlp(name)``:
+
+* ``de_core_news_md`` (or any installed spaCy package or path): the trained spaCy pipeline,
+  used as it is, with our gender-form tokenizer rule and match keys added. Install it with
+  ``python -m spacy download de_core_news_md`` where that is possible.
+* ``qda-de`` (the default when no trained pipeline is installed): spaCy's blank German
+  tokenizer, a rule-based sentencizer, and a lemmatizer over ``simplemma``'s German
+  dictionary (ships its data on PyPI, MIT licence), with explicit handling of gender-fair
+  forms (``Kolleg:innen`` → ``Kollege``), missing umlauts (``Vortrage`` → ``Vortrag``) and
+  old spellings, and a dictionary-anchored compound splitter.
+
+Both set ``token.norm_`` to the *match key* of the token: its lemma, case-folded with ß→ss and
+umlauts folded (ä→a), so ``Prozeß``/``Prozess`` and ``Fördermittel``/``Fordermittel`` meet.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from importlib import metadata
+
+from pipeline.errors import QdaError
+
+DEFAULT_PIPELINE = "qda-de"
+TRAINED_PIPELINE = "de_core_news_md"
+
+# Kolleg:innen, Mitarbeiter*innen, Bürger_innen, Expert/-innen, BürgerInnen
+GENDER_FORM = re.compile(r"^([A-Za-zÄÖÜäöüß]+?)(?:[:*_/·]|/-)(in|innen|r|n|e)$|^([A-Za-zÄÖÜäöüß]+[a-zäöüß])(In|Innen)$")
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e"})
+
+
+def fold(text: str) -> str:
+    """The comparison key: lower case, ß→ss, umlauts without dots."""
+    return unicodedata.normalize("NFC", text).casefold().translate(_FOLD).replace("ẞ", "ss")
+
+
+@functools.lru_cache(maxsize=None)
+def _simplemma():
+    import simplemma
+
+    return simplemma
+
+
+@functools.lru_cache(maxsize=500_000)
+def is_known(word: str) -> bool:
+    """Is ``word`` in simplemma's German dictionary (as a form or lemma)?"""
+    if len(word) < 2:
+        return False
+    sm = _simplemma()
+    return sm.is_known(word, lang="de") or sm.is_known(word.capitalize(), lang="de")
+
+
+def _umlaut_variants(word: str):
+    """Spellings a writer without umlaut keys may have meant: ae→ä, a→ä, ss→ß, ..."""
+    for plain, uml in (("ae", "ä"), ("oe", "ö"), ("ue", "ü")):
+        if plain in word:
+            yield word.replace(plain, uml)
+    for plain, uml in (("a", "ä"), ("o", "ö"), ("u", "ü"), ("A", "Ä"), ("O", "Ö"), ("U", "Ü")):
+        start = 0
+        while (i := word.find(plain, start)) >= 0:
+            yield word[:i] + uml + word[i + 1:]
+            start = i + 1
+    if "ss" in word:
+        yield word.replace("ss", "ß")
+
+
+@functools.lru_cache(maxsize=500_000)
+def lemmatize(word: str) -> str:
+    """A German lemma for one token (nouns keep their capital).
+
+    Gender-fair forms map to the base noun (``Kolleg:innen`` → ``Kollege``,
+    ``Mitarbeiter*innen`` → ``Mitarbeiter``), so a codebook term matches every form.
+    """
+    if not word or not any(ch.isalpha() for ch in word) or (word.endswith(".") and len(word) <= 6):
+        return word  # punctuation, numbers, abbreviations (z. B., bzw.) stay as they are
+    m = GENDER_FORM.match(word)
+    if m:
+        stem = m.group(1) or m.group(3)
+        return _gender_base(stem)
+    sm = _simplemma()
+    if not is_known(word):
+        for variant in _umlaut_variants(word):
+            if is_known(variant):
+                word = variant
+                break
+    lemma = sm.lemmatize(word, lang="de", greedy=True)
+    if lemma.endswith("in") and lemma[:1].isupper() and len(lemma) > 5:
+        # feminine job and person nouns: Mitarbeiterin → Mitarbeiter, Kollegin → Kollege
+        base = _gender_base(lemma[:-2])
+        if base != lemma[:-2] or is_known(base):
+            return base
+    return lemma
+
+
+def _gender_base(stem: str) -> str:
+    """``Kolleg`` → ``Kollege``, ``Mitarbeiter`` → ``Mitarbeiter``, ``Ärzt`` → ``Arzt``."""
+    for cand in (stem + "e", stem, stem.translate(str.maketrans("äöü", "aou"))):
+        if is_known(cand):
+            return _simplemma().lemmatize(cand, lang="de", greedy=True)
+    return stem
+
+
+_LINKS = ("s", "es", "n", "en", "er", "e", "")
+MIN_MOD = 3
+MIN_HEAD = 4
+
+
+def _known_part(part: str) -> bool:
+    return len(part) >= MIN_MOD and (is_known(part.capitalize()) or is_known(part.lower()))
+
+
+@functools.lru_cache(maxsize=500_000)
+def _segment(w: str) -> tuple[tuple[int, int], ...] | None:
+    """Best split of ``w`` into known parts as ``(start, end)`` spans (links excluded), or None.
+
+    Best = fewest parts, then the longest shortest part: ``Zeitmangel`` is Zeit|Mangel, not
+    Zeit|Man|Gel; ``Vergabestelle`` is Vergabe|Stelle, not Vergabest|Elle.
+    """
+    best = None
+    best_score = None
+    for i in range(MIN_MOD, len(w) - MIN_HEAD + 1):
+        head = w[i:]
+        if not (is_known(head.capitalize()) or is_known(head)):
+            continue
+        left = w[:i]
+        for link in _LINKS:
+            if link and not left.lower().endswith(link):
+                continue
+            mod = left[: len(left) - len(link)] if link else left
+            if len(mod) < MIN_MOD:
+                continue
+            if _known_part(mod):
+                spans = ((0, len(mod)), (i, len(w)))
+            else:
+                sub = _segment(mod)
+                if sub is None:
+                    continue
+                spans = (*sub, (i, len(w)))
+            score = (-len(spans), min(e - s for s, e in spans), len(head), -len(link))
+            if best_score is None or score > best_score:
+                best, best_score = spans, score
+    return best
+
+
+@functools.lru_cache(maxsize=500_000)
+def split_compound(word: str) -> tuple[str, ...]:
+    """Splits a German compound into known words: ``Zeitmangel`` → ``("Zeit", "Mangel")``.
+
+    Dictionary-anchored: every part must be a known German word (after removing a linking
+    element such as ``-s-``), which keeps ``Beratung`` whole (no ``Rat``) and ``Portal`` whole
+    (no ``Ort``) where substring matching would not. Hyphenated words split at the hyphen.
+    Returns ``(word,)`` when no split is found.
+    """
+    w = word.strip("-")
+    if "-" in w:
+        out: list[str] = []
+        for p in (p for p in w.split("-") if p):
+            out.extend(split_compound(p))
+        return tuple(out)
+    if len(w) < MIN_MOD + MIN_HEAD or not w.isalpha():
+        return (w,)
+    spans = _segment(w)
+    if spans is None:
+        return (w,)
+    return tuple(w[s:e].capitalize() for s, e in spans)
+
+
+@functools.lru_cache(maxsize=500_000)
+def compound_keys(word: str) -> tuple[str, ...]:
+    """Match keys of a compound's parts and of every run of adjacent parts, lemmatised.
+
+    ``Führungskräfteunterstützung`` → führungskraft, unterstützung, führung, kraft, … (folded),
+    so the codebook terms ``Führungskraft`` and ``Unterstützung`` both find it.
+    Returns ``()`` for a word that is not a compound.
+    """
+    pieces = [p for p in word.strip("-").split("-") if p]
+    if len(pieces) > 1:
+        keys: list[str] = []
+        for p in pieces:
+            keys.append(fold(lemmatize(p)))
+            keys.extend(compound_keys(p))
+        return tuple(dict.fromkeys(k for k in keys if len(k) >= MIN_MOD))
+    w = pieces[0] if pieces else word
+    if len(w) < MIN_MOD + MIN_HEAD or not w.isalpha():
+        return ()
+    spans = _segment(w)
+    if spans is None:
+        return ()
+    keys = []
+    n = len(spans)
+    for a in range(n):
+        for b in range(a, n):
+            if a == 0 and b == n - 1:
+                continue  # the whole word is the token's own key
+            text = w[spans[a][0]: spans[b][1]]
+            keys.append(fold(lemmatize(text.capitalize())))
+            keys.append(fold(text))
+    return tuple(dict.fromkeys(keys))
+
+
+# --- spaCy pipeline -----------------------------------------------------------------------------
+
+_ABBREV_SENT = {"z.", "b.", "u.", "a.", "bzw.", "d.", "h.", "v.", "ca.", "bspw.", "ggf.", "usw.", "etc.", "dr.", "prof.", "nr.", "vgl.", "inkl.", "evtl.", "o.", "ä."}
+
+
+def _make_components():
+    from spacy.language import Language
+
+    if "qda_lemmatizer" in Language.factories:
+        return
+
+    @Language.component("qda_lemmatizer")
+    def qda_lemmatizer(doc):
+        for tok in doc:
+            lemma = lemmatize(tok.text)
+            tok.lemma_ = lemma
+            tok.norm_ = fold(lemma)
+        return doc
+
+    @Language.component("qda_norms")
+    def qda_norms(doc):
+        # for a trained pipeline: keep its lemmas, add our keys (and gender-form handling)
+        for tok in doc:
+            lemma = tok.lemma_ or tok.text
+            if GENDER_FORM.match(tok.text):
+                lemma = lemmatize(tok.text)
+                tok.lemma_ = lemma
+            tok.norm_ = fold(lemma)
+        return doc
+
+    @Language.component("qda_sentencizer")
+    def qda_sentencizer(doc):
+        # a sentence ends at . ! ? … (or a line break) unless the dot belongs to an abbreviation
+        for i, tok in enumerate(doc):
+            if i == 0:
+                tok.is_sent_start = True
+                continue
+            prev = doc[i - 1]
+            ends = prev.text in {".", "!", "?", "…", "?!", "!!", "..."} or "\n" in prev.whitespace_ or prev.text.strip() == "" and "\n" in prev.text
+            if prev.text.endswith(".") and prev.text.lower() in _ABBREV_SENT:
+                ends = False
+            tok.is_sent_start = bool(ends)
+        return doc
+
+
+def _gender_token_match():
+    return re.compile(r"^[A-Za-zÄÖÜäöüß]+(?:[:*_·]|/-?)(?:in|innen)$|^[A-Za-zÄÖÜäöüß]+[a-zäöüß]Innen$").match
+
+
+@functools.lru_cache(maxsize=4)
+def load_nlp(name: str | None = None):
+    """Loads the German pipeline.
+
+    Args:
+        name: ``None`` (trained ``de_core_news_md`` if installed, else ``qda-de``), ``qda-de``,
+            or the name or path of an installed spaCy pipeline.
+
+    Raises:
+        QdaError: the named pipeline is not installed; the message says how to install it.
+    """
+    import spacy
+
+    _make_components()
+    if name is None:
+        try:
+            return load_nlp(TRAINED_PIPELINE)
+        except QdaError:
+            return load_nlp(DEFAULT_PIPELINE)
+    if name == DEFAULT_PIPELINE:
+        nlp = spacy.blank("de")
+        nlp.tokenizer.token_match = _gender_token_match()
+        nlp.add_pipe("qda_sentencizer")
+        nlp.add_pipe("qda_lemmatizer")
+        nlp.meta["name"] = "qda_de"
+        nlp.meta["version"] = _pipeline_version()
+        return nlp
+    try:
+        nlp = spacy.load(name, exclude=["ner"])
+    except OSError as exc:
+        raise QdaError(
+            f"the spaCy pipeline '{name}' is not installed ({str(exc).splitlines()[0][:120]})\n"
+            f"  → install it with 'python -m spacy download {name}', or use the offline default with --nlp {DEFAULT_PIPELINE}"
+        )
+    nlp.tokenizer.token_match = _gender_token_match()
+    nlp.add_pipe("qda_norms", last=True)
+    return nlp
+
+
+def _pipeline_version() -> str:
+    try:
+        sm = metadata.version("simplemma")
+    except metadata.PackageNotFoundError:
+        sm = "?"
+    return f"1.0+simplemma{sm}"
+
+
+def pipeline_info(nlp) -> dict:
+    """Name, version and fingerprint of a loaded pipeline, for run records and the parse cache."""
+    import spacy
+
+    name = f"{nlp.meta.get('lang', 'de')}_{nlp.meta.get('name', 'pipeline')}"
+    version = str(nlp.meta.get("version", "0"))
+    fingerprint = hashlib.sha256(f"{name}|{version}|{spacy.__version__}|{','.join(nlp.pipe_names)}".encode()).hexdigest()[:16]
+    return {"name": name, "version": version, "spacy": spacy.__version__, "components": list(nlp.pipe_names), "fingerprint": fingerprint}

@@ -1,0 +1,88 @@
+"""Survey readers: delimiter/encoding detection, wide and long tables, flags, XLSX."""
+
+import pandas as pd
+import pytest
+
+from conftest import write
+from pipeline.errors import InputError
+from pipeline.ingest import IngestOptions, document_texts, ingest
+
+WIDE = (
+    '"id";"netzwerk";"rolle";"hindernisse";"beispiel"\r\n'
+    '"1";"DVNW";"Sachbearbeitung";"Zeitmangel; Personalmangel";"Checkliste Eignungsprüfung"\r\n'
+    '"2";"KERN";"IT";"k.A.";""\r\n'
+    '"3";"KERN";"Referent/in";"die Firewall blockiert die Plattform";"-"\r\n'
+)
+
+
+def test_limesurvey_wide_export_semicolon_bom(tmp_path):
+    f = tmp_path / "export.csv"
+    f.write_bytes(b"\xef\xbb\xbf" + WIDE.encode("utf-8"))
+    result = ingest([str(f)], IngestOptions(text_columns=["hindernisse", "beispiel"], id_column="id", meta_columns=["netzwerk"]))
+    seg = result.segments
+    assert seg["segment_id"].tolist() == ["1:hindernisse", "1:beispiel", "2:hindernisse", "2:beispiel", "3:hindernisse", "3:beispiel"]
+    assert seg["text"].iloc[0] == "Zeitmangel; Personalmangel"
+    assert seg["flag"].tolist() == ["", "", "placeholder", "empty", "", "placeholder"]
+    assert seg["netzwerk"].tolist() == ["DVNW", "DVNW", "KERN", "KERN", "KERN", "KERN"]
+    assert seg["question"].tolist()[:2] == ["hindernisse", "beispiel"]
+    assert (seg["kind"] == "survey").all()
+    assert "rolle" not in seg.columns  # only the named metadata columns
+    assert result.files[0].info["delimiter"] == ";"
+    texts = document_texts(seg)
+    for row in seg.itertuples():
+        assert texts[row.doc_id][row.start_char:row.end_char] == row.text
+
+
+def test_single_text_column_uses_the_id_as_segment_id(tmp_path):
+    f = write(tmp_path / "u.csv", "id,antwort\n17,Zu wenig Zeit\n18,Bürokratie\n")
+    seg = ingest([str(f)], IngestOptions(text_columns=["antwort"], id_column="id")).segments
+    assert seg["segment_id"].tolist() == ["17", "18"]
+
+
+def test_text_and_id_columns_are_detected(tmp_path):
+    f = write(tmp_path / "u.csv", (
+        "ID\tnetzwerk\tjahre\tfreitext\n"
+        "a1\tDVNW\t3\tWir haben keine Zeit für die Treffen\n"
+        "a2\tKERN\t1\tDie Technik bei uns ist veraltet und langsam\n"
+        "a3\tKERN\t5\tFührung unterstützt das Netzwerk nicht wirklich\n"
+    ), encoding="utf-8")
+    result = ingest([str(f)])
+    assert result.files[0].info["text_columns"] == ["freitext"]
+    assert result.files[0].info["id_column"] == "ID"
+    assert result.segments["segment_id"].tolist() == ["a1", "a2", "a3"]
+    assert result.files[0].info["delimiter"] == "tab"
+
+
+def test_cp1252_comma_export(tmp_path):
+    f = tmp_path / "alt.csv"
+    f.write_bytes("id,antwort\n1,Größte Hürde: Bürokratie\n".encode("cp1252"))
+    result = ingest([str(f)], IngestOptions(text_columns=["antwort"], id_column="id"))
+    assert result.segments["text"].tolist() == ["Größte Hürde: Bürokratie"]
+    assert result.files[0].info["encoding"] == "cp1252"
+
+
+def test_long_table_needs_question_column(tmp_path):
+    f = write(tmp_path / "lang.csv", "id;frage;antwort\n1;hindernisse;Zeit\n1;ideen;Forum\n2;hindernisse;Geld\n")
+    with pytest.raises(InputError, match="the ID '1' occurs more than once.*\n.*--question-column"):
+        ingest([str(f)], IngestOptions(text_columns=["antwort"], id_column="id"))
+    seg = ingest([str(f)], IngestOptions(text_columns=["antwort"], id_column="id", question_column="frage")).segments
+    assert seg["segment_id"].tolist() == ["1:hindernisse", "1:ideen", "2:hindernisse"]
+    assert seg["doc_id"].tolist() == ["lang:1", "lang:1", "lang:2"]
+
+
+def test_xlsx_export(tmp_path):
+    f = tmp_path / "export.xlsx"
+    pd.DataFrame({"id": [1, 2], "netzwerk": ["DVNW", "KERN"], "hindernisse": ["Rechtsunsicherheit", "k.A."]}).to_excel(f, index=False)
+    seg = ingest([str(f)], IngestOptions(text_columns=["hindernisse"], id_column="id")).segments
+    assert seg["segment_id"].tolist() == ["1", "2"]
+    assert seg["flag"].tolist() == ["", "placeholder"]
+    assert seg["netzwerk"].tolist() == ["DVNW", "KERN"]
+
+
+@pytest.mark.parametrize("value,flag", [("", "empty"), ("   ", "empty"), ("-", "placeholder"), ("k.A.", "placeholder"), ("k. A.", "placeholder"),
+                                        ("keine Angabe", "placeholder"), ("/", "placeholder"), ("keine", ""), ("Zeit", "")])
+def test_placeholders_are_flagged_not_dropped(tmp_path, value, flag):
+    f = write(tmp_path / "p.csv", f'id;antwort\n1;"{value}"\n2;Zeitmangel\n')
+    seg = ingest([str(f)], IngestOptions(text_columns=["antwort"], id_column="id")).segments
+    assert len(seg) == 2
+    assert seg["flag"].iloc[0] == flag
