@@ -233,14 +233,15 @@ def codebook_table(cb: Codebook, layout: str) -> pd.DataFrame:
     """
     rows = []
     for code in cb.codes.values():
-        desc = description_text(code)
+        # the memo carries ID and label, so a round trip does not depend on path separators
+        desc = description_text(code, with_label=True)
         if layout == "maxqda":
             rows.append({"Code": _label_path(cb, code, "\\"), "Memo": desc})
         elif layout == "atlasti":
             dim = cb.codes.get(code.dimension)
             rows.append({"Code": _label_path(cb, code, "::"), "Comment": desc, "Code Groups": dim.label if dim else code.dimension})
         elif layout == "taguette":
-            rows.append({"tag": code.id, "description": description_text(code, with_label=True)})
+            rows.append({"tag": code.id, "description": desc})
         elif layout == "qda":
             import json
 
@@ -323,10 +324,18 @@ def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tu
         if not raw:
             continue
         parsed = parse_description(r[desc_col] if desc_col else "")
+        if parsed.get("id"):
+            # our own export (or a file that kept its memo): ID and label are in the memo
+            entry = {"id": parsed["id"], "label": parsed.get("label") or raw, "codable": parsed.get("codable", True), "children": []}
+            for k in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
+                if k in parsed:
+                    entry[k] = parsed[k]
+            roots.append(entry)
+            continue
         if sep is None:
-            levels = [x.strip() for x in re.split(r"\\|::|>", raw) if x.strip()]
+            levels = [x.strip() for x in re.split(r"\\|::|>", raw) if x.strip()] or [raw]
         else:
-            levels = [raw] if parsed.get("id") else [x for x in raw.split(sep) if x]
+            levels = [x for x in raw.split(sep) if x] or [raw]
         parent = None
         for depth in range(len(levels) - 1):
             p = " / ".join(levels[: depth + 1])
@@ -337,8 +346,7 @@ def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tu
             parent = by_path[p]
         full = " / ".join(levels)
         entry = by_path.get(full) or {"children": []}
-        cid = parsed.get("id") or (parent["id"] + "." if parent else "") + _slug(levels[-1])
-        entry.update({"id": cid, "label": parsed.get("label") or levels[-1], "codable": parsed.get("codable", True)})
+        entry.update({"id": (parent["id"] + "." if parent else "") + _slug(levels[-1]), "label": parsed.get("label") or levels[-1], "codable": parsed.get("codable", True)})
         for k in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
             if k in parsed:
                 entry[k] = parsed[k]

@@ -147,6 +147,8 @@ def parse_pattern(raw: Any, loc: str, problems: list[Problem]) -> Pattern | None
     if kind == "term" and len(value.split()) > 1:
         problems.append(Problem("error", f"{loc} → term", f"'{value}' has several words; use phrase: for a multi-word pattern"))
         return None
+    if kind == "phrase" and len(value.split()) == 1:
+        kind = "term"  # a one-word phrase is a term; keeps round trips and diffs stable
     return Pattern(kind, " ".join(value.split()), **opts)
 
 

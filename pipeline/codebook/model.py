@@ -40,10 +40,13 @@ class Pattern:
     def to_yaml(self) -> Any:
         """The compact YAML form (a plain string when no option is set)."""
         opts = {k: getattr(self, k) for k in ("compounds", "case_sensitive", "match", "negation") if getattr(self, k) is not None}
-        if self.kind in ("term", "phrase") and not opts:
-            return str(self.value)
-        if self.kind == "glob" and not opts:
-            return str(self.value)
+        text = str(self.value)
+        # a plain string is read back by its shape, so only shapes that read back the same
+        plain_ok = not text.startswith(("re:", "/")) and not any(ch in text for ch in "*?")
+        if self.kind in ("term", "phrase") and not opts and plain_ok:
+            return text
+        if self.kind == "glob" and not opts and any(ch in text for ch in "*?") and not text.startswith(("re:", "/")):
+            return text
         out: dict[str, Any] = {}
         if self.kind == "near":
             out["near"] = list(self.value)

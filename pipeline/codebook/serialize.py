@@ -39,11 +39,12 @@ def _pattern_line(p: Pattern, sign: str) -> str:
 
 def description_text(code: Code, *, with_label: bool = False) -> str:
     """The Mayring fields as a plain-text block (German headings)."""
-    parts = [f"Code-ID: {code.id}"]
+    head = [f"Code-ID: {code.id}"]
     if with_label:
-        parts.append(f"Bezeichnung: {code.label}")
+        head.append(f"Bezeichnung: {code.label}")
     if not code.codable:
-        parts.append("Kodierbar: nein (Kategorie)")
+        head.append("Kodierbar: nein (Kategorie)")
+    parts = ["\n".join(head)]
     if code.definition:
         parts.append(f"Definition: {code.definition}")
     if code.anchor_examples:
@@ -77,14 +78,14 @@ def parse_description(text: str) -> dict:
             if current in ("id", "definition", "label"):
                 out[current] = rest
             elif current == "codable":
-                out["codable"] = rest.lower() not in ("nein", "no", "false")
+                out["codable"] = not rest.lower().startswith(("nein", "no", "false"))
             continue
         if current == "definition" and line.strip():
             out["definition"] = (out.get("definition", "") + " " + line.strip()).strip()
         elif current in ("anchor_examples", "coding_rules") and line.startswith("- "):
             item = line[2:].strip()
             if current == "anchor_examples":
-                item = item.removeprefix("„").removesuffix("“").strip('"')
+                item = item.removeprefix("„").removesuffix("“")
             out.setdefault(current, []).append(item)
         elif current == "patterns" and line[:2] in ("+ ", "- "):
             raw = line[2:].strip()
