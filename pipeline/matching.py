@@ -17,16 +17,20 @@ Matching semantics (each an explicit codebook option, documented in the README):
   ``war nie das Problem``) or a hypothetical takes the mention back.
 * **exclude**: an exclude hit overlapping an include hit of the same code removes it.
 
-The matcher works on spaCy ``Doc`` tokens (``norm_`` holds the match key); a term's matches
-are resolved once per distinct word form and cached, so large corpora cost one dictionary
-look-up per token.
+The matcher works on a :class:`pipeline.tokens.TokenTable` (spaCy's parse as arrays; ``NORM``
+holds the match key). Which terms a word form matches is resolved once per distinct form, then
+numpy finds the tokens that match anything, so a corpus of millions of tokens costs little more
+than its distinct vocabulary.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from collections import defaultdict
 from dataclasses import dataclass
+
+import numpy as np
 
 from pipeline.codebook.model import Code, Codebook, Pattern
 from pipeline.nlp import compound_keys, fold, lemmatize
@@ -36,12 +40,14 @@ HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "würde", "würden", "wuer
 NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit", "issue", "grund"}
 CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "jedoch", "doch", "trotzdem", "allerdings", "dafür", "dafuer", "außer", "ausser", "nur"}
 TYPO_MIN = 7
+NO_PROBLEM_REACH = 10
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One piece of evidence: a code, the character span in the unit text, the pattern."""
+    """One piece of evidence: unit number, code, character span in the unit text, pattern."""
 
+    unit: int
     code: str
     start: int
     end: int
@@ -75,7 +81,7 @@ def _deletes(word: str) -> set[str]:
 
 @dataclass
 class _Term:
-    """A single word to find, with its own options resolved against the codebook defaults."""
+    """A single word to find, with its options resolved against the codebook defaults."""
 
     key: str  # folded lemma of the term
     surface: str  # folded surface of the term
@@ -84,14 +90,18 @@ class _Term:
     case_sensitive: bool
     match: str
     typos: bool
+    glob: str | None = None  # set for glob patterns (then key/surface are unused)
 
 
 class RuleMatcher:
-    """Compiled patterns of one codebook; ``match(doc)`` returns the hits of every code.
+    """Compiled patterns of one codebook.
+
+    ``match_table(table)`` codes every unit of a :class:`~pipeline.tokens.TokenTable`;
+    ``match_text(nlp, text)`` codes one text (used for anchor checks and tests).
 
     Args:
         codebook: a validated codebook.
-        negation: apply negation/hypothetical skipping (the codebook's window when > 0).
+        negation: skip negated and hypothetical mentions (with the codebook's window).
     """
 
     def __init__(self, codebook: Codebook, *, negation: bool = True):
@@ -103,15 +113,17 @@ class RuleMatcher:
         self._by_key: dict[str, list[int]] = {}
         self._by_surface: dict[str, list[int]] = {}
         self._typo_index: dict[str, set[int]] = {}
-        self._cache: dict[str, frozenset[int]] = {}
-        self._glob_cache: dict[tuple[str, str], bool] = {}
-        # per code: list of (pattern, compiled form) for include and exclude
+        self._globs: list[int] = []
+        # (code, pattern label, kind, payload) per include/exclude pattern
         self.compiled: dict[str, tuple[list, list]] = {}
+        # term id → [(code, part, pattern index, role, position-in-pattern)]
+        self._uses: dict[int, list[tuple]] = defaultdict(list)
+        self._regexes: list[tuple[str, str, int, re.Pattern]] = []
         for code in codebook.codable():
-            inc = [self._compile(p) for p in code.include]
-            exc = [self._compile(p) for p in code.exclude]
+            inc = [self._compile(code.id, "include", i, p) for i, p in enumerate(code.include)]
+            exc = [self._compile(code.id, "exclude", i, p) for i, p in enumerate(code.exclude)]
             self.compiled[code.id] = (inc, exc)
-        self._any_compounds = any(t.compounds for t in self._terms)
+        self._any_compounds = any(t.compounds for t in self._terms if t.glob is None)
 
     # --- compilation ---------------------------------------------------------------------
     def _term(self, word: str, p: Pattern) -> int:
@@ -137,47 +149,60 @@ class RuleMatcher:
         if t.typos:
             for d in _deletes(t.key) | _deletes(t.surface):
                 self._typo_index.setdefault(d, set()).add(tid)
-        self._cache.clear()
         return tid
 
-    def _compile(self, p: Pattern):
+    def _glob_term(self, p: Pattern) -> int:
+        cs = self.settings.case_sensitive if p.case_sensitive is None else p.case_sensitive
+        pattern = p.value if cs else fold(p.value)
+        ident = ("glob", pattern, cs)
+        if ident in self._term_ids:
+            return self._term_ids[ident]
+        tid = len(self._terms)
+        self._terms.append(_Term("", "", p.value, False, cs, "surface", False, glob=pattern))
+        self._term_ids[ident] = tid
+        self._globs.append(tid)
+        return tid
+
+    def _compile(self, code: str, part: str, index: int, p: Pattern):
+        ref = (code, part, index)
         if p.kind == "term":
-            return (p, ("term", self._term(p.value, p)))
+            tid = self._term(p.value, p)
+            self._uses[tid].append((*ref, "term", 0))
+            return (p.label(), "term", tid)
+        if p.kind == "glob":
+            tid = self._glob_term(p)
+            self._uses[tid].append((*ref, "term", 0))
+            return (p.label(), "term", tid)
         if p.kind == "phrase":
             words = p.value.split()
             # inside a phrase only the last word may be a compound head ("kein Projektbudget")
             ids = [self._term(w, Pattern("term", w, compounds=False, case_sensitive=p.case_sensitive, match=p.match)) for w in words[:-1]]
             ids.append(self._term(words[-1], p))
-            return (p, ("phrase", ids))
+            self._uses[ids[0]].append((*ref, "phrase", 0))
+            return (p.label(), "phrase", ids)
         if p.kind == "near":
-            return (p, ("near", self._term(p.value[0], p), self._term(p.value[1], p), p.window))
-        if p.kind == "glob":
-            cs = self.settings.case_sensitive if p.case_sensitive is None else p.case_sensitive
-            return (p, ("glob", p.value if cs else fold(p.value), cs))
+            a, b = self._term(p.value[0], p), self._term(p.value[1], p)
+            self._uses[a].append((*ref, "near", 0))
+            self._uses[b].append((*ref, "near", 1))
+            return (p.label(), "near", (a, b, p.window))
         if p.kind == "regex":
             cs = self.settings.case_sensitive if p.case_sensitive is None else p.case_sensitive
-            return (p, ("regex", re.compile(p.value, 0 if cs else re.IGNORECASE)))
+            rx = re.compile(p.value, 0 if cs else re.IGNORECASE)
+            self._regexes.append((code, part, index, rx))
+            return (p.label(), "regex", rx)
         raise ValueError(p.kind)
 
-    # --- token resolution ----------------------------------------------------------------
-    def _terms_of(self, tok) -> frozenset[int]:
-        text = tok.text
-        cached = self._cache.get(text)
-        if cached is not None:
-            return cached
+    # --- which terms a word form matches ---------------------------------------------------
+    def _terms_for(self, text: str, norm: str) -> frozenset[int]:
         found: set[int] = set()
-        norm = tok.norm_ or fold(lemmatize(text))
         surface = fold(text)
         for tid in self._by_key.get(norm, ()):
             found.add(tid)
         for tid in self._by_surface.get(surface, ()):
             found.add(tid)
-        if self._any_compounds and ((len(text) >= 7 and text.isalpha()) or "-" in text):
+        if self._any_compounds and ((len(text) >= 7 and text.isalpha()) or ("-" in text and len(text) > 3)):
             for part in compound_keys(text):
-                for tid in self._by_key.get(part, ()):
-                    if self._terms[tid].compounds:
-                        found.add(tid)
-                for tid in self._by_surface.get(part, ()):
+                for tid in (*self._by_key.get(part, ()), *self._by_surface.get(part, ())):
                     if self._terms[tid].compounds:
                         found.add(tid)
         if self._typo_index and len(surface) >= TYPO_MIN - 1 and text.isalpha():
@@ -187,129 +212,181 @@ class RuleMatcher:
                         t = self._terms[tid]
                         if tid not in found and (_damerau1(cand, t.key) or _damerau1(cand, t.surface)):
                             found.add(tid)
-        # options that narrow: case-sensitive and surface-only terms
+        for tid in self._globs:
+            t = self._terms[tid]
+            if (fnmatch.fnmatchcase(text, t.glob) or fnmatch.fnmatchcase(norm, t.glob)) if t.case_sensitive else (
+                fnmatch.fnmatchcase(surface, t.glob) or fnmatch.fnmatchcase(norm, t.glob)
+            ):
+                found.add(tid)
         result = set()
         for tid in found:
             t = self._terms[tid]
-            if t.case_sensitive and t.raw not in text and text != t.raw:
-                continue
-            if t.match == "surface" and surface != t.surface and not (t.compounds and t.surface in compound_keys(text)):
-                continue
+            if t.glob is None:
+                if t.case_sensitive and t.raw not in text:
+                    continue
+                if t.match == "surface" and surface != t.surface and not (t.compounds and t.surface in compound_keys(text)):
+                    continue
             result.add(tid)
-        out = frozenset(result)
-        self._cache[text] = out
-        return out
-
-    def _glob(self, tok, pattern: str, cs: bool) -> bool:
-        key = (tok.text, pattern)
-        hit = self._glob_cache.get(key)
-        if hit is None:
-            if cs:
-                hit = fnmatch.fnmatchcase(tok.text, pattern) or fnmatch.fnmatchcase(tok.lemma_, pattern)
-            else:
-                hit = fnmatch.fnmatchcase(fold(tok.text), pattern) or fnmatch.fnmatchcase(tok.norm_ or "", pattern)
-            self._glob_cache[key] = hit
-        return hit
+        return frozenset(result)
 
     # --- matching ------------------------------------------------------------------------
-    def _spans(self, doc, compiled, token_terms) -> list[tuple[int, int, int, int, str, bool]]:
-        """``(tok_start, tok_end, char_start, char_end, pattern_label, has_negator)`` per hit."""
-        pattern, form = compiled
-        kind = form[0]
-        out = []
-        n = len(doc)
-        if kind == "term":
-            tid = form[1]
-            for i in range(n):
-                if tid in token_terms[i]:
-                    out.append((i, i + 1, doc[i].idx, doc[i].idx + len(doc[i].text), pattern.label(), False))
-        elif kind == "phrase":
-            ids = form[1]
-            k = len(ids)
-            for i in range(n - k + 1):
-                if all(ids[j] in token_terms[i + j] for j in range(k)):
-                    inner_neg = any(doc[i + j].lower_ in NEGATORS for j in range(k))
-                    out.append((i, i + k, doc[i].idx, doc[i + k - 1].idx + len(doc[i + k - 1].text), pattern.label(), inner_neg))
-        elif kind == "near":
-            _, a, b, window = form
-            for sent in doc.sents:
-                pa = [i for i in range(sent.start, sent.end) if a in token_terms[i]]
-                pb = [i for i in range(sent.start, sent.end) if b in token_terms[i]]
-                for i in pa:
-                    for j in pb:
-                        if i != j and abs(i - j) <= window:
-                            s, e = min(i, j), max(i, j) + 1
-                            out.append((s, e, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), pattern.label(), False))
-        elif kind == "glob":
-            _, glob, cs = form
-            for i in range(n):
-                if doc[i].is_alpha or "-" in doc[i].text:
-                    if self._glob(doc[i], glob, cs):
-                        out.append((i, i + 1, doc[i].idx, doc[i].idx + len(doc[i].text), pattern.label(), False))
-        elif kind == "regex":
-            rx = form[1]
-            for m in rx.finditer(doc.text):
-                if m.end() == m.start():
-                    continue
-                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-                if span is None:
-                    continue
-                out.append((span.start, span.end, m.start(), m.end(), pattern.label(), False))
-        return out
+    def match_table(self, table, *, units: np.ndarray | None = None) -> list[Hit]:
+        """Hits of every codable code in every unit of ``table`` (or only in ``units``).
 
-    def _negated(self, doc, s: int, e: int, code: Code, inner_negator: bool) -> bool:
+        Negated and hypothetical mentions are dropped, then excluded spans. Offsets are
+        character offsets into each unit's text.
+        """
+        n_tok = table.n_tokens
+        candidates: list[tuple[int, str, str, int, int, int, int, str, bool]] = []  # unit, code, part, tok_s, tok_e, cs, ce, label, inner_neg
+        labels = {code: (inc, exc) for code, (inc, exc) in self.compiled.items()}
+        term_sets: dict[tuple[int, int], frozenset[int]] = {}
+        if n_tok:
+            # one key per (word form, lemma) pair; resolve each distinct pair once
+            keys = table.orth ^ (table.norm * np.uint64(0x9E3779B97F4A7C15))
+            uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            hit_u = []
+            for j, pos in enumerate(first.tolist()):
+                ts = self._terms_for(table.strings.get(int(table.orth[pos]), ""), table.strings.get(int(table.norm[pos]), ""))
+                if ts:
+                    hit_u.append(j)
+                    term_sets[j] = ts
+            mask_u = np.zeros(len(uniq), dtype=bool)
+            mask_u[hit_u] = True
+            positions = np.nonzero(mask_u[inverse])[0]
+            if units is not None:
+                allowed = np.zeros(len(table) + 1, dtype=bool)
+                allowed[units] = True
+                positions = positions[allowed[table.unit_of(positions)]]
+            pos_terms = {int(p): term_sets[int(inverse[p])] for p in positions}
+            unit_of = table.unit_of(positions) if len(positions) else np.array([], dtype=np.int64)
+            near_seen: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+            for p, u in zip(positions.tolist(), unit_of.tolist()):
+                for tid in pos_terms[p]:
+                    for code, part, index, role, slot in self._uses.get(tid, ()):
+                        label, kind, payload = labels[code][0 if part == "include" else 1][index]
+                        if kind == "term":
+                            candidates.append((u, code, part, p, p + 1, label, False))
+                        elif kind == "phrase":
+                            k = len(payload)
+                            end_unit = table.offsets[u + 1]
+                            if p + k <= end_unit and all(payload[j] in pos_terms.get(p + j, ()) for j in range(1, k)):
+                                inner = any(fold(table.text_of(table.orth[p + j])) in NEGATORS for j in range(k))
+                                candidates.append((u, code, part, p, p + k, label, inner))
+                        elif kind == "near":
+                            near_seen[(code, part, index)].append((p, slot))
+            for (code, part, index), occ in near_seen.items():
+                label, _, (a, b, window) = labels[code][0 if part == "include" else 1][index]
+                occ.sort()
+                for i, (p, slot) in enumerate(occ):
+                    for q, slot2 in occ[i + 1:]:
+                        if q - p > window:
+                            break
+                        if slot2 != slot and table.sent[p] == table.sent[q]:
+                            candidates.append((int(table.unit_of(p)), code, part, p, q + 1, label, False))
+        # regexes run on the unit texts
+        unit_range = range(len(table)) if units is None else units.tolist()
+        for code, part, index, rx in self._regexes:
+            label = labels[code][0 if part == "include" else 1][index][0]
+            for u in unit_range:
+                text = table.texts[u]
+                for m in rx.finditer(text):
+                    if m.end() == m.start():
+                        continue
+                    s, e = self._tokens_for_span(table, u, m.start(), m.end())
+                    candidates.append((u, code, part, s, e, label, False, m.start(), m.end()))
+        return self._resolve(table, candidates)
+
+    @staticmethod
+    def _tokens_for_span(table, u: int, cs: int, ce: int) -> tuple[int, int]:
+        lo, hi = int(table.offsets[u]), int(table.offsets[u + 1])
+        idx = table.idx[lo:hi]
+        s = lo + max(int(np.searchsorted(idx, cs, side="right")) - 1, 0)
+        e = lo + max(int(np.searchsorted(idx, ce, side="left")), 1)
+        return s, max(e, s + 1)
+
+    def _char_span(self, table, u: int, s: int, e: int) -> tuple[int, int]:
+        cs = int(table.idx[s])
+        last = e - 1
+        ce = int(table.idx[last]) + len(table.text_of(table.orth[last]))
+        return cs, ce
+
+    def _resolve(self, table, candidates) -> list[Hit]:
+        kept: dict[tuple[int, str], list[tuple[int, int, str]]] = defaultdict(list)
+        blocked: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+        for cand in candidates:
+            u, code, part, s, e, label, inner = cand[:7]
+            cs, ce = cand[7:9] if len(cand) > 7 else self._char_span(table, u, s, e)
+            if part == "exclude":
+                blocked[(u, code)].append((cs, ce))
+                continue
+            if self._negated(table, u, s, e, self.codebook.codes[code], inner):
+                continue
+            kept[(u, code)].append((cs, ce, label))
+        hits = []
+        for (u, code), spans in kept.items():
+            bl = blocked.get((u, code), ())
+            text = table.texts[u]
+            for cs, ce, label in sorted(set(spans)):
+                if any(cs < be and bs < ce for bs, be in bl):
+                    continue
+                hits.append(Hit(u, code, cs, ce, text[cs:ce], label))
+        hits.sort(key=lambda h: (h.unit, self._order(h.code), h.start, h.end, h.pattern))
+        return hits
+
+    def _order(self, code: str) -> int:
+        if not hasattr(self, "_code_order"):
+            self._code_order = {c: i for i, c in enumerate(self.codebook.codes)}
+        return self._code_order[code]
+
+    def _negated(self, table, u: int, s: int, e: int, code: Code, inner_negator: bool) -> bool:
         if self.window <= 0 or inner_negator:
             return False
-        sent = doc[s].sent
-        lo, hi = sent.start, sent.end
+        lo, hi = int(table.offsets[u]), int(table.offsets[u + 1])
+        sent = table.sent[s]
         before, after = [], []
         i = s - 1
-        while i >= lo and s - i <= self.window:
-            if doc[i].lower_ in CLAUSE_BREAK:
+        while i >= lo and s - i <= self.window and table.sent[i] == sent:
+            w = table.text_of(table.orth[i]).lower()
+            if w in CLAUSE_BREAK:
                 break
-            before.append(doc[i])
+            before.append(i)
             i -= 1
         i = e
-        while i < hi and i - e < self.window:
-            if doc[i].lower_ in CLAUSE_BREAK:
+        while i < hi and i - e < self.window and table.sent[i] == sent:
+            w = table.text_of(table.orth[i]).lower()
+            if w in CLAUSE_BREAK:
                 break
-            after.append(doc[i])
+            after.append(i)
             i += 1
-        if any(t.lower_ in HYPOTHETICAL for t in before + after):
+        words = [table.text_of(table.orth[i]).lower() for i in before + after]
+        if any(w in HYPOTHETICAL for w in words):
             return True
-        negators = [t for t in before + after if t.lower_ in NEGATORS]
-        if not negators:
+        if not any(w in NEGATORS for w in words):
             return False
         if code.lack_counts:
             # barriers are named by what is missing or not done ("keine Zeit", "der Chef
-            # unterstützt das nicht"); only "X is no problem" takes the mention back
-            return any((t.norm_ or "") in NO_PROBLEM for t in after)
+            # unterstützt das nicht"); only "X is no problem" takes the mention back, and that
+            # verdict may come late in the clause ("war bei uns eigentlich nie das Problem")
+            i = e
+            while i < hi and i - e < NO_PROBLEM_REACH and table.sent[i] == sent:
+                if table.text_of(table.orth[i]).lower() in CLAUSE_BREAK:
+                    break
+                if table.text_of(table.norm[i]) in NO_PROBLEM:
+                    return True
+                i += 1
+            return False
         return True
 
-    def match(self, doc, codes: list[str] | None = None) -> list[Hit]:
-        """Hits of every (or the given) codable code in ``doc``, negated ones removed.
+    # --- single texts --------------------------------------------------------------------
+    def match_docs(self, docs) -> list[Hit]:
+        from pipeline.tokens import table_from_docs
 
-        Offsets are character offsets into ``doc.text``.
-        """
-        token_terms = [self._terms_of(t) for t in doc]
-        hits: list[Hit] = []
-        for code_id in codes or list(self.compiled):
-            inc, exc = self.compiled[code_id]
-            code = self.codebook.codes[code_id]
-            found = []
-            for comp in inc:
-                for s, e, cs, ce, label, inner in self._spans(doc, comp, token_terms):
-                    if not self._negated(doc, s, e, code, inner):
-                        found.append((cs, ce, label))
-            if not found:
-                continue
-            if exc:
-                blocked = [(cs, ce) for comp in exc for _, _, cs, ce, _, _ in self._spans(doc, comp, token_terms)]
-                found = [f for f in found if not any(f[0] < be and bs < f[1] for bs, be in blocked)]
-            for cs, ce, label in sorted(set(found)):
-                hits.append(Hit(code_id, cs, ce, doc.text[cs:ce], label))
-        return hits
+        return self.match_table(table_from_docs(docs))
+
+    def match_text(self, nlp, text: str, codes: list[str] | None = None) -> list[Hit]:
+        hits = self.match_docs([nlp(text)])
+        return [h for h in hits if codes is None or h.code in codes]
 
     def matches_text(self, nlp, text: str, code_id: str) -> bool:
         """Does ``code_id`` fire on ``text``? (used to check anchor examples)."""
-        return bool(self.match(nlp(text), [code_id]))
+        return bool(self.match_text(nlp, text, [code_id]))

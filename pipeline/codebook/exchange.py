@@ -148,9 +148,11 @@ def import_refi(path: Path | str, *, name: str | None = None, version: str = "1"
             desc_el = next((d for d in child if _local(d.tag) == "Description"), None)
             parsed = parse_description(desc_el.text if desc_el is not None and desc_el.text else "")
             slug = parsed.get("id") or ((parent["id"] + "." if parent else "") + _slug(cname.split("::")[-1]))
+            own = bool(parsed.get("id"))  # exported by qda: the name is the label as written
             entry = {
                 "id": unique(slug),
-                "label": cname.split("::")[-1].strip() if "::" in cname else cname,
+                "label": cname if own else (cname.split("::")[-1].strip() if "::" in cname else cname),
+                "_own": own,
                 "codable": (child.get("isCodable") or "true").strip().lower() != "false",
                 "guid": (child.get("guid") or "").strip("{}").lower() or None,
                 "_name": cname,
@@ -172,7 +174,7 @@ def import_refi(path: Path | str, *, name: str | None = None, version: str = "1"
     walk(codes_el, None)
     # ATLAS.ti writes hierarchy into names: "Coke::diet Coke" belongs under "Coke"
     for cname, entry in list(by_name.items()):
-        if "::" in cname and entry["_parent"] is None:
+        if "::" in cname and entry["_parent"] is None and not entry["_own"]:
             parent = by_name.get(cname.rsplit("::", 1)[0].strip())
             if parent is not None and parent is not entry:
                 codes.remove(entry)
@@ -277,7 +279,8 @@ def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tu
         raise InputError(path, "file not found", "check the path")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            frame = pd.read_excel(path, dtype=str, engine="openpyxl").fillna("")
+            # keep_default_na=False: a code called "NA" or "null" is a name, not a missing value
+            frame = pd.read_excel(path, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[]).fillna("")
         except Exception as exc:
             raise InputError(path, f"is not a readable XLSX workbook ({type(exc).__name__})", "save it again as .xlsx")
     else:

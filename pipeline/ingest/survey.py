@@ -102,7 +102,8 @@ def read_xlsx_table(path: Path, sheet=None) -> tuple[pd.DataFrame, str, str]:
     """Reads the first (or the named) sheet of an XLSX export, every cell as a string."""
     read_bytes(path)
     try:
-        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, engine="openpyxl")
+        # keep_default_na=False: "n/a", "NA", "null" are answers to flag, not missing cells
+        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[])
     except ValueError as exc:
         raise InputError(path, f"cannot read the sheet ({exc})", "name an existing sheet")
     except Exception as exc:  # openpyxl raises zipfile/KeyError/XML errors for broken files
