@@ -273,6 +273,203 @@ def import_codebook(file, out_file, name, version):
     click.echo(f"{len(cb.codes)} codes ({top} top level); {sum(1 for c in cb.codes.values() if not c.definition)} without definition")
 
 
+def _segments_from(sources, ingest_opts):
+    """A previous run folder (with segments.parquet) or raw files to ingest."""
+    from pipeline.ingest import IngestResult, ingest as run_ingest
+
+    if len(sources) == 1 and Path(sources[0]).is_dir() and (Path(sources[0]) / "segments.parquet").is_file() \
+            and not any((Path(sources[0]) / n).is_file() for n in ("corpus.yaml", "corpus.yml")):
+        import pandas as pd
+
+        seg = pd.read_parquet(Path(sources[0]) / "segments.parquet")
+        return IngestResult(seg, [], [Path(sources[0]) / "segments.parquet"]), True
+    return run_ingest(list(sources), ingest_opts), False
+
+
+def coding_options(func):
+    """Options of the coding stage (shared by code, run and compare)."""
+
+    @click.option("--nlp", "nlp_name", metavar="NAME_OR_PATH", help="German pipeline: de_core_news_md (if installed), qda-de (offline default) or a spaCy pipeline path.")
+    @click.option("--train", "train_gold", metavar="GOLD", help="Train the learned coder on this gold file (CSV/XLSX segment_id,codes; several joined with ',').")
+    @click.option("--train-part", metavar="PART", help="Train only on this part (dev) of the gold's split.csv.")
+    @click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), help="Reuse a learned coder saved by an earlier run (model.joblib).")
+    @click.option("--threshold", type=click.FloatRange(0, 1), help="Probability from which the learned coder assigns a code (default 0.6).")
+    @click.option("--code-interviewer", is_flag=True, default=None, help="Also code interviewer turns.")
+    @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Processes for parsing.")
+    @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache (.qda-cache).")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def run_coding(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, threshold=None,
+               code_interviewer=None, workers=1, no_cache=False, echo=True):
+    """Loads the codebook, trains or loads the learned coder, codes the segments."""
+    from pipeline.codebook import load_codebook
+    from pipeline.coding import code_segments
+
+    cb, _ = load_codebook(codebook_path)
+    model = None
+    if model_path is not None:
+        import joblib
+
+        if not Path(model_path).is_file():
+            from pipeline.errors import InputError
+
+            raise InputError(model_path, "file not found", "give the model.joblib of an earlier 'qda code --train' run")
+        model = joblib.load(model_path)
+    elif train_gold:
+        from pipeline.evaluate import check_gold, read_gold
+        from pipeline.learned import LearnedCoder, training_data
+
+        gold = read_gold(train_gold, part=train_part)
+        check_gold(gold, set(segments["segment_id"].astype(str)), {c.id for c in cb.codable()}, train_gold)
+        texts, labels = training_data(segments, gold, cb)
+        if echo:
+            click.echo(f"  training the learned coder on {len(texts)} examples ({len(gold)} gold units + anchor examples)")
+        model = LearnedCoder(threshold=threshold if threshold is not None else 0.6).fit(texts, labels, [c.id for c in cb.codable()])
+    n = int(len(segments))
+    bar = None
+    progress = None
+    if echo and n >= 5000:
+        bar = click.progressbar(length=n, label="  parsing", file=sys.stderr)
+        bar.__enter__()
+        progress = bar.update
+    try:
+        result = code_segments(segments, cb, nlp_name=nlp_name, code_interviewer=code_interviewer, model=model, threshold=threshold,
+                               use_cache=not no_cache, workers=workers, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    return cb, model, result
+
+
+def write_coding_outputs(tmp: Path, result, model) -> None:
+    from pipeline.outputs import write_csv
+
+    write_csv(result.codings, tmp / "codings.csv")
+    write_csv(result.wide, tmp / "codings_wide.csv")
+    write_csv(result.evidence, tmp / "evidence.csv")
+    if model is not None:
+        import joblib
+
+        joblib.dump(model, tmp / "model.joblib")
+
+
+def coding_record(cb, result, model) -> dict:
+    return {
+        "codebook": {"name": cb.name, "version": cb.version, "path": cb.source, "sha256": cb.sha256, "matching": cb.matching.to_dict()},
+        "codes": [c.id for c in cb.codable()],
+        "nlp": result.parse.pipeline,
+        "parse": {"units": result.parse.units, "parsed": result.parse.parsed, "from_cache": result.parse.cached},
+        "model": result.model_info,
+    }
+
+
+def _echo_coding_summary(cb, result) -> None:
+    from pipeline.coding import summarise
+
+    s = summarise(result, cb)
+    click.echo(f"{s['units']} units, {s['eligible_units']} coded by the rules/model (others: interviewer, empty or placeholder), "
+               f"{s['coded_units']} with at least one code, {s['codings']} codings")
+    dims = ", ".join(f"{d} {n}" for d, n in s["per_dimension"].items())
+    click.echo(f"  codings per dimension: {dims or '–'};  by method: {', '.join(f'{k} {v}' for k, v in s['by_method'].items()) or '–'}")
+    click.echo(f"  parsed {s['parsed']} new unit text(s), {s['from_cache']} from the cache ({result.parse.pipeline['name']} {result.parse.pipeline['version']})")
+
+
+@cli.command(name="code")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--codebook", "codebook_path", required=True, type=click.Path(path_type=Path), help="The YAML codebook.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@coding_options
+@ingest_options
+def code_cmd(sources, codebook_path, out_dir, nlp_name, train_gold, train_part, model_path, threshold, code_interviewer, workers, no_cache, ingest_opts):
+    """Code units with a codebook: rule matches with evidence, optionally a learned coder.
+
+    SOURCES are raw files/folders (as for ingest) or an earlier run folder. Writes
+    segments.csv, codings.csv (one row per code per unit), codings_wide.csv (0/1 per code),
+    evidence.csv (every rule hit), run.json, and model.joblib when training.
+
+    \b
+    Example:
+      qda code corpora/beispiel --codebook codebooks/innovationsnetzwerke-v2.yaml --out outputs/kodiert
+      qda code corpora/beispiel --codebook codebooks/innovationsnetzwerke-v2.yaml \\
+          --train corpora/beispiel/gold/umfrage_gold.csv --train-part dev --out outputs/kodiert-modell
+    """
+    from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
+
+    ing, reused = _segments_from(sources, ingest_opts)
+    cb, model, result = run_coding(ing.segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part,
+                                   model_path=model_path, threshold=threshold, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
+    with staged_output(out_dir) as tmp:
+        write_csv(ing.segments, tmp / "segments.csv")
+        write_parquet(ing.segments, tmp / "segments.parquet")
+        write_coding_outputs(tmp, result, model)
+        opts = {"sources": list(sources), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
+                "model": str(model_path) if model_path else None, "threshold": threshold, "code_interviewer": code_interviewer,
+                "workers": workers, "cache": not no_cache, **({} if reused else vars(ingest_opts))}
+        write_run_record(tmp, command="code", options=opts, inputs=[*ing.inputs, Path(codebook_path)], extra=coding_record(cb, result, model))
+    if not reused:
+        _echo_ingest_summary(ing)
+    _echo_coding_summary(cb, result)
+    click.echo(f"Wrote {out_dir}/codings.csv")
+
+
+@cli.command(name="evaluate")
+@click.option("--gold", required=True, metavar="GOLD", help="Gold file(s): CSV/XLSX segment_id,codes (several joined with ',').")
+@click.option("--codings", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="A folder written by 'qda code'.")
+@click.option("--part", help="Score only this part (e.g. test) of the split.")
+@click.option("--split", type=click.Path(dir_okay=False, path_type=Path), help="segment_id,part file. Default: split.csv next to the gold.")
+@click.option("--method", type=click.Choice(["all", "rule", "model"]), default="all", show_default=True, help="Score only codings of one method.")
+def evaluate_cmd(gold, run_dir, part, split, method):
+    """Score codings against hand-coded gold: precision, recall, F1, kappa per code.
+
+    Writes DIR/evaluation/scores.csv, summary.json and confusions.csv (false positives and
+    false negatives with their text).
+
+    \b
+    Example:
+      qda evaluate --gold corpora/beispiel/gold/umfrage_gold.csv --codings outputs/kodiert --part test
+    """
+    import json
+
+    import pandas as pd
+
+    from pipeline.errors import InputError
+    from pipeline.evaluate import check_gold, evaluate, predictions_from_codings, read_gold
+    from pipeline.outputs import read_run_record, staged_output, write_csv, write_run_record
+
+    for name in ("codings.csv", "segments.csv"):
+        if not (run_dir / name).is_file():
+            raise InputError(run_dir / name, "not found", "run 'qda code ... --out DIR' first and pass that DIR to --codings")
+    codings = pd.read_csv(run_dir / "codings.csv", dtype=str, keep_default_na=False)
+    segments = pd.read_csv(run_dir / "segments.csv", dtype=str, keep_default_na=False)
+    record = read_run_record(run_dir) or {}
+    codes = record.get("codes") or sorted(set(codings["code"]))
+    g = read_gold(gold, part=part, split=split)
+    check_gold(g, set(segments["segment_id"]), set(codes), gold)
+    pred = predictions_from_codings(codings, None if method == "all" else {method})
+    scores, summary, conf = evaluate(g, pred, codes, dict(zip(segments["segment_id"], segments["text"])))
+    summary.update({"gold": gold, "part": part, "method": method, "codebook": record.get("codebook", {}).get("version")})
+    with staged_output(run_dir / "evaluation") as tmp:
+        write_csv(scores.round(4), tmp / "scores.csv")
+        write_csv(conf, tmp / "confusions.csv")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=float) + "\n", encoding="utf-8")
+        write_run_record(tmp, command="evaluate", options={"gold": gold, "codings": str(run_dir), "part": part, "method": method},
+                         inputs=[Path(p) for p in gold.split(",")] + [run_dir / "codings.csv"])
+    shown = scores[scores["support"] + scores["predicted"] > 0]
+    click.echo(f"{summary['units']} gold units{' (' + part + ')' if part else ''}, method {method}")
+    click.echo(f"{'code':34}{'supp':>5}{'pred':>5}{'prec':>7}{'rec':>7}{'F1':>7}{'kappa':>7}")
+    for r in shown.itertuples():
+        click.echo(f"{r.code:34}{r.support:>5}{r.predicted:>5}{r.precision:>7.2f}{r.recall:>7.2f}{r.f1:>7.2f}{r.kappa:>7.2f}")
+    m, M = summary["micro"], summary["macro"]
+    click.echo(f"{'micro':34}{'':>10}{m['precision']:>7.2f}{m['recall']:>7.2f}{m['f1']:>7.2f}")
+    click.echo(f"{'macro':34}{'':>10}{M['precision']:>7.2f}{M['recall']:>7.2f}{M['f1']:>7.2f}{M['kappa']:>7.2f}")
+    click.echo(f"Wrote {run_dir}/evaluation/")
+
+
 @cli.command(name="run")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder. Default: outputs/<corpus>-ingest/.")

@@ -40,6 +40,8 @@ class IngestOptions:
     kind: str | None = None
     meta_pattern: str | None = None
     rename: dict = field(default_factory=dict)
+    # which codebook dimensions a unit may get: {question: [dims]} or [dims] for every unit
+    dimensions: dict | list = field(default_factory=dict)
 
 
 @dataclass
@@ -208,6 +210,7 @@ def _merge_corpus(s: CorpusSource) -> IngestOptions:
         text_columns=s.text_columns, id_column=s.id_column, meta_columns=s.meta_columns,
         question_column=s.question_column, encoding=s.encoding, interviewer=s.interviewer,
         unit=s.unit or "turn", meta=s.meta, kind=s.kind, meta_pattern=s.meta_pattern, rename=s.rename,
+        dimensions=s.dimensions,
     )
 
 
@@ -223,6 +226,8 @@ def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptio
             setattr(merged, name, getattr(cli, name))
     if cli.unit != "turn":
         merged.unit = cli.unit
+    if cli.dimensions:
+        merged.dimensions = cli.dimensions
     merged.meta = {**file_opts.meta, **cli.meta}
     return merged
 
@@ -266,7 +271,7 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
             if doc.doc_id in seen_docs:
                 raise InputError(path, f"document ID '{doc.doc_id}' is also produced by {seen_docs[doc.doc_id]}", "rename one of the files: document IDs are file names without extension")
             seen_docs[doc.doc_id] = str(path)
-            rows += _rows(doc, meta, opts.rename)
+            rows += _rows(doc, meta, opts.rename, opts.dimensions)
             n_units += len(doc.units)
         speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
         reports.append(FileReport(str(path), reader.name, len(docs), n_units, speakers, warnings, info))
@@ -281,7 +286,16 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
     return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded])
 
 
-def _rows(doc: Document, file_meta: dict, rename: dict | None = None) -> list[dict]:
+def _scope(dimensions, unit_meta: dict) -> str:
+    if isinstance(dimensions, list):
+        return ";".join(dimensions)
+    if isinstance(dimensions, dict) and dimensions:
+        dims = dimensions.get(unit_meta.get("question", ""), dimensions.get("*", []))
+        return ";".join(dims if isinstance(dims, list) else [dims])
+    return ""
+
+
+def _rows(doc: Document, file_meta: dict, rename: dict | None = None, dimensions=None) -> list[dict]:
     _, spans = render(doc)
     rows = []
     for n, (u, (start, end)) in enumerate(zip(doc.units, spans), 1):
@@ -301,6 +315,9 @@ def _rows(doc: Document, file_meta: dict, rename: dict | None = None) -> list[di
         }
         row.update({k: str(v) for k, v in file_meta.items()})
         row.update({k: str(v) for k, v in u.meta.items()})
+        scope = _scope(dimensions, u.meta)
+        if scope:
+            row["code_scope"] = scope
         for old, new in (rename or {}).items():
             if old in row and old not in SEGMENT_COLUMNS:
                 row[new] = row.pop(old)

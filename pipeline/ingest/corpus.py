@@ -16,6 +16,10 @@ Example::
         text_columns: [hindernisse, ideen, beispiel]
         meta_columns: [netzwerk, rolle]
         rename: {netzwerk: network}  # one name for the same metadata across sources
+        dimensions:                  # which codebook dimensions each question asks about
+          hindernisse: [huerde]
+          ideen: [methode]
+          beispiel: [innovationsform]
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pipeline.errors import InputError, ValidationError
 
 _SOURCE_KEYS = {
     "path", "kind", "meta", "meta_pattern", "text_columns", "id_column", "meta_columns",
-    "question_column", "encoding", "interviewer", "unit", "rename",
+    "question_column", "encoding", "interviewer", "unit", "rename", "dimensions",
 }
 _TOP_KEYS = {"name", "description", "sources", "interviewer", "meta", "language"}
 CORPUS_FILES = ("corpus.yaml", "corpus.yml")
@@ -51,6 +55,7 @@ class CorpusSource:
     interviewer: list[str] = field(default_factory=list)
     unit: str | None = None
     rename: dict = field(default_factory=dict)
+    dimensions: dict | list = field(default_factory=dict)
 
 
 def _did_you_mean(key: str, allowed: set[str]) -> str:
@@ -131,11 +136,26 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
                 interviewer=_str_list(s.get("interviewer", []), f"{loc} → interviewer", problems) or top_int,
                 unit=s.get("unit"),
                 rename=_rename(s.get("rename"), f"{loc} → rename", problems),
+                dimensions=_dimensions(s.get("dimensions"), f"{loc} → dimensions", problems),
             )
         )
     if problems:
         raise ValidationError(path, problems)
     return out
+
+
+def _dimensions(value, loc: str, problems: list):
+    """``[huerde]`` (every unit) or ``{question: [dims]}``: which codebook dimensions apply."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    if isinstance(value, dict) and all(isinstance(k, str) and (isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))) for k, v in value.items()):
+        return {k: ([v] if isinstance(v, str) else list(v)) for k, v in value.items()}
+    problems.append((loc, "must be a list of dimensions or a mapping question → list of dimensions, e.g. {hindernisse: [huerde]}"))
+    return {}
 
 
 def _rename(value, loc: str, problems: list) -> dict:
