@@ -45,6 +45,10 @@ class LearnedCoder(BaseEstimator):
         from scipy import sparse
 
         parts = []
+        if self.embedding == "tfidf":
+            from pipeline.errors import QdaError
+
+            raise QdaError("the learned coder's embedding must be 'use', 'none' or 'st:PATH' ('tfidf' is fitted per call; the lexical features already cover it)")
         if self.embedding != "none":
             parts.append(sparse.csr_matrix(embed(texts, self.embedding)))
         if self.lexical:

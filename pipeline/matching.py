@@ -343,39 +343,31 @@ class RuleMatcher:
             return False
         lo, hi = int(table.offsets[u]), int(table.offsets[u + 1])
         sent = table.sent[s]
-        before, after = [], []
-        i = s - 1
-        while i >= lo and s - i <= self.window and table.sent[i] == sent:
-            w = table.text_of(table.orth[i]).lower()
-            if w in CLAUSE_BREAK:
-                break
-            before.append(i)
-            i -= 1
-        i = e
-        while i < hi and i - e < self.window and table.sent[i] == sent:
-            w = table.text_of(table.orth[i]).lower()
-            if w in CLAUSE_BREAK:
-                break
-            after.append(i)
-            i += 1
+
+        def clause(start: int, step: int, reach: int) -> list[int]:
+            out, i = [], start
+            while lo <= i < hi and abs(i - start) < reach and table.sent[i] == sent:
+                if table.text_of(table.orth[i]).lower() in CLAUSE_BREAK:
+                    break
+                out.append(i)
+                i += step
+            return out
+
+        before = clause(s - 1, -1, self.window)
+        after = clause(e, 1, self.window)
         words = [table.text_of(table.orth[i]).lower() for i in before + after]
         if any(w in HYPOTHETICAL for w in words):
             return True
+        # "X war bei uns eigentlich nie das Problem": the verdict may come late in the clause
+        rest = clause(e, 1, NO_PROBLEM_REACH)
+        rest_words = [table.text_of(table.orth[i]).lower() for i in rest]
+        if any(w in NEGATORS for w in rest_words) and any(table.text_of(table.norm[i]) in NO_PROBLEM for i in rest):
+            return True
         if not any(w in NEGATORS for w in words):
             return False
-        if code.lack_counts:
-            # barriers are named by what is missing or not done ("keine Zeit", "der Chef
-            # unterstützt das nicht"); only "X is no problem" takes the mention back, and that
-            # verdict may come late in the clause ("war bei uns eigentlich nie das Problem")
-            i = e
-            while i < hi and i - e < NO_PROBLEM_REACH and table.sent[i] == sent:
-                if table.text_of(table.orth[i]).lower() in CLAUSE_BREAK:
-                    break
-                if table.text_of(table.norm[i]) in NO_PROBLEM:
-                    return True
-                i += 1
-            return False
-        return True
+        # barriers are named by what is missing or not done ("keine Zeit", "der Chef
+        # unterstützt das nicht"): for them a negator is part of the evidence
+        return not code.lack_counts
 
     # --- single texts --------------------------------------------------------------------
     def match_docs(self, docs) -> list[Hit]:

@@ -68,6 +68,14 @@ def _umlaut_variants(word: str):
         yield word.replace("ss", "ß")
 
 
+# Where simplemma's greedy mode picks a rare reading of a word that is frequent in interviews
+# about administration (Daten is data, not the plural of Datum; Termine are appointments).
+LEMMA_FIXES = {
+    "Daten": "Daten", "daten": "Daten", "Termine": "Termin", "Terminen": "Termin", "termine": "Termin",
+    "Medien": "Medium", "Vorgesetzten": "Vorgesetzter", "Vorgesetzte": "Vorgesetzter",
+}
+
+
 @functools.lru_cache(maxsize=500_000)
 def lemmatize(word: str) -> str:
     """A German lemma for one token (nouns keep their capital).
@@ -77,6 +85,8 @@ def lemmatize(word: str) -> str:
     """
     if not word or not any(ch.isalpha() for ch in word) or (word.endswith(".") and len(word) <= 6):
         return word  # punctuation, numbers, abbreviations (z. B., bzw.) stay as they are
+    if word in LEMMA_FIXES:
+        return LEMMA_FIXES[word]
     m = GENDER_FORM.match(word)
     if m:
         stem = m.group(1) or m.group(3)
@@ -97,20 +107,41 @@ def lemmatize(word: str) -> str:
 
 
 def _gender_base(stem: str) -> str:
-    """``Kolleg`` → ``Kollege``, ``Mitarbeiter`` → ``Mitarbeiter``, ``Ärzt`` → ``Arzt``."""
-    for cand in (stem + "e", stem, stem.translate(str.maketrans("äöü", "aou"))):
+    """``Kolleg`` → ``Kollege``, ``Mitarbeiter`` → ``Mitarbeiter``, ``Ärzt`` → ``Arzt``.
+
+    A weak masculine noun (Kollege, Experte) is recognised by its plural: ``Kollegen`` has
+    the lemma ``Kollege``. (Checking ``Kollege`` alone is not enough: the dictionary also
+    "knows" ``Bürgere``.)
+    """
+    sm = _simplemma()
+    if is_known(stem + "en") and sm.lemmatize(stem + "en", lang="de", greedy=True) == stem + "e":
+        return stem + "e"
+    for cand in (stem, stem.translate(str.maketrans("äöü", "aou"))):
         if is_known(cand):
-            return _simplemma().lemmatize(cand, lang="de", greedy=True)
+            return sm.lemmatize(cand, lang="de", greedy=True)
     return stem
 
 
 _LINKS = ("s", "es", "n", "en", "er", "e", "")
 MIN_MOD = 3
 MIN_HEAD = 4
+# Prefixes and prepositions are not compound parts: Unterstützung is not unter+Stützung,
+# Ausschreibung not aus+Schreibung. Three-letter modifiers must be real nouns (Amt, Rat, ...).
+_NOT_MODIFIERS = {
+    "unter", "über", "uber", "aus", "ein", "auf", "vor", "nach", "durch", "gegen", "wider", "hinter", "neben",
+    "mit", "bei", "zer", "ent", "emp", "ver", "ge", "be", "er", "miss", "zu", "ab", "an", "um", "res", "pro", "kon",
+    "inter", "ober", "voll", "wieder", "zurück", "weg", "hin", "her", "los", "fort",
+}
+_SHORT_NOUNS = {"amt", "bau", "tag", "rat", "ort", "zug", "typ", "not", "see", "weg", "tor", "uhr", "ehe", "eis", "ohr", "gas", "bus", "app", "web", "ki"}
 
 
 def _known_part(part: str) -> bool:
-    return len(part) >= MIN_MOD and (is_known(part.capitalize()) or is_known(part.lower()))
+    low = part.lower()
+    if low in _NOT_MODIFIERS:
+        return False
+    if len(part) == 3 and low not in _SHORT_NOUNS:
+        return False
+    return len(part) >= MIN_MOD and (is_known(part.capitalize()) or is_known(low))
 
 
 @functools.lru_cache(maxsize=500_000)
@@ -131,7 +162,7 @@ def _segment(w: str) -> tuple[tuple[int, int], ...] | None:
             if link and not left.lower().endswith(link):
                 continue
             mod = left[: len(left) - len(link)] if link else left
-            if len(mod) < MIN_MOD:
+            if len(mod) < MIN_MOD or mod.lower() in _NOT_MODIFIERS:
                 continue
             if _known_part(mod):
                 spans = ((0, len(mod)), (i, len(w)))
