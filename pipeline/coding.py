@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline.codebook.model import Codebook
 from pipeline.errors import QdaError
 from pipeline.matching import RuleMatcher
-from pipeline.tokens import ParseStats, parse_texts
+from pipeline.tokens import ParseStats, parse_texts, save_words
 
 CODING_COLUMNS = ["segment_id", "code", "start_char", "end_char", "evidence", "method", "pattern", "score"]
 EVIDENCE_COLUMNS = ["segment_id", "code", "start_char", "end_char", "evidence", "pattern"]
@@ -100,6 +100,7 @@ def code_segments(
     table, stats = parse_texts([texts[i] for i in idx], nlp_name=nlp_name, cache_dir=cache_dir, use_cache=use_cache, workers=workers, progress=progress)
     matcher = RuleMatcher(codebook)
     hits = matcher.match_table(table)
+    save_words(table)
     scopes = scope_of(segments)
     codable = [c.id for c in codebook.codable()]
     dim_of = {c: codebook.codes[c].dimension for c in codable}
@@ -143,9 +144,10 @@ def code_segments(
     records = [first[k] for k in sorted(first, key=lambda k: (k[0], order[k[1]]))]
     codings = pd.DataFrame(records, columns=CODING_COLUMNS)
     evidence = pd.DataFrame(ev_rows, columns=EVIDENCE_COLUMNS)
-    wide = pd.DataFrame(0, index=range(len(segments)), columns=codable, dtype=np.int8)
+    matrix = np.zeros((len(segments), len(codable)), dtype=np.int8)
     for (row, code) in first:
-        wide.iat[row, order[code]] = 1
+        matrix[row, order[code]] = 1
+    wide = pd.DataFrame(matrix, columns=codable)
     wide.insert(0, "segment_id", seg_ids)
     return CodingResult(codings, evidence, wide, mask, stats, model_info)
 

@@ -237,64 +237,115 @@ class RuleMatcher:
         character offsets into each unit's text.
         """
         n_tok = table.n_tokens
-        candidates: list[tuple[int, str, str, int, int, int, int, str, bool]] = []  # unit, code, part, tok_s, tok_e, cs, ce, label, inner_neg
-        labels = {code: (inc, exc) for code, (inc, exc) in self.compiled.items()}
-        term_sets: dict[tuple[int, int], frozenset[int]] = {}
+        labels = self.compiled
+        # candidates as parallel lists: unit, code, part, first token, end token, label, inner negator
+        C_u, C_code, C_part, C_s, C_e, C_label, C_inner, C_cs, C_ce = [], [], [], [], [], [], [], [], []
+
+        def add(u, code, part, s_, e_, label, inner=False, cs=-1, ce=-1):
+            C_u.append(u); C_code.append(code); C_part.append(part); C_s.append(s_); C_e.append(e_)
+            C_label.append(label); C_inner.append(inner); C_cs.append(cs); C_ce.append(ce)
+
+        flags = None
         if n_tok:
-            # one key per (word form, lemma) pair; resolve each distinct pair once
+            # one key per (word form, lemma) pair; everything per distinct pair is computed once
             keys = table.orth ^ (table.norm * np.uint64(0x9E3779B97F4A7C15))
             uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-            hit_u = []
-            for j, pos in enumerate(first.tolist()):
-                ts = self._terms_for(table.strings.get(int(table.orth[pos]), ""), table.strings.get(int(table.norm[pos]), ""))
+            orth_s = [table.strings.get(h, "") for h in table.orth[first].tolist()]
+            norm_s = [table.strings.get(h, "") for h in table.norm[first].tolist()]
+            lower = [w.lower() for w in orth_s]
+            flags = {
+                "neg": np.array([w in NEGATORS for w in lower])[inverse],
+                "hyp": np.array([w in HYPOTHETICAL for w in lower])[inverse],
+                "brk": np.array([w in CLAUSE_BREAK for w in lower])[inverse],
+                "nop": np.array([w in NO_PROBLEM for w in norm_s])[inverse],
+                "len": np.array([len(w) for w in orth_s], dtype=np.int64)[inverse],
+            }
+            term_sets: dict[int, frozenset[int]] = {}
+            for j, (o, nrm) in enumerate(zip(orth_s, norm_s)):
+                ts = self._terms_for(o, nrm)
                 if ts:
-                    hit_u.append(j)
                     term_sets[j] = ts
             mask_u = np.zeros(len(uniq), dtype=bool)
-            mask_u[hit_u] = True
+            mask_u[list(term_sets)] = True
             positions = np.nonzero(mask_u[inverse])[0]
             if units is not None:
                 allowed = np.zeros(len(table) + 1, dtype=bool)
                 allowed[units] = True
                 positions = positions[allowed[table.unit_of(positions)]]
-            pos_terms = {int(p): term_sets[int(inverse[p])] for p in positions}
-            unit_of = table.unit_of(positions) if len(positions) else np.array([], dtype=np.int64)
-            near_seen: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
-            for p, u in zip(positions.tolist(), unit_of.tolist()):
+            pos_list = positions.tolist()
+            pos_terms = dict(zip(pos_list, (term_sets[j] for j in inverse[positions].tolist())))
+            unit_list = table.unit_of(positions).tolist() if len(positions) else []
+            unit_end = table.offsets[1:].tolist()
+            near_seen: dict[tuple, list[tuple[int, int, int]]] = defaultdict(list)
+            neg = flags["neg"]
+            for p, u in zip(pos_list, unit_list):
                 for tid in pos_terms[p]:
                     for code, part, index, role, slot in self._uses.get(tid, ()):
                         label, kind, payload = labels[code][0 if part == "include" else 1][index]
                         if kind == "term":
-                            candidates.append((u, code, part, p, p + 1, label, False))
+                            add(u, code, part, p, p + 1, label)
                         elif kind == "phrase":
                             k = len(payload)
-                            end_unit = table.offsets[u + 1]
-                            if p + k <= end_unit and all(payload[j] in pos_terms.get(p + j, ()) for j in range(1, k)):
-                                inner = any(fold(table.text_of(table.orth[p + j])) in NEGATORS for j in range(k))
-                                candidates.append((u, code, part, p, p + k, label, inner))
-                        elif kind == "near":
-                            near_seen[(code, part, index)].append((p, slot))
+                            if p + k <= unit_end[u] and all(payload[j] in pos_terms.get(p + j, ()) for j in range(1, k)):
+                                add(u, code, part, p, p + k, label, bool(neg[p:p + k].any()))
+                        else:  # near
+                            near_seen[(code, part, index)].append((p, slot, u))
+            sent = table.sent
             for (code, part, index), occ in near_seen.items():
                 label, _, (a, b, window) = labels[code][0 if part == "include" else 1][index]
                 occ.sort()
-                for i, (p, slot) in enumerate(occ):
-                    for q, slot2 in occ[i + 1:]:
+                for i, (p, slot, u) in enumerate(occ):
+                    for q, slot2, _u in occ[i + 1:]:
                         if q - p > window:
                             break
-                        if slot2 != slot and table.sent[p] == table.sent[q]:
-                            candidates.append((int(table.unit_of(p)), code, part, p, q + 1, label, False))
+                        if slot2 != slot and sent[p] == sent[q]:
+                            add(u, code, part, p, q + 1, label)
         # regexes run on the unit texts
         unit_range = range(len(table)) if units is None else units.tolist()
         for code, part, index, rx in self._regexes:
             label = labels[code][0 if part == "include" else 1][index][0]
             for u in unit_range:
-                text = table.texts[u]
-                for m in rx.finditer(text):
-                    if m.end() == m.start():
-                        continue
-                    s, e = self._tokens_for_span(table, u, m.start(), m.end())
-                    candidates.append((u, code, part, s, e, label, False, m.start(), m.end()))
-        return self._resolve(table, candidates)
+                for m in rx.finditer(table.texts[u]):
+                    if m.end() > m.start():
+                        s_, e_ = self._tokens_for_span(table, u, m.start(), m.end())
+                        add(u, code, part, s_, e_, label, False, m.start(), m.end())
+        if not C_u:
+            return []
+        s_arr, e_arr = np.array(C_s, dtype=np.int64), np.array(C_e, dtype=np.int64)
+        cs_arr, ce_arr = np.array(C_cs, dtype=np.int64), np.array(C_ce, dtype=np.int64)
+        need = cs_arr < 0
+        if need.any():
+            cs_arr[need] = table.idx[s_arr[need]]
+            last = e_arr[need] - 1
+            ce_arr[need] = table.idx[last] + flags["len"][last]
+        negated = np.zeros(len(C_u), dtype=bool)
+        if self.window > 0 and flags is not None:
+            # only sentences holding a negator or a hypothetical can take a mention back
+            risky = (flags["neg"] | flags["hyp"]).astype(np.int64)
+            sent_risky = np.bincount(table.sent, weights=risky, minlength=int(table.sent.max()) + 1 if len(table.sent) else 1) > 0
+            check = np.nonzero(sent_risky[table.sent[s_arr]] & ~np.array(C_inner) & (np.array(C_part) == "include"))[0]
+            for i in check.tolist():
+                negated[i] = self._negated(table, flags, C_u[i], C_s[i], C_e[i], self.codebook.codes[C_code[i]])
+        kept: dict[tuple[int, str], list[tuple[int, int, str]]] = defaultdict(list)
+        blocked: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+        cs_l, ce_l, neg_l = cs_arr.tolist(), ce_arr.tolist(), negated.tolist()
+        for i in range(len(C_u)):
+            key = (C_u[i], C_code[i])
+            if C_part[i] == "exclude":
+                blocked[key].append((cs_l[i], ce_l[i]))
+            elif not neg_l[i]:
+                kept[key].append((cs_l[i], ce_l[i], C_label[i]))
+        order = {c: i for i, c in enumerate(self.codebook.codes)}
+        hits = []
+        for (u, code), spans in kept.items():
+            bl = blocked.get((u, code), ())
+            text = table.texts[u]
+            for cs, ce, label in sorted(set(spans)):
+                if bl and any(cs < be and bs < ce for bs, be in bl):
+                    continue
+                hits.append(Hit(u, code, cs, ce, text[cs:ce], label))
+        hits.sort(key=lambda h: (h.unit, order[h.code], h.start, h.end, h.pattern))
+        return hits
 
     @staticmethod
     def _tokens_for_span(table, u: int, cs: int, ce: int) -> tuple[int, int]:
@@ -304,66 +355,26 @@ class RuleMatcher:
         e = lo + max(int(np.searchsorted(idx, ce, side="left")), 1)
         return s, max(e, s + 1)
 
-    def _char_span(self, table, u: int, s: int, e: int) -> tuple[int, int]:
-        cs = int(table.idx[s])
-        last = e - 1
-        ce = int(table.idx[last]) + len(table.text_of(table.orth[last]))
-        return cs, ce
-
-    def _resolve(self, table, candidates) -> list[Hit]:
-        kept: dict[tuple[int, str], list[tuple[int, int, str]]] = defaultdict(list)
-        blocked: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
-        for cand in candidates:
-            u, code, part, s, e, label, inner = cand[:7]
-            cs, ce = cand[7:9] if len(cand) > 7 else self._char_span(table, u, s, e)
-            if part == "exclude":
-                blocked[(u, code)].append((cs, ce))
-                continue
-            if self._negated(table, u, s, e, self.codebook.codes[code], inner):
-                continue
-            kept[(u, code)].append((cs, ce, label))
-        hits = []
-        for (u, code), spans in kept.items():
-            bl = blocked.get((u, code), ())
-            text = table.texts[u]
-            for cs, ce, label in sorted(set(spans)):
-                if any(cs < be and bs < ce for bs, be in bl):
-                    continue
-                hits.append(Hit(u, code, cs, ce, text[cs:ce], label))
-        hits.sort(key=lambda h: (h.unit, self._order(h.code), h.start, h.end, h.pattern))
-        return hits
-
-    def _order(self, code: str) -> int:
-        if not hasattr(self, "_code_order"):
-            self._code_order = {c: i for i, c in enumerate(self.codebook.codes)}
-        return self._code_order[code]
-
-    def _negated(self, table, u: int, s: int, e: int, code: Code, inner_negator: bool) -> bool:
-        if self.window <= 0 or inner_negator:
-            return False
+    def _negated(self, table, flags, u: int, s: int, e: int, code: Code) -> bool:
         lo, hi = int(table.offsets[u]), int(table.offsets[u + 1])
         sent = table.sent[s]
+        brk, neg, hyp, nop = flags["brk"], flags["neg"], flags["hyp"], flags["nop"]
 
         def clause(start: int, step: int, reach: int) -> list[int]:
             out, i = [], start
-            while lo <= i < hi and abs(i - start) < reach and table.sent[i] == sent:
-                if table.text_of(table.orth[i]).lower() in CLAUSE_BREAK:
-                    break
+            while lo <= i < hi and abs(i - start) < reach and table.sent[i] == sent and not brk[i]:
                 out.append(i)
                 i += step
             return out
 
-        before = clause(s - 1, -1, self.window)
-        after = clause(e, 1, self.window)
-        words = [table.text_of(table.orth[i]).lower() for i in before + after]
-        if any(w in HYPOTHETICAL for w in words):
+        near = clause(s - 1, -1, self.window) + clause(e, 1, self.window)
+        if any(hyp[i] for i in near):
             return True
         # "X war bei uns eigentlich nie das Problem": the verdict may come late in the clause
         rest = clause(e, 1, NO_PROBLEM_REACH)
-        rest_words = [table.text_of(table.orth[i]).lower() for i in rest]
-        if any(w in NEGATORS for w in rest_words) and any(table.text_of(table.norm[i]) in NO_PROBLEM for i in rest):
+        if any(neg[i] for i in rest) and any(nop[i] for i in rest):
             return True
-        if not any(w in NEGATORS for w in words):
+        if not any(neg[i] for i in near):
             return False
         # barriers are named by what is missing or not done ("keine Zeit", "der Chef
         # unterstützt das nicht"): for them a negator is part of the evidence

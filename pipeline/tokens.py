@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.nlp import load_nlp, pipeline_info
+from pipeline.nlp import cheap_info, lemmatize, load_memo, load_nlp, memo_size, pipeline_info, save_memo
 
 ATTRS = ("ORTH", "NORM", "IDX", "SENT_START")
 
 
-@dataclass
+@dataclass(eq=False)
 class TokenTable:
     """Tokens of ``n`` units, concatenated.
 
@@ -197,10 +197,16 @@ def parse_texts(
         workers: processes for parsing (1 = in this process).
         progress: optional callable ``progress(n_done)`` called as batches finish.
     """
-    nlp = load_nlp(nlp_name)
-    info = pipeline_info(nlp)
+    info = cheap_info(nlp_name)
+    nlp = None
+    if info is None:
+        nlp = load_nlp(nlp_name)
+        info = pipeline_info(nlp)
     hashes = [text_hash(t) for t in texts]
     cache = ParseCache(cache_dir, info["fingerprint"]) if use_cache else None
+    if cache:
+        load_memo(cache.dir / "words.pkl")
+    memo_before = memo_size()
     found = cache.lookup(hashes) if cache else {}
     missing = [i for i, h in enumerate(hashes) if h not in found]
     # parse each distinct missing text once
@@ -211,7 +217,9 @@ def parse_texts(
     new_chunks: list[np.ndarray] = []
     strings: dict[int, str] = {}
     if todo_idx:
+        nlp = nlp or load_nlp(nlp_name)
         todo_texts = [texts[i] for i in todo_idx]
+        lemmatize("Vorbereitung")  # load the dictionary once here, so forked workers share it
         if workers > 1 and len(todo_texts) >= 2000:
             from concurrent.futures import ProcessPoolExecutor
             import multiprocessing as mp
@@ -245,5 +253,14 @@ def parse_texts(
         cache.close()
     chunks = [by_hash[h] for h in hashes]
     table = _table(texts, chunks, strings)
+    table.memo_path = (cache.dir / "words.pkl") if cache else None
+    table.memo_before = memo_before
     return table, ParseStats(units=len(texts), parsed=len(todo_idx), cached=len(texts) - len(missing), pipeline=info)
+
+
+def save_words(table) -> None:
+    """Saves the word memo next to the cache if matching or parsing learned new words."""
+    path = getattr(table, "memo_path", None)
+    if path is not None and memo_size() > getattr(table, "memo_before", 0):
+        save_memo(path)
 

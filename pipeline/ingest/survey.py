@@ -197,16 +197,18 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
         raise InputError(path, f"the ID {dup!r} occurs more than once in column {id_col!r}" if id_col else "duplicate rows", fix)
     stem = path.stem
     docs: dict[str, Document] = {}
-    for idx, rid in ids.items():
-        meta = {c: squash(str(table.at[idx, c])) for c in meta_cols}
+    # plain lists: cell access through pandas costs ~30 µs a cell on 100k-row exports
+    cells = {c: table[c].astype(str).tolist() for c in {*meta_cols, *text_cols}}
+    question_list = questions.tolist() if questions is not None else None
+    for pos, rid in enumerate(ids.tolist()):
+        meta = {c: squash(cells[c][pos]) for c in meta_cols}
         doc_id = f"{stem}:{rid}"
         doc = docs.get(doc_id)
         if doc is None:
             doc = docs[doc_id] = Document(doc_id=doc_id, source=str(path), kind="survey", units=[], meta={"respondent": rid})
         for col in text_cols:
-            raw = normalise(str(table.at[idx, col]))
-            text = squash(raw)
-            question = col if questions is None else questions[idx]
+            text = squash(normalise(cells[col][pos]))
+            question = col if question_list is None else question_list[pos]
             if questions is not None:
                 seg = f"{rid}:{question}"
             elif len(text_cols) == 1:
