@@ -472,34 +472,66 @@ def evaluate_cmd(gold, run_dir, part, split, method):
 
 @cli.command(name="run")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder. Default: outputs/<corpus>-ingest/.")
+@click.option("--codebook", "codebook_path", type=click.Path(path_type=Path), help="Default: the newest reference codebook in codebooks/.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder. Default: outputs/<corpus>-<codebook version>/.")
+@coding_options
 @ingest_options
-def run_cmd(folder, out_dir, ingest_opts):
-    """Run the main job on FOLDER (default: the example corpus corpora/beispiel).
+def run_cmd(folder, codebook_path, out_dir, nlp_name, train_gold, train_part, model_path, threshold, code_interviewer, workers, no_cache, ingest_opts):
+    """The main job: ingest → code → report, on FOLDER (default: the example corpus).
 
     \b
     Example:
       qda run
-      qda run meine_interviews/ --out outputs/runde2
+      qda run meine_interviews/ --codebook codebooks/innovationsnetzwerke-v2.yaml --out outputs/runde2
     """
+    from pipeline.codebook import load_codebook
     from pipeline.ingest import ingest as run_ingest
     from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
 
     folder = folder or default_corpus()
-    out_dir = out_dir or Path("outputs") / f"{Path(folder).resolve().name}-ingest"
-    click.echo(f"[1/1] ingest {folder}")
+    codebook_path = codebook_path or newest_codebook()
+    cb, _ = load_codebook(codebook_path)
+    out_dir = out_dir or Path("outputs") / f"{Path(folder).resolve().name}-{cb.version}"
+    click.echo(f"[1/2] ingest {folder}")
     result = run_ingest([str(folder)], ingest_opts)
+    _echo_ingest_summary(result)
+    click.echo(f"[2/2] code with {cb.name} {cb.version} ({codebook_path})")
+    cb, model, coded = run_coding(result.segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part,
+                                  model_path=model_path, threshold=threshold, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
+    _echo_coding_summary(cb, coded)
     with staged_output(out_dir) as tmp:
         write_csv(result.segments, tmp / "segments.csv")
         write_parquet(result.segments, tmp / "segments.parquet")
-        write_run_record(tmp, command="run", options={"folder": str(folder), **vars(ingest_opts)}, inputs=result.inputs)
-    _echo_ingest_summary(result)
+        write_coding_outputs(tmp, coded, model)
+        opts = {"folder": str(folder), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
+                "threshold": threshold, "workers": workers, "cache": not no_cache, **vars(ingest_opts)}
+        write_run_record(tmp, command="run", options=opts, inputs=[*result.inputs, Path(codebook_path)], extra=coding_record(cb, coded, model))
     click.echo(f"Run folder: {out_dir}")
+
+
+def newest_codebook() -> Path:
+    """The reference codebook with the highest version number in the repository's codebooks/."""
+    import re
+
+    folder = Path(__file__).resolve().parent.parent / "codebooks"
+    found = sorted(folder.glob("*.yaml"), key=lambda p: [int(x) for x in re.findall(r"\d+", p.stem)] or [0])
+    if not found:
+        from pipeline.errors import InputError
+
+        raise InputError(folder, "holds no codebook", "pass --codebook FILE")
+    return _relative(found[-1])
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def default_corpus() -> Path:
     """The example corpus shipped in the repository (``corpora/beispiel``)."""
-    return Path(__file__).resolve().parent.parent / "corpora" / "beispiel"
+    return _relative(Path(__file__).resolve().parent.parent / "corpora" / "beispiel")
 
 
 def main() -> None:

@@ -111,17 +111,25 @@ def code_segments(
         sc = scopes[unit_row]
         return sc is None or dim_of[code] in sc
 
-    ev_rows = []
+    ev_cols: dict[str, list] = {c: [] for c in EVIDENCE_COLUMNS}
     first: dict[tuple[int, str], dict] = {}
+    idx_l = idx.tolist()
+    any_scope = any(sc is not None for sc in scopes)
     for h in hits:
-        row = int(idx[h.unit])
-        if not allowed(row, h.code):
+        row = idx_l[h.unit]
+        if any_scope and not allowed(row, h.code):
             continue
         base = starts[row]
-        rec = {"segment_id": seg_ids[row], "code": h.code, "start_char": base + h.start, "end_char": base + h.end, "evidence": h.text, "pattern": h.pattern}
-        ev_rows.append(rec)
+        sid = seg_ids[row]
+        ev_cols["segment_id"].append(sid)
+        ev_cols["code"].append(h.code)
+        ev_cols["start_char"].append(base + h.start)
+        ev_cols["end_char"].append(base + h.end)
+        ev_cols["evidence"].append(h.text)
+        ev_cols["pattern"].append(h.pattern)
         if (row, h.code) not in first:
-            first[(row, h.code)] = {**rec, "method": "rule", "score": 1.0}
+            first[(row, h.code)] = {"segment_id": sid, "code": h.code, "start_char": base + h.start, "end_char": base + h.end,
+                                    "evidence": h.text, "pattern": h.pattern, "method": "rule", "score": 1.0}
     model_info = None
     if model is not None:
         thr = model.threshold if threshold is None else threshold
@@ -142,8 +150,8 @@ def code_segments(
                 }
     order = {c: i for i, c in enumerate(codable)}
     records = [first[k] for k in sorted(first, key=lambda k: (k[0], order[k[1]]))]
-    codings = pd.DataFrame(records, columns=CODING_COLUMNS)
-    evidence = pd.DataFrame(ev_rows, columns=EVIDENCE_COLUMNS)
+    codings = pd.DataFrame({c: [r[c] for r in records] for c in CODING_COLUMNS}, columns=CODING_COLUMNS)
+    evidence = pd.DataFrame(ev_cols, columns=EVIDENCE_COLUMNS)
     matrix = np.zeros((len(segments), len(codable)), dtype=np.int8)
     for (row, code) in first:
         matrix[row, order[code]] = 1

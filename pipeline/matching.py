@@ -29,6 +29,7 @@ import fnmatch
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,8 +44,7 @@ TYPO_MIN = 7
 NO_PROBLEM_REACH = 10
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One piece of evidence: unit number, code, character span in the unit text, pattern."""
 
     unit: int
@@ -178,7 +178,9 @@ class RuleMatcher:
             # inside a phrase only the last word may be a compound head ("kein Projektbudget")
             ids = [self._term(w, Pattern("term", w, compounds=False, case_sensitive=p.case_sensitive, match=p.match)) for w in words[:-1]]
             ids.append(self._term(words[-1], p))
-            self._uses[ids[0]].append((*ref, "phrase", 0))
+            # anchor on the longest word: rare content words, not "mit"/"der", start the check
+            anchor = max(range(len(words)), key=lambda j: (len(words[j]), j))
+            self._uses[ids[anchor]].append((*ref, "phrase", anchor))
             return (p.label(), "phrase", ids)
         if p.kind == "near":
             a, b = self._term(p.value[0], p), self._term(p.value[1], p)
@@ -230,34 +232,62 @@ class RuleMatcher:
         return frozenset(result)
 
     # --- matching ------------------------------------------------------------------------
+    def _index_uses(self):
+        """Flat per-kind views of the pattern uses, built once."""
+        if hasattr(self, "_code_idx"):
+            return
+        codes = list(self.compiled)
+        self._code_idx = {c: i for i, c in enumerate(codes)}
+        self._codes_list = codes
+        self._labels_list: list[str] = []
+        label_idx: dict[str, int] = {}
+        self._term_uses: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # tid → (code_i, is_exclude, label_i)
+        self._other_uses: dict[int, list[tuple]] = defaultdict(list)
+        for tid, uses in self._uses.items():
+            for code, part, index, role, slot in uses:
+                label, kind, payload = self.compiled[code][0 if part == "include" else 1][index]
+                li = label_idx.setdefault(label, len(label_idx))
+                if li == len(self._labels_list):
+                    self._labels_list.append(label)
+                if kind == "term":
+                    self._term_uses[tid].append((self._code_idx[code], int(part == "exclude"), li))
+                else:
+                    self._other_uses[tid].append((code, part, index, kind, slot))
+
     def match_table(self, table, *, units: np.ndarray | None = None) -> list[Hit]:
         """Hits of every codable code in every unit of ``table`` (or only in ``units``).
 
         Negated and hypothetical mentions are dropped, then excluded spans. Offsets are
         character offsets into each unit's text.
         """
+        self._index_uses()
         n_tok = table.n_tokens
         labels = self.compiled
-        # candidates as parallel lists: unit, code, part, first token, end token, label, inner negator
-        C_u, C_code, C_part, C_s, C_e, C_label, C_inner, C_cs, C_ce = [], [], [], [], [], [], [], [], []
+        lab_idx = {l: i for i, l in enumerate(self._labels_list)}
+        # candidates: arrays for single-word patterns, lists for phrases, near and regex
+        parts: list[tuple[np.ndarray, ...]] = []  # (unit, code_i, excl, s, e, label_i, inner, cs, ce)
+        extra: list[tuple] = []
 
         def add(u, code, part, s_, e_, label, inner=False, cs=-1, ce=-1):
-            C_u.append(u); C_code.append(code); C_part.append(part); C_s.append(s_); C_e.append(e_)
-            C_label.append(label); C_inner.append(inner); C_cs.append(cs); C_ce.append(ce)
+            if label not in lab_idx:
+                lab_idx[label] = len(self._labels_list)
+                self._labels_list.append(label)
+            extra.append((u, self._code_idx[code], int(part == "exclude"), s_, e_, lab_idx[label], inner, cs, ce))
 
         flags = None
         if n_tok:
             # one key per (word form, lemma) pair; everything per distinct pair is computed once
             keys = table.orth ^ (table.norm * np.uint64(0x9E3779B97F4A7C15))
             uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            inverse = inverse.ravel()
             orth_s = [table.strings.get(h, "") for h in table.orth[first].tolist()]
             norm_s = [table.strings.get(h, "") for h in table.norm[first].tolist()]
             lower = [w.lower() for w in orth_s]
             flags = {
-                "neg": np.array([w in NEGATORS for w in lower])[inverse],
-                "hyp": np.array([w in HYPOTHETICAL for w in lower])[inverse],
-                "brk": np.array([w in CLAUSE_BREAK for w in lower])[inverse],
-                "nop": np.array([w in NO_PROBLEM for w in norm_s])[inverse],
+                "neg": np.array([w in NEGATORS for w in lower], dtype=bool)[inverse],
+                "hyp": np.array([w in HYPOTHETICAL for w in lower], dtype=bool)[inverse],
+                "brk": np.array([w in CLAUSE_BREAK for w in lower], dtype=bool)[inverse],
+                "nop": np.array([w in NO_PROBLEM for w in norm_s], dtype=bool)[inverse],
                 "len": np.array([len(w) for w in orth_s], dtype=np.int64)[inverse],
             }
             term_sets: dict[int, frozenset[int]] = {}
@@ -265,41 +295,88 @@ class RuleMatcher:
                 ts = self._terms_for(o, nrm)
                 if ts:
                     term_sets[j] = ts
-            mask_u = np.zeros(len(uniq), dtype=bool)
-            mask_u[list(term_sets)] = True
-            positions = np.nonzero(mask_u[inverse])[0]
+            allowed = None
             if units is not None:
                 allowed = np.zeros(len(table) + 1, dtype=bool)
                 allowed[units] = True
-                positions = positions[allowed[table.unit_of(positions)]]
-            pos_list = positions.tolist()
-            pos_terms = dict(zip(pos_list, (term_sets[j] for j in inverse[positions].tolist())))
-            unit_list = table.unit_of(positions).tolist() if len(positions) else []
-            unit_end = table.offsets[1:].tolist()
-            near_seen: dict[tuple, list[tuple[int, int, int]]] = defaultdict(list)
-            neg = flags["neg"]
-            for p, u in zip(pos_list, unit_list):
-                for tid in pos_terms[p]:
-                    for code, part, index, role, slot in self._uses.get(tid, ()):
-                        label, kind, payload = labels[code][0 if part == "include" else 1][index]
-                        if kind == "term":
-                            add(u, code, part, p, p + 1, label)
-                        elif kind == "phrase":
-                            k = len(payload)
-                            if p + k <= unit_end[u] and all(payload[j] in pos_terms.get(p + j, ()) for j in range(1, k)):
-                                add(u, code, part, p, p + k, label, bool(neg[p:p + k].any()))
-                        else:  # near
-                            near_seen[(code, part, index)].append((p, slot, u))
-            sent = table.sent
-            for (code, part, index), occ in near_seen.items():
-                label, _, (a, b, window) = labels[code][0 if part == "include" else 1][index]
-                occ.sort()
-                for i, (p, slot, u) in enumerate(occ):
-                    for q, slot2, _u in occ[i + 1:]:
-                        if q - p > window:
-                            break
-                        if slot2 != slot and sent[p] == sent[q]:
-                            add(u, code, part, p, q + 1, label)
+            # single-word patterns, vectorised: all positions of a distinct word at once
+            single: dict[tuple[int, int, int], list[int]] = defaultdict(list)  # (code, excl, label) → key ids
+            counts = np.bincount(inverse, minlength=len(uniq))
+            tid_freq: dict[int, int] = defaultdict(int)
+            for j, ts in term_sets.items():
+                for tid in ts:
+                    tid_freq[tid] += int(counts[j])
+                    for use in self._term_uses.get(tid, ()):
+                        single[use].append(j)
+            # phrases are checked from their rarest word in this corpus, near patterns from both
+            other_uses: dict[int, list[tuple]] = defaultdict(list)
+            for code, (inc, exc) in labels.items():
+                for part, items in (("include", inc), ("exclude", exc)):
+                    for index, (label, kind, payload) in enumerate(items):
+                        if kind == "phrase":
+                            slot = min(range(len(payload)), key=lambda w: (tid_freq.get(payload[w], 0), -w))
+                            if all(tid_freq.get(t, 0) for t in payload):
+                                other_uses[payload[slot]].append((code, part, index, kind, slot))
+                        elif kind == "near":
+                            a, b, _ = payload
+                            if tid_freq.get(a, 0) and tid_freq.get(b, 0):
+                                other_uses[a].append((code, part, index, kind, 0))
+                                other_uses[b].append((code, part, index, kind, 1))
+            other_keys = [j for j, ts in term_sets.items() if any(t in other_uses for t in ts)]
+            if single:
+                order_pos = np.argsort(inverse, kind="stable")
+                starts_k = np.searchsorted(inverse[order_pos], np.arange(len(uniq)))
+                ends_k = np.searchsorted(inverse[order_pos], np.arange(len(uniq)), side="right")
+                for (ci, ex, li), js in single.items():
+                    pos = np.concatenate([order_pos[starts_k[j]:ends_k[j]] for j in set(js)])
+                    if allowed is not None:
+                        pos = pos[allowed[table.unit_of(pos)]]
+                    if not len(pos):
+                        continue
+                    n = len(pos)
+                    parts.append((table.unit_of(pos), np.full(n, ci), np.full(n, ex), pos, pos + 1, np.full(n, li),
+                                  np.zeros(n, dtype=bool), np.full(n, -1), np.full(n, -1)))
+            # phrases and near patterns: only at positions of words that start them
+            if other_keys:
+                okeys = np.zeros(len(uniq), dtype=bool)
+                okeys[list(set(other_keys))] = True
+                cand_pos = np.nonzero(okeys[inverse])[0]
+                if allowed is not None:
+                    cand_pos = cand_pos[allowed[table.unit_of(cand_pos)]]
+                # plain lists: numpy scalar indexing costs ~100 ns a look-up in this hot loop
+                inv_l = inverse.tolist()
+                unit_start, unit_end = table.offsets[:-1].tolist(), table.offsets[1:].tolist()
+                near_seen: dict[tuple, list[tuple[int, int, int]]] = defaultdict(list)
+                neg = flags["neg"].tolist()
+                empty = frozenset()
+
+                def terms_at(q: int) -> frozenset[int]:
+                    return term_sets.get(inv_l[q], empty)
+
+                for p, u in zip(cand_pos.tolist(), table.unit_of(cand_pos).tolist()):
+                    for tid in terms_at(p):
+                        for code, part, index, kind, slot in other_uses.get(tid, ()):
+                            label, _, payload = labels[code][0 if part == "include" else 1][index]
+                            if kind == "phrase":
+                                k, st = len(payload), p - slot
+                                if st >= unit_start[u] and st + k <= unit_end[u] and all(
+                                    payload[j] in terms_at(st + j) for j in range(k) if j != slot
+                                ):
+                                    add(u, code, part, st, st + k, label, any(neg[st:st + k]))
+                            else:
+                                near_seen[(code, part, index)].append((p, slot, u))
+                sent = table.sent.tolist() if near_seen else []
+                for (code, part, index), occ in near_seen.items():
+                    label, _, (a, b, window) = labels[code][0 if part == "include" else 1][index]
+                    occ.sort()
+                    n_occ = len(occ)
+                    for i, (p, slot, u) in enumerate(occ):
+                        k = i + 1
+                        while k < n_occ and occ[k][0] - p <= window:
+                            q, slot2 = occ[k][0], occ[k][1]
+                            if slot2 != slot and sent[p] == sent[q]:
+                                add(u, code, part, p, q + 1, label)
+                            k += 1
         # regexes run on the unit texts
         unit_range = range(len(table)) if units is None else units.tolist()
         for code, part, index, rx in self._regexes:
@@ -309,43 +386,60 @@ class RuleMatcher:
                     if m.end() > m.start():
                         s_, e_ = self._tokens_for_span(table, u, m.start(), m.end())
                         add(u, code, part, s_, e_, label, False, m.start(), m.end())
-        if not C_u:
+        if extra:
+            cols = list(zip(*extra))
+            parts.append(tuple(np.array(c) for c in cols))
+        if not parts:
             return []
-        s_arr, e_arr = np.array(C_s, dtype=np.int64), np.array(C_e, dtype=np.int64)
-        cs_arr, ce_arr = np.array(C_cs, dtype=np.int64), np.array(C_ce, dtype=np.int64)
-        need = cs_arr < 0
+        U, CI, EX, S, E, LI, INNER, CS, CE = (np.concatenate([p[i] for p in parts]) for i in range(9))
+        U, CI, EX, S, E, LI, CS, CE = (x.astype(np.int64) for x in (U, CI, EX, S, E, LI, CS, CE))
+        INNER = INNER.astype(bool)
+        need = CS < 0
         if need.any():
-            cs_arr[need] = table.idx[s_arr[need]]
-            last = e_arr[need] - 1
-            ce_arr[need] = table.idx[last] + flags["len"][last]
-        negated = np.zeros(len(C_u), dtype=bool)
+            CS[need] = table.idx[S[need]]
+            last = E[need] - 1
+            CE[need] = table.idx[last] + flags["len"][last]
+        negated = np.zeros(len(U), dtype=bool)
         if self.window > 0 and flags is not None:
             # only sentences holding a negator or a hypothetical can take a mention back
             risky = (flags["neg"] | flags["hyp"]).astype(np.int64)
-            sent_risky = np.bincount(table.sent, weights=risky, minlength=int(table.sent.max()) + 1 if len(table.sent) else 1) > 0
-            check = np.nonzero(sent_risky[table.sent[s_arr]] & ~np.array(C_inner) & (np.array(C_part) == "include"))[0]
-            for i in check.tolist():
-                negated[i] = self._negated(table, flags, C_u[i], C_s[i], C_e[i], self.codebook.codes[C_code[i]])
-        kept: dict[tuple[int, str], list[tuple[int, int, str]]] = defaultdict(list)
-        blocked: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
-        cs_l, ce_l, neg_l = cs_arr.tolist(), ce_arr.tolist(), negated.tolist()
-        for i in range(len(C_u)):
-            key = (C_u[i], C_code[i])
-            if C_part[i] == "exclude":
-                blocked[key].append((cs_l[i], ce_l[i]))
-            elif not neg_l[i]:
-                kept[key].append((cs_l[i], ce_l[i], C_label[i]))
-        order = {c: i for i, c in enumerate(self.codebook.codes)}
-        hits = []
-        for (u, code), spans in kept.items():
-            bl = blocked.get((u, code), ())
-            text = table.texts[u]
-            for cs, ce, label in sorted(set(spans)):
-                if bl and any(cs < be and bs < ce for bs, be in bl):
-                    continue
-                hits.append(Hit(u, code, cs, ce, text[cs:ce], label))
-        hits.sort(key=lambda h: (h.unit, order[h.code], h.start, h.end, h.pattern))
-        return hits
+            sent_risky = np.bincount(table.sent, weights=risky, minlength=int(table.sent.max()) + 1) > 0
+            # and only if such a word lies within reach of the hit in its unit
+            cum = np.concatenate([[0], np.cumsum(risky)])
+            lo_u, hi_u = table.offsets[U], table.offsets[U + 1]
+            reach_lo = np.maximum(S - self.window, lo_u)
+            reach_hi = np.minimum(E + max(self.window, NO_PROBLEM_REACH), hi_u)
+            near_risk = (cum[reach_hi] - cum[reach_lo]) > 0
+            check = np.nonzero(sent_risky[table.sent[S]] & near_risk & ~INNER & (EX == 0))[0]
+            codes_obj = [self.codebook.codes[c] for c in self._codes_list]
+            for i, u, s_, e_, ci in zip(check.tolist(), U[check].tolist(), S[check].tolist(), E[check].tolist(), CI[check].tolist()):
+                negated[i] = self._negated(table, flags, u, s_, e_, codes_obj[ci])
+        inc = (EX == 0) & ~negated
+        # exclusions: only (unit, code) pairs that have an exclude hit need an overlap check
+        n_codes = len(self._codes_list) + 1
+        pair = U * n_codes + CI
+        ex_idx = np.nonzero(EX == 1)[0]
+        if len(ex_idx):
+            blocked: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for k, bs, be in zip(pair[ex_idx].tolist(), CS[ex_idx].tolist(), CE[ex_idx].tolist()):
+                blocked[k].append((bs, be))
+            at_risk = np.nonzero(inc & np.isin(pair, np.fromiter(blocked, dtype=np.int64)))[0]
+            for i, k, cs, ce in zip(at_risk.tolist(), pair[at_risk].tolist(), CS[at_risk].tolist(), CE[at_risk].tolist()):
+                if any(cs < be and bs < ce for bs, be in blocked[k]):
+                    inc[i] = False
+        keep = np.nonzero(inc)[0]
+        code_rank = np.array([list(self.codebook.codes).index(c) for c in self._codes_list], dtype=np.int64)
+        lab_rank = np.argsort(np.argsort(np.array(self._labels_list, dtype=object)))
+        Uk, CIk, CSk, CEk, LIk = U[keep], CI[keep], CS[keep], CE[keep], LI[keep]
+        order = np.lexsort((lab_rank[LIk], CEk, CSk, code_rank[CIk], Uk))
+        Uk, CIk, CSk, CEk, LIk = Uk[order], CIk[order], CSk[order], CEk[order], LIk[order]
+        if len(Uk):
+            dup = np.zeros(len(Uk), dtype=bool)
+            dup[1:] = (Uk[1:] == Uk[:-1]) & (CIk[1:] == CIk[:-1]) & (CSk[1:] == CSk[:-1]) & (CEk[1:] == CEk[:-1]) & (LIk[1:] == LIk[:-1])
+            Uk, CIk, CSk, CEk, LIk = Uk[~dup], CIk[~dup], CSk[~dup], CEk[~dup], LIk[~dup]
+        texts, codes_l, labels_l = table.texts, self._codes_list, self._labels_list
+        return [Hit(u, codes_l[ci], cs, ce, texts[u][cs:ce], labels_l[li])
+                for u, ci, cs, ce, li in zip(Uk.tolist(), CIk.tolist(), CSk.tolist(), CEk.tolist(), LIk.tolist())]
 
     @staticmethod
     def _tokens_for_span(table, u: int, cs: int, ce: int) -> tuple[int, int]:

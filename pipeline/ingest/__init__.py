@@ -275,7 +275,12 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
             n_units += len(doc.units)
         speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
         reports.append(FileReport(str(path), reader.name, len(docs), n_units, speakers, warnings, info))
-    frame = pd.DataFrame(rows)
+    # columnar: building a frame from 100k dicts costs more than reading the file
+    all_cols = list(dict.fromkeys(k for r in rows[:1] for k in r))
+    for r in rows:
+        if len(r) != len(all_cols) or any(k not in r for k in all_cols):
+            all_cols = list(dict.fromkeys([*all_cols, *r]))
+    frame = pd.DataFrame({c: [r.get(c) for r in rows] for c in all_cols})
     meta_cols = sorted(c for c in frame.columns if c not in SEGMENT_COLUMNS)
     frame = frame[SEGMENT_COLUMNS + meta_cols]
     for col in meta_cols:

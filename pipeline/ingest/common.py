@@ -76,6 +76,8 @@ def normalise(text: str) -> str:
 
 def squash(text: str) -> str:
     """Collapses runs of spaces/tabs and trims: the form a unit's text is stored in."""
+    if "\n" not in text and "  " not in text and "\t" not in text and "\u00a0" not in text and "\u202f" not in text:
+        return text.strip()  # the common case of a survey cell, without a regex
     lines = [_SPACES.sub(" ", ln).strip() for ln in text.split("\n")]
     return "\n".join(ln for ln in lines if ln).strip()
 

@@ -207,7 +207,7 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
         if doc is None:
             doc = docs[doc_id] = Document(doc_id=doc_id, source=str(path), kind="survey", units=[], meta={"respondent": rid})
         for col in text_cols:
-            text = squash(normalise(cells[col][pos]))
+            text = squash(cells[col][pos] if fmt == "csv" else normalise(cells[col][pos]))  # CSV text is normalised whole
             question = col if question_list is None else question_list[pos]
             if questions is not None:
                 seg = f"{rid}:{question}"
