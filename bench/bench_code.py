@@ -45,7 +45,7 @@ def make_survey(path: Path, n: int, seed: int = 7) -> None:
         w.writerow(["id", "netzwerk", "antwort"])
         nets = ["DVNW", "NExT-WM", "KGSt-Agilitaet", "KI-Campus-Polizei", "KERN"]
         for i in range(n):
-            k = rng.choice([1, 2, 2, 3, 3])
+            k = rng.choice([1, 2, 2, 3, 3, 3])
             w.writerow([i + 1, rng.choice(nets), " ".join(rng.sample(sentences, k))])
 
 
