@@ -49,4 +49,5 @@ def test_every_command_is_documented_with_an_example(name, cmd):
 
 
 def test_readme_has_no_unfilled_placeholders():
-    assert not re.search(r"\b[A-Z]{4,}_[A-Z_]{3,}\b", README.replace("QDA_CACHE_DIR", "")), "a placeholder is left in the README"
+    prose = re.sub(r"```.*?```|`[^`]*`", "", README, flags=re.S)  # code may hold NAME_OR_PATH and such
+    assert not re.search(r"\b[A-Z]{4,}_[A-Z_]{3,}\b", prose), "a placeholder is left in the README"
