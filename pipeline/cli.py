@@ -470,6 +470,140 @@ def evaluate_cmd(gold, run_dir, part, split, method):
     click.echo(f"Wrote {run_dir}/evaluation/")
 
 
+@cli.command(name="cluster")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--where", "where", multiple=True, metavar="COLUMN=PATTERN", help="Keep units matching a glob, e.g. question=innovationsbeispiel or code=innovationsform.* (repeatable).")
+@click.option("--join", "join_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV with segment_id and more columns to add (e.g. hand-made categories).")
+@click.option("--embedding", default="use", show_default=True, type=click.Choice(["use", "tfidf"]), help="Sentence embeddings (use) or TF-IDF+SVD on lemmas (tfidf).")
+@click.option("--embedding-model", metavar="NAME_OR_PATH", help="A local sentence-transformers model instead (needs the sentence-transformers extra).")
+@click.option("--seed", default=42, show_default=True, help="Seed of every random step.")
+@click.option("--n-clusters", type=click.IntRange(2, 200), help="Number of categories (k-means). Default: chosen by HDBSCAN.")
+@click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="HDBSCAN's smallest category. Default: ~4 % of the units, at least 5.")
+@click.option("--group-column", default="network", show_default=True, help="Colour of the map, shares per group, and the theme removed (see --keep-theme).")
+@click.option("--keep-theme", is_flag=True, help="Do not subtract each group's mean embedding (cluster by topic, not by kind).")
+@click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML list of {label, description, seed_terms} to steer towards.")
+@click.option("--guide", "guide_codebook", type=click.Path(dir_okay=False, path_type=Path), help="A codebook whose dimension's codes steer the categories.")
+@click.option("--guide-dimension", default="innovationsform", show_default=True, help="The codebook dimension used by --guide.")
+@click.option("--labels", "labels_column", metavar="COLUMN", help="Column with a few hand-made categories (semi-supervised).")
+@click.option("--guide-threshold", default=0.35, show_default=True, type=click.FloatRange(-1, 1), help="Similarity from which an example joins a known category.")
+@click.option("--gold-column", metavar="COLUMN", help="Column with the researchers' categories: report ARI, NMI, contingency table.")
+@click.option("--stability", type=click.IntRange(0, 50), default=0, help="Rerun with N seeds and report the ARI between runs.")
+@ingest_options
+def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model, seed, n_clusters, min_cluster_size, group_column, keep_theme,
+                categories_file, guide_codebook, guide_dimension, labels_column, guide_threshold, gold_column, stability, ingest_opts):
+    """Cluster examples into overarching categories, reproducibly and offline (BERTopic).
+
+    Writes clusters.csv, categories.csv, cluster_map.png, cluster_map.html and run.json.
+
+    \b
+    Example:
+      qda cluster corpora/beispiel --where question=innovationsbeispiel --out outputs/karte
+      qda cluster corpora/beispiel --where question=innovationsbeispiel \\
+          --categories corpora/beispiel/kategorien.yaml \\
+          --join corpora/beispiel/gold/innovationsbeispiele_kategorien.csv --gold-column kategorie --out outputs/karte
+    """
+    import json
+
+    import pandas as pd
+
+    from pipeline.cluster import apply_where, cluster_units, compare_with_gold, guides_from_codebook, parse_where, read_guides
+    from pipeline.cluster import stability as run_stability
+    from pipeline.clustermap import draw_html, draw_png
+    from pipeline.errors import InputError
+    from pipeline.outputs import staged_output, write_csv, write_run_record
+
+    ing, reused = _segments_from(sources, ingest_opts)
+    seg = ing.segments
+    codings = None
+    if reused and (Path(sources[0]) / "codings.csv").is_file():
+        codings = pd.read_csv(Path(sources[0]) / "codings.csv", dtype=str, keep_default_na=False)
+    for jf in join_files:
+        extra = pd.read_csv(jf, dtype=str, keep_default_na=False)
+        if "segment_id" not in extra.columns:
+            raise InputError(jf, "has no segment_id column", "a --join file needs segment_id and the columns to add")
+        extra = extra.drop_duplicates("segment_id")
+        seg = seg.merge(extra, on="segment_id", how="left", suffixes=("", "_joined"))
+        for c in extra.columns:
+            if c != "segment_id":
+                seg[c] = seg[c].fillna("")
+    selected = apply_where(seg, parse_where(list(where)), codings)
+    if "flag" in selected:
+        selected = selected[selected["flag"].fillna("") == ""]
+    if "is_interviewer" in selected:
+        selected = selected[~selected["is_interviewer"].astype(str).str.lower().isin(["true", "1"])]
+    if selected.empty:
+        raise InputError(", ".join(sources), "the --where filter selects no unit with text", "check the column and pattern (e.g. --where question=innovationsbeispiel)")
+    for col, opt in ((labels_column, "--labels"), (gold_column, "--gold-column")):
+        if col and col not in selected.columns:
+            raise InputError(", ".join(sources), f"no column '{col}' (given with {opt})", f"columns: {', '.join(selected.columns)}; add one with --join FILE")
+    guides = []
+    if categories_file:
+        guides += read_guides(categories_file)
+    if guide_codebook:
+        from pipeline.codebook import load_codebook
+
+        cb, _ = load_codebook(guide_codebook)
+        guides += guides_from_codebook(cb, guide_dimension)
+    groups = selected[group_column].astype(str).tolist() if group_column in selected.columns else None
+    emb_name = f"st:{embedding_model}" if embedding_model else embedding
+    kwargs = dict(groups=None if keep_theme else groups, embedding=emb_name, n_clusters=n_clusters, min_cluster_size=min_cluster_size,
+                  guides=guides or None, guide_threshold=guide_threshold,
+                  labels=selected[labels_column].astype(str).tolist() if labels_column else None)
+    texts = selected["text"].astype(str).tolist()
+    click.echo(f"clustering {len(texts)} unit(s) ({emb_name} embeddings{', theme ' + group_column + ' removed' if groups and not keep_theme else ''})")
+    res = cluster_units(texts, seed=seed, **kwargs)
+    a = res.assignments
+    meta_cols = [c for c in selected.columns if c not in {"segment_id", "text", "start_char", "end_char", "unit", "flag", "is_interviewer", "code_scope"}]
+    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[["cluster", "cluster_label", "probability", "outlier"]],
+                          selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
+    cats = res.clusters.copy()
+    if groups:
+        tab = pd.crosstab(clusters["cluster"], clusters[group_column], normalize="index").round(3)
+        for g in tab.columns:
+            cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
+    reps = []
+    for c in cats["cluster"]:
+        sub = clusters[clusters["cluster"] == c].sort_values(["probability", "segment_id"], ascending=[False, True])
+        reps.append(" | ".join(sub["text"].head(3)))
+    cats["examples"] = reps
+    n_out = int(a["outlier"].sum())
+    summary = {"units": len(texts), "clusters": int(len(cats)), "outliers_reassigned": n_out, **res.params}
+    with staged_output(out_dir) as tmp:
+        write_csv(clusters, tmp / "clusters.csv")
+        write_csv(cats, tmp / "categories.csv")
+        mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
+                           "group": groups if groups else ["alle"] * len(texts), "text": texts})
+        draw_png(mp, tmp / "cluster_map.png")
+        draw_html(mp, tmp / "cluster_map.html")
+        if gold_column:
+            scores, table = compare_with_gold(a["cluster"].tolist(), selected[gold_column].astype(str).tolist())
+            summary["gold"] = {"column": gold_column, **scores}
+            table.to_csv(tmp / "gold_contingency.csv", encoding="utf-8", lineterminator="\n")
+        if stability:
+            st_sum, st_units = run_stability(texts, runs=stability, seed=seed, **kwargs)
+            summary["stability"] = st_sum
+            write_csv(pd.concat([selected[["segment_id"]].reset_index(drop=True), st_units, a[["cluster"]]], axis=1), tmp / "stability.csv")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        opts = {"sources": list(sources), "where": list(where), "join": [str(j) for j in join_files], "embedding": emb_name, "seed": seed,
+                "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "group_column": group_column, "keep_theme": keep_theme,
+                "categories": str(categories_file) if categories_file else None, "guide": str(guide_codebook) if guide_codebook else None,
+                "guide_dimension": guide_dimension, "labels": labels_column, "guide_threshold": guide_threshold, "gold_column": gold_column,
+                "stability": stability}
+        write_run_record(tmp, command="cluster", options=opts, inputs=[*ing.inputs, *join_files, *([categories_file] if categories_file else [])],
+                         extra={"clustering": res.params, "summary": summary})
+    click.echo(f"{len(cats)} categories; {n_out} outlier(s) reassigned to the nearest category")
+    for r in cats.itertuples():
+        click.echo(f"  [{r.cluster}] {r.label}  ({r.size}) — {r.top_terms}")
+    if gold_column:
+        g = summary["gold"]
+        click.echo(f"against '{gold_column}': ARI {g['ari']:.3f}, NMI {g['nmi']:.3f} ({g['units']} units, {g['gold_categories']} categories)")
+    if stability:
+        st = summary["stability"]
+        click.echo(f"stability over {st['runs']} seeds: ARI mean {st['ari_mean']:.3f} (min {st['ari_min']:.3f}); {st['units_changing']} unit(s) change category")
+    click.echo(f"Wrote {out_dir}/clusters.csv and cluster_map.png")
+
+
 @cli.command(name="run")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--codebook", "codebook_path", type=click.Path(path_type=Path), help="Default: the newest reference codebook in codebooks/.")

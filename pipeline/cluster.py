@@ -41,6 +41,7 @@ class Guide:
     description: str = ""
     seed_terms: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
+    patterns: list = field(default_factory=list)  # codebook patterns (from --guide); else seed_terms are used
 
     def text(self) -> str:
         return ". ".join(x for x in [self.label, self.description, ", ".join(self.seed_terms)] if x)
@@ -78,6 +79,45 @@ def remove_group_means(emb: np.ndarray, groups: list[str]) -> np.ndarray:
         if mask.sum() >= 2:
             out[mask] -= out[mask].mean(axis=0)
     return np.round(_normalise_rows(out), 6).astype(np.float32)
+
+
+def seed_labels(texts: list[str], guides: list[Guide]) -> list[str]:
+    """Per text the guide whose seed terms (or codebook patterns) match it, when exactly one
+    guide matches most often; "" otherwise. Matching is the rule coder's: lemmas, compounds,
+    negation."""
+    from pipeline.codebook.load import codebook_from_data, parse_pattern
+    from pipeline.codebook.model import Pattern
+    from pipeline.matching import RuleMatcher
+    from pipeline.tokens import parse_texts
+
+    codes = []
+    for i, g in enumerate(guides):
+        pats = list(g.patterns)
+        if not pats:
+            probs: list = []
+            pats = [p for p in (parse_pattern(t, "", probs) for t in g.seed_terms) if p is not None]
+        if pats:
+            codes.append({"id": f"g{i}", "label": g.label, "definition": g.description or g.label,
+                          "include": [p.to_yaml() if isinstance(p, Pattern) else p for p in pats]})
+    if not codes:
+        return [""] * len(texts)
+    cb, _ = codebook_from_data({"name": "guides", "version": "1", "codes": codes})
+    table, _ = parse_texts(texts)
+    hits = RuleMatcher(cb).match_table(table)
+    counts: dict[int, dict[str, int]] = {}
+    for h in hits:
+        counts.setdefault(h.unit, {}).setdefault(h.code, 0)
+        counts[h.unit][h.code] += 1
+    out = []
+    for u in range(len(texts)):
+        c = counts.get(u, {})
+        if not c:
+            out.append("")
+            continue
+        best = max(c.values())
+        top = [k for k, v in c.items() if v == best]
+        out.append(guides[int(top[0][1:])].label if len(top) == 1 else "")
+    return out
 
 
 def _topic_words(texts: list[str], labels: np.ndarray, top_n: int = 8) -> dict[int, list[str]]:
@@ -161,6 +201,8 @@ def cluster_units(
         raise QdaError("all selected texts are empty; check the column or the --where filter")
     if len(keep) < 3:
         raise QdaError(f"only {len(keep)} non-empty unit(s) selected; clustering needs at least 3")
+    if n_clusters is not None and n_clusters >= len(keep):
+        raise QdaError(f"{len(keep)} unit(s) cannot form {n_clusters} clusters; ask for fewer with --n-clusters")
     texts_k = [texts[i] for i in keep]
     emb = embed(texts_k, embedding, random_state=seed)
     theme_removed = False
@@ -178,19 +220,26 @@ def cluster_units(
     # guides and labelled examples become centroids
     centroid_names: list[str] = []
     centroids = []
+    lk = [str(labels[i] or "").strip() for i in keep] if labels is not None else [""] * n
+    if guides:
+        # seed terms and codebook patterns label the examples they clearly match
+        seeded = seed_labels(texts_k, guides)
+        lk = [x or y for x, y in zip(lk, seeded)]
+        labels = lk
     if labels is not None:
-        lk = [str(labels[i] or "").strip() for i in keep]
         for name in sorted({x for x in lk if x}):
             idx = [j for j, x in enumerate(lk) if x == name]
             centroids.append(emb[idx].mean(axis=0))
             centroid_names.append(name)
     if guides:
-        ge = embed([g.text() for g in guides], embedding, random_state=seed)
-        if groups is not None and theme_removed:
-            ge = ge - ge.mean(axis=0, keepdims=True)  # descriptions carry no network theme: center them alike
-        for g, v in zip(guides, ge):
-            centroids.append(v)
-            centroid_names.append(g.label)
+        missing = [g for g in guides if g.label not in centroid_names]
+        if missing:
+            ge = embed([g.text() for g in missing], embedding, random_state=seed)
+            if groups is not None and theme_removed:
+                ge = ge - ge.mean(axis=0, keepdims=True)  # descriptions carry no network theme: center them alike
+            for g, v in zip(missing, ge):
+                centroids.append(v)
+                centroid_names.append(g.label)
     if centroids:
         C = _normalise_rows(np.vstack(centroids))
         S = emb @ C.T
@@ -254,10 +303,11 @@ def cluster_units(
     for old in order:
         c = renum[old]
         tw = words.get(c, [])
-        label = names.get(old) or (" · ".join(tw[:3]) if tw else f"Cluster {c}")
+        single = [w for w in tw if " " not in w]
+        label = names.get(old) or (" · ".join(single[:3]) if single else f"Cluster {c}")
         label_of[c] = label
         rows.append({"cluster": c, "label": label, "top_terms": ", ".join(tw), "size": sizes[old], "guided": old in guided_ids})
-    coords = _map_coords(emb, seed)
+    coords = _map_coords(emb, seed, final)
     full = pd.DataFrame({"cluster": -1, "cluster_label": "", "probability": np.nan, "outlier": False, "guided": False}, index=range(len(texts)))
     full.loc[keep, "cluster"] = final
     full.loc[keep, "cluster_label"] = [label_of[c] for c in final.tolist()]
@@ -272,16 +322,65 @@ def cluster_units(
     return ClusterResult(full, pd.DataFrame(rows), xy, params)
 
 
-def _map_coords(emb: np.ndarray, seed: int) -> np.ndarray:
-    """2-D coordinates for the category map (seeded UMAP; PCA for tiny inputs)."""
-    n = len(emb)
-    if n < 10:
-        from sklearn.decomposition import PCA
+def _map_coords(emb: np.ndarray, seed: int, clusters: np.ndarray) -> np.ndarray:
+    """2-D coordinates for the category map, drawn the way the study drew its map.
 
-        return np.round(PCA(n_components=2, random_state=seed).fit_transform(emb), 4)
-    from umap import UMAP
-
-    xy = UMAP(n_neighbors=min(15, n - 1), n_components=2, min_dist=0.1, metric="cosine", random_state=seed, init="random", n_jobs=1).fit_transform(emb)
+    Categories are placed by their centroids' similarity (classical MDS of the centroids,
+    spread so they do not overlap); each example sits inside its category's disc, arranged by
+    the first two principal components of the category's own embeddings. Deterministic.
+    """
+    ids = sorted(set(clusters.tolist()))
+    cent = _normalise_rows(np.vstack([emb[clusters == c].mean(axis=0) for c in ids]))
+    k = len(ids)
+    if k == 1:
+        pos = np.zeros((1, 2))
+    else:
+        d2 = np.clip(2 - 2 * cent @ cent.T, 0, None)  # squared distances of unit vectors
+        j = np.eye(k) - 1.0 / k
+        b = -0.5 * j @ d2 @ j
+        vals, vecs = np.linalg.eigh(b)
+        top = np.argsort(vals)[::-1][:2]
+        pos = vecs[:, top] * np.sqrt(np.clip(vals[top], 1e-9, None))
+        for col in range(pos.shape[1]):  # eigenvector signs are arbitrary: fix them
+            if pos[np.argmax(np.abs(pos[:, col])), col] < 0:
+                pos[:, col] *= -1
+    sizes = np.array([(clusters == c).sum() for c in ids], dtype=float)
+    radius = 0.5 * np.sqrt(sizes / sizes.max())
+    # push centres apart until discs do not overlap
+    if k > 1:
+        pos = pos / (np.abs(pos).max() or 1) * 1.2
+        for _ in range(200):
+            moved = False
+            for a in range(k):
+                for b_ in range(a + 1, k):
+                    v = pos[b_] - pos[a]
+                    dist = np.linalg.norm(v) or 1e-6
+                    need = radius[a] + radius[b_] + 0.35
+                    if dist < need:
+                        shift = (need - dist) / 2 * (v / dist if np.linalg.norm(v) else np.array([1.0, 0.0]))
+                        pos[a] -= shift
+                        pos[b_] += shift
+                        moved = True
+            if not moved:
+                break
+    xy = np.zeros((len(emb), 2))
+    for i, c in enumerate(ids):
+        idx = np.nonzero(clusters == c)[0]
+        member = emb[idx].astype(np.float64)
+        if len(idx) >= 3:
+            centred = member - member.mean(axis=0)
+            u, sv, vt = np.linalg.svd(centred, full_matrices=False)
+            local = u[:, :2] * sv[:2]
+            for col in range(2):
+                if local[np.argmax(np.abs(local[:, col])), col] < 0:
+                    local[:, col] *= -1
+            scale = np.percentile(np.linalg.norm(local, axis=1), 90) or 1.0
+            local = local / scale * radius[i] * 0.85
+            norm = np.linalg.norm(local, axis=1, keepdims=True)
+            local = np.where(norm > radius[i], local / norm * radius[i], local)
+        else:
+            local = np.zeros((len(idx), 2))
+        xy[idx] = pos[i] + local
     return np.round(xy, 4)
 
 
@@ -329,7 +428,7 @@ def guides_from_codebook(codebook, dimension: str) -> list[Guide]:
     if not codes:
         dims = sorted({c.dimension for c in codebook.codable()})
         raise QdaError(f"the codebook has no codable codes in dimension '{dimension}'; dimensions: {', '.join(dims)}")
-    return [Guide(c.label, c.definition, [p.value for p in c.include if p.kind == "term"][:12] + c.anchor_examples[:3]) for c in codes]
+    return [Guide(c.label, c.definition, [p.value for p in c.include if p.kind == "term"][:12], list(c.anchor_examples), list(c.include)) for c in codes]
 
 
 def compare_with_gold(found: list[int], gold: list[str]) -> tuple[dict, pd.DataFrame]:

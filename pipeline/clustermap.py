@@ -15,35 +15,25 @@ import pandas as pd
 PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4", "#b2df8a", "#fb9a99"]
 
 
-def _hull(points: np.ndarray) -> np.ndarray:
-    """Convex hull (monotone chain), as a closed polygon."""
-    pts = sorted(set(map(tuple, np.round(points, 6).tolist())))
-    if len(pts) < 3:
-        return np.array(pts)
-
-    def cross(o, a, b):
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower, upper = [], []
-    for p in pts:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    for p in reversed(pts):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return np.array(lower[:-1] + upper[:-1])
-
-
 def _regions(table: pd.DataFrame):
+    """Per category: label, an ellipse around its core (centre, radii) and its size.
+
+    The core is the 80 % of its points nearest the median, so a few stray points do not
+    stretch a category across the map."""
+    span = max(float(np.ptp(table["x"])), float(np.ptp(table["y"])), 1e-6)
     for c, grp in table.groupby("cluster", sort=True):
         pts = grp[["x", "y"]].to_numpy()
         centre = np.median(pts, axis=0)
-        # the region covers the core of the category: points within the 85th percentile distance
         d = np.linalg.norm(pts - centre, axis=1)
-        core = pts[d <= np.percentile(d, 85)] if len(pts) > 4 else pts
-        yield c, grp["cluster_label"].iloc[0], _hull(core), centre, len(grp)
+        core = pts[d <= np.percentile(d, 80)] if len(pts) > 4 else pts
+        radii = np.maximum(np.abs(core - centre).max(axis=0) * 1.25, span * 0.04)
+        yield c, _wrap(grp["cluster_label"].iloc[0]), centre, radii, len(grp)
+
+
+def _wrap(label: str, width: int = 26) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width)) or label
 
 
 def group_colours(groups: list[str]) -> dict[str, str]:
@@ -55,24 +45,25 @@ def draw_png(table: pd.DataFrame, path, title: str = "Kategorienkarte") -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Polygon
+    from matplotlib.patches import Ellipse
 
     plt.rcParams["svg.hashsalt"] = "qda"
     colours = group_colours(table["group"].tolist())
-    fig, ax = plt.subplots(figsize=(11, 8), dpi=120)
-    for c, label, hull, centre, size in _regions(table):
-        if len(hull) >= 3:
-            ax.add_patch(Polygon(hull, closed=True, facecolor="#d9d9d9", edgecolor="#8c8c8c", alpha=0.45, lw=1))
-        ax.text(centre[0], centre[1], f"{label}\n({size})", ha="center", va="center", fontsize=9, weight="bold",
-                bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#8c8c8c", "alpha": 0.85})
+    fig, ax = plt.subplots(figsize=(11, 9), dpi=120)
+    ax.set_aspect("equal")
+    for c, label, centre, radii, size in _regions(table):
+        ax.add_patch(Ellipse(centre, 2 * radii[0], 2 * radii[1], facecolor="#d9d9d9", edgecolor="#8c8c8c", alpha=0.45, lw=1))
+        ax.text(centre[0], centre[1] + radii[1] * 1.05, f"{label} ({size})", ha="center", va="bottom", fontsize=8.5, weight="bold",
+                bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#8c8c8c", "alpha": 0.9})
     for g, grp in table.groupby("group", sort=True):
         ax.scatter(grp["x"], grp["y"], s=22, c=colours[g], label=g, alpha=0.85, edgecolors="white", linewidths=0.4)
-    ax.legend(title="Netzwerk", loc="best", fontsize=8, title_fontsize=9, frameon=True)
+    ax.legend(title="Netzwerk", loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9, frameon=True)
+    ax.margins(0.12)
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
+    fig.savefig(path, metadata={"Software": None}, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -83,22 +74,27 @@ def draw_html(table: pd.DataFrame, path, title: str = "Kategorienkarte") -> None
     x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
     sx = (w - 2 * pad) / (x1 - x0 or 1)
     sy = (h - 2 * pad) / (y1 - y0 or 1)
+    sx = sy = min(sx, sy)  # equal scales: regions are round
 
     def px(x, y):
         return pad + (x - x0) * sx, h - pad - (y - y0) * sy
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="{html.escape(title)}">']
-    for c, label, hull, centre, size in _regions(table):
-        if len(hull) >= 3:
-            pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in (px(x, y) for x, y in hull))
-            parts.append(f'<polygon class="region" points="{pts}"><title>{html.escape(label)} ({size})</title></polygon>')
+    regions = list(_regions(table))
+    for c, label, centre, radii, size in regions:
+        cx, cy = px(*centre)
+        parts.append(f'<ellipse class="region" cx="{cx:.1f}" cy="{cy:.1f}" rx="{radii[0] * sx:.1f}" ry="{radii[1] * sy:.1f}">'
+                     f'<title>{html.escape(label)} ({size})</title></ellipse>')
     for r in table.itertuples():
         cx, cy = px(r.x, r.y)
         tip = f"{r.group} · {r.cluster_label}\n{r.text}"
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{colours[r.group]}"><title>{html.escape(tip)}</title></circle>')
-    for c, label, hull, centre, size in _regions(table):
-        cx, cy = px(*centre)
-        parts.append(f'<text x="{cx:.1f}" y="{cy:.1f}" class="label">{html.escape(label)} ({size})</text>')
+    for c, label, centre, radii, size in regions:
+        cx, cy = px(centre[0], centre[1] + radii[1] * 1.05)
+        lines = label.split("\n")
+        lines[-1] += f" ({size})"
+        spans = "".join(f'<tspan x="{cx:.1f}" dy="{0 if i == 0 else 14}">{html.escape(t)}</tspan>' for i, t in enumerate(lines))
+        parts.append(f'<text x="{cx:.1f}" y="{cy - 14 * (len(lines) - 1) - 4:.1f}" class="label">{spans}</text>')
     parts.append("</svg>")
     legend = "".join(f'<span><i style="background:{col}"></i>{html.escape(g)}</span>' for g, col in colours.items())
     page = f"""<!DOCTYPE html>
