@@ -81,7 +81,7 @@ def test_gold_comparison_is_perfect_for_identical_partitions():
 @pytest.mark.parametrize("args,message", [
     (["--where", "question=gibtsnicht"], "the --where filter selects no unit with text"),
     (["--where", "frage=x"], "--where: no column 'frage'"),
-    (["--where", "question=innovationsbeispiel", "--n-clusters", "199", "--embedding", "tfidf", "--keep-theme"], "cannot form 199 clusters"),
+    (["--where", "segment_id=100?:innovationsbeispiel", "--n-clusters", "20", "--embedding", "tfidf"], "cannot form 20 clusters"),
     (["--where", "question=innovationsbeispiel", "--gold-column", "kategorie"], "no column 'kategorie' (given with --gold-column)"),
 ])
 def test_bad_input(tmp_path, args, message):
