@@ -470,6 +470,59 @@ def evaluate_cmd(gold, run_dir, part, split, method):
     click.echo(f"Wrote {run_dir}/evaluation/")
 
 
+def cluster_outputs(selected, tmp: Path, *, guides, embedding, seed, n_clusters, min_cluster_size, group_column, keep_theme,
+                    labels_column=None, guide_threshold=0.35, gold_column=None, stability=0):
+    """Clusters the selected units and writes clusters.csv, categories.csv, the maps, summary.json."""
+    import json
+
+    import pandas as pd
+
+    from pipeline.cluster import cluster_units, compare_with_gold
+    from pipeline.cluster import stability as run_stability
+    from pipeline.clustermap import draw_html, draw_png
+    from pipeline.outputs import write_csv
+
+    groups = selected[group_column].astype(str).tolist() if group_column in selected.columns else None
+    kwargs = dict(groups=None if keep_theme else groups, embedding=embedding, n_clusters=n_clusters, min_cluster_size=min_cluster_size,
+                  guides=guides or None, guide_threshold=guide_threshold,
+                  labels=selected[labels_column].astype(str).tolist() if labels_column else None)
+    texts = selected["text"].astype(str).tolist()
+    click.echo(f"  clustering {len(texts)} unit(s) ({embedding} embeddings{', theme ' + group_column + ' removed' if groups and not keep_theme else ''})")
+    res = cluster_units(texts, seed=seed, **kwargs)
+    a = res.assignments
+    meta_cols = [c for c in selected.columns if c not in {"segment_id", "text", "start_char", "end_char", "unit", "flag", "is_interviewer", "code_scope"}]
+    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[["cluster", "cluster_label", "probability", "outlier"]],
+                          selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
+    cats = res.clusters.copy()
+    if groups:
+        tab = pd.crosstab(clusters["cluster"], clusters[group_column], normalize="index").round(3)
+        for g in tab.columns:
+            cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
+    reps = []
+    for c in cats["cluster"]:
+        sub = clusters[clusters["cluster"] == c].sort_values(["probability", "segment_id"], ascending=[False, True])
+        reps.append(" | ".join(sub["text"].head(3)))
+    cats["examples"] = reps
+    summary = {"units": len(texts), "clusters": int(len(cats)), "outliers_reassigned": int(a["outlier"].sum()), **res.params}
+    tmp.mkdir(parents=True, exist_ok=True)
+    write_csv(clusters, tmp / "clusters.csv")
+    write_csv(cats, tmp / "categories.csv")
+    mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
+                       "group": groups if groups else ["alle"] * len(texts), "text": texts})
+    draw_png(mp, tmp / "cluster_map.png")
+    draw_html(mp, tmp / "cluster_map.html")
+    if gold_column:
+        scores, table = compare_with_gold(a["cluster"].tolist(), selected[gold_column].astype(str).tolist())
+        summary["gold"] = {"column": gold_column, **scores}
+        table.to_csv(tmp / "gold_contingency.csv", encoding="utf-8", lineterminator="\n")
+    if stability:
+        st_sum, st_units = run_stability(texts, runs=stability, seed=seed, **kwargs)
+        summary["stability"] = st_sum
+        write_csv(pd.concat([selected[["segment_id"]].reset_index(drop=True), st_units, a[["cluster"]]], axis=1), tmp / "stability.csv")
+    (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary, cats
+
+
 @cli.command(name="cluster")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -507,11 +560,9 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
 
     import pandas as pd
 
-    from pipeline.cluster import apply_where, cluster_units, compare_with_gold, guides_from_codebook, parse_where, read_guides
-    from pipeline.cluster import stability as run_stability
-    from pipeline.clustermap import draw_html, draw_png
+    from pipeline.cluster import apply_where, guides_from_codebook, parse_where, read_guides
     from pipeline.errors import InputError
-    from pipeline.outputs import staged_output, write_csv, write_run_record
+    from pipeline.outputs import staged_output, write_run_record
 
     ing, reused = _segments_from(sources, ingest_opts)
     seg = ing.segments
@@ -545,53 +596,19 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
 
         cb, _ = load_codebook(guide_codebook)
         guides += guides_from_codebook(cb, guide_dimension)
-    groups = selected[group_column].astype(str).tolist() if group_column in selected.columns else None
     emb_name = f"st:{embedding_model}" if embedding_model else embedding
-    kwargs = dict(groups=None if keep_theme else groups, embedding=emb_name, n_clusters=n_clusters, min_cluster_size=min_cluster_size,
-                  guides=guides or None, guide_threshold=guide_threshold,
-                  labels=selected[labels_column].astype(str).tolist() if labels_column else None)
-    texts = selected["text"].astype(str).tolist()
-    click.echo(f"clustering {len(texts)} unit(s) ({emb_name} embeddings{', theme ' + group_column + ' removed' if groups and not keep_theme else ''})")
-    res = cluster_units(texts, seed=seed, **kwargs)
-    a = res.assignments
-    meta_cols = [c for c in selected.columns if c not in {"segment_id", "text", "start_char", "end_char", "unit", "flag", "is_interviewer", "code_scope"}]
-    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[["cluster", "cluster_label", "probability", "outlier"]],
-                          selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
-    cats = res.clusters.copy()
-    if groups:
-        tab = pd.crosstab(clusters["cluster"], clusters[group_column], normalize="index").round(3)
-        for g in tab.columns:
-            cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
-    reps = []
-    for c in cats["cluster"]:
-        sub = clusters[clusters["cluster"] == c].sort_values(["probability", "segment_id"], ascending=[False, True])
-        reps.append(" | ".join(sub["text"].head(3)))
-    cats["examples"] = reps
-    n_out = int(a["outlier"].sum())
-    summary = {"units": len(texts), "clusters": int(len(cats)), "outliers_reassigned": n_out, **res.params}
+    opts = {"sources": list(sources), "where": list(where), "join": [str(j) for j in join_files], "embedding": emb_name, "seed": seed,
+            "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "group_column": group_column, "keep_theme": keep_theme,
+            "categories": str(categories_file) if categories_file else None, "guide": str(guide_codebook) if guide_codebook else None,
+            "guide_dimension": guide_dimension, "labels": labels_column, "guide_threshold": guide_threshold, "gold_column": gold_column,
+            "stability": stability}
     with staged_output(out_dir) as tmp:
-        write_csv(clusters, tmp / "clusters.csv")
-        write_csv(cats, tmp / "categories.csv")
-        mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
-                           "group": groups if groups else ["alle"] * len(texts), "text": texts})
-        draw_png(mp, tmp / "cluster_map.png")
-        draw_html(mp, tmp / "cluster_map.html")
-        if gold_column:
-            scores, table = compare_with_gold(a["cluster"].tolist(), selected[gold_column].astype(str).tolist())
-            summary["gold"] = {"column": gold_column, **scores}
-            table.to_csv(tmp / "gold_contingency.csv", encoding="utf-8", lineterminator="\n")
-        if stability:
-            st_sum, st_units = run_stability(texts, runs=stability, seed=seed, **kwargs)
-            summary["stability"] = st_sum
-            write_csv(pd.concat([selected[["segment_id"]].reset_index(drop=True), st_units, a[["cluster"]]], axis=1), tmp / "stability.csv")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        opts = {"sources": list(sources), "where": list(where), "join": [str(j) for j in join_files], "embedding": emb_name, "seed": seed,
-                "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "group_column": group_column, "keep_theme": keep_theme,
-                "categories": str(categories_file) if categories_file else None, "guide": str(guide_codebook) if guide_codebook else None,
-                "guide_dimension": guide_dimension, "labels": labels_column, "guide_threshold": guide_threshold, "gold_column": gold_column,
-                "stability": stability}
+        summary, cats = cluster_outputs(selected, tmp, guides=guides, embedding=emb_name, seed=seed, n_clusters=n_clusters,
+                                        min_cluster_size=min_cluster_size, group_column=group_column, keep_theme=keep_theme,
+                                        labels_column=labels_column, guide_threshold=guide_threshold, gold_column=gold_column, stability=stability)
         write_run_record(tmp, command="cluster", options=opts, inputs=[*ing.inputs, *join_files, *([categories_file] if categories_file else [])],
-                         extra={"clustering": res.params, "summary": summary})
+                         extra={"summary": summary})
+    n_out = summary["outliers_reassigned"]
     click.echo(f"{len(cats)} categories; {n_out} outlier(s) reassigned to the nearest category")
     for r in cats.itertuples():
         click.echo(f"  [{r.cluster}] {r.label}  ({r.size}) — {r.top_terms}")
@@ -604,43 +621,118 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
     click.echo(f"Wrote {out_dir}/clusters.csv and cluster_map.png")
 
 
+@cli.command(name="report")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the run folder itself.")
+@click.option("--quotes", default=5, show_default=True, type=click.IntRange(1, 50), help="Quotes per code.")
+def report_cmd(run_dir, out_dir, quotes):
+    """Write the analysis report of a run folder: tables (CSV + Excel), figures, report.html.
+
+    \b
+    Example:
+      qda report outputs/beispiel-2.0
+    """
+    from pipeline.outputs import staged_output, write_run_record
+    from pipeline.report import load_run, write_report
+
+    run = load_run(run_dir)
+    out_dir = out_dir or run_dir
+    with staged_output(out_dir) as tmp:
+        write_report(run, tmp, created=_now_text(), quotes_per_code=quotes)
+        write_run_record(tmp, command="report", options={"run_dir": str(run_dir), "quotes": quotes},
+                         inputs=[run_dir / "segments.csv", run_dir / "codings.csv"], previous=run.record)
+    click.echo(f"Report: {out_dir / 'report.html'}")
+
+
+def _now_text() -> str:
+    from pipeline.outputs import _now
+
+    return _now().replace("T", " ").replace("+00:00", " UTC")
+
+
+def _cluster_selection(segments, codings):
+    """Which units the main job clusters: answers to the question scoped to innovation forms,
+    else units coded with an innovation form."""
+    import pandas as pd
+
+    from pipeline.coding import eligible_units
+
+    units = segments[eligible_units(segments, code_interviewer=False)]
+    if "code_scope" in units:
+        sel = units[units["code_scope"].fillna("").str.split(";").map(lambda s: "innovationsform" in s)]
+        if len(sel) >= 10:
+            return sel, "answers to the question on innovation examples"
+    ids = set(codings.loc[codings["code"].str.startswith("innovationsform."), "segment_id"])
+    sel = units[units["segment_id"].isin(ids)]
+    return (sel, "units coded with an innovation form") if len(sel) >= 10 else (pd.DataFrame(), "")
+
+
 @cli.command(name="run")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--codebook", "codebook_path", type=click.Path(path_type=Path), help="Default: the newest reference codebook in codebooks/.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder. Default: outputs/<corpus>-<codebook version>/.")
+@click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), help="Categories to steer the clustering (default: FOLDER/kategorien.yaml if present).")
+@click.option("--no-cluster", is_flag=True, help="Skip the clustering stage.")
+@click.option("--seed", default=42, show_default=True, help="Seed of the clustering.")
 @coding_options
 @ingest_options
-def run_cmd(folder, codebook_path, out_dir, nlp_name, train_gold, train_part, model_path, threshold, code_interviewer, workers, no_cache, ingest_opts):
-    """The main job: ingest → code → report, on FOLDER (default: the example corpus).
+def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, nlp_name, train_gold, train_part, model_path, threshold,
+            code_interviewer, workers, no_cache, ingest_opts):
+    """The main job: ingest → code → cluster → report, on FOLDER (default: the example corpus).
 
     \b
     Example:
       qda run
       qda run meine_interviews/ --codebook codebooks/innovationsnetzwerke-v2.yaml --out outputs/runde2
     """
+    from pipeline.cluster import read_guides
     from pipeline.codebook import load_codebook
     from pipeline.ingest import ingest as run_ingest
     from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
+    from pipeline.report import load_run, write_report
 
     folder = folder or default_corpus()
     codebook_path = codebook_path or newest_codebook()
     cb, _ = load_codebook(codebook_path)
     out_dir = out_dir or Path("outputs") / f"{Path(folder).resolve().name}-{cb.version}"
-    click.echo(f"[1/2] ingest {folder}")
+    click.echo(f"[1/4] ingest {folder}")
     result = run_ingest([str(folder)], ingest_opts)
     _echo_ingest_summary(result)
-    click.echo(f"[2/2] code with {cb.name} {cb.version} ({codebook_path})")
+    click.echo(f"[2/4] code with {cb.name} {cb.version} ({codebook_path})")
     cb, model, coded = run_coding(result.segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part,
                                   model_path=model_path, threshold=threshold, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
     _echo_coding_summary(cb, coded)
+    if categories_file is None and Path(folder).is_dir() and (Path(folder) / "kategorien.yaml").is_file():
+        categories_file = Path(folder) / "kategorien.yaml"
     with staged_output(out_dir) as tmp:
         write_csv(result.segments, tmp / "segments.csv")
         write_parquet(result.segments, tmp / "segments.parquet")
         write_coding_outputs(tmp, coded, model)
+        cluster_summary = None
+        if no_cluster:
+            click.echo("[3/4] cluster: skipped (--no-cluster)")
+        else:
+            selected, what = _cluster_selection(result.segments, coded.codings)
+            if selected.empty:
+                click.echo("[3/4] cluster: skipped (fewer than 10 innovation examples)")
+            else:
+                click.echo(f"[3/4] cluster {len(selected)} {what}" + (f", steered by {categories_file}" if categories_file else ""))
+                guides = read_guides(categories_file) if categories_file else []
+                cluster_summary, cats = cluster_outputs(selected, tmp / "cluster", guides=guides, embedding="use", seed=seed, n_clusters=None,
+                                                        min_cluster_size=None, group_column="network", keep_theme=False)
+                click.echo(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples()))
         opts = {"folder": str(folder), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
-                "threshold": threshold, "workers": workers, "cache": not no_cache, **vars(ingest_opts)}
-        write_run_record(tmp, command="run", options=opts, inputs=[*result.inputs, Path(codebook_path)], extra=coding_record(cb, coded, model))
+                "threshold": threshold, "workers": workers, "cache": not no_cache, "categories": str(categories_file) if categories_file else None,
+                "seed": seed, "cluster": not no_cluster, **vars(ingest_opts)}
+        write_run_record(tmp, command="run", options=opts, inputs=[*result.inputs, Path(codebook_path)],
+                         extra={**coding_record(cb, coded, model), "cluster": cluster_summary})
+        click.echo("[4/4] report")
+        run = load_run(tmp)
+        write_report(run, tmp, created=_now_text())
+        write_run_record(tmp, command="run", options=opts, inputs=[*result.inputs, Path(codebook_path)],
+                         extra={**coding_record(cb, coded, model), "cluster": cluster_summary})
     click.echo(f"Run folder: {out_dir}")
+    click.echo(f"Report: {out_dir / 'report.html'}")
 
 
 def newest_codebook() -> Path:
