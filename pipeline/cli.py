@@ -621,6 +621,153 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
     click.echo(f"Wrote {out_dir}/clusters.csv and cluster_map.png")
 
 
+@cli.command(name="compare")
+@click.argument("codebook_a", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("codebook_b", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--gold", metavar="GOLD", help="Gold file(s) (segment_id,codes; several joined with ','): which version codes better where.")
+@click.option("--part", help="Score only this part of the gold's split (e.g. test).")
+@click.option("--nlp", "nlp_name", metavar="NAME_OR_PATH", help="German pipeline (see qda code).")
+@ingest_options
+def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, ingest_opts):
+    """Compare two codebook versions on the same units: diff, effect, agreement, gold scores.
+
+    Writes diff.txt, diff.json, effect.csv, changed_units.csv, agreement.csv, gold_scores.csv
+    (with --gold), comparison.xlsx and comparison.html.
+
+    \b
+    Example:
+      qda compare codebooks/innovationsnetzwerke-v1.yaml codebooks/innovationsnetzwerke-v2.yaml corpora/beispiel \\
+          --gold corpora/beispiel/gold/umfrage_gold.csv,corpora/beispiel/gold/interviews_gold.csv --out outputs/vergleich
+    """
+    import json
+
+    import pandas as pd
+
+    from pipeline.compare import compare_runs, comparison_html
+    from pipeline.evaluate import read_gold
+    from pipeline.outputs import staged_output, write_csv, write_run_record
+
+    ing, _ = _segments_from(sources, ingest_opts)
+    cb_a, _, res_a = run_coding(ing.segments, codebook_a, nlp_name=nlp_name, echo=False)
+    cb_b, _, res_b = run_coding(ing.segments, codebook_b, nlp_name=nlp_name, echo=False)
+    g = None
+    if gold:
+        g = read_gold(gold, part=part)
+        unknown = sorted(set(g) - set(ing.segments["segment_id"].astype(str)))
+        if unknown:
+            from pipeline.errors import ValidationError
+
+            raise ValidationError(gold, [("segment_id", f"{len(unknown)} unit(s) not in the data: {', '.join(unknown[:10])}")], title="does not fit the coded data")
+    result = compare_runs(ing.segments, cb_a, res_a, cb_b, res_b, gold=g)
+    tables = {"effect": result["effect"], "changed_units": result["changed_units"], "agreement": result["agreement"]}
+    if "gold_scores" in result:
+        tables["gold_scores"] = result["gold_scores"]
+    with staged_output(out_dir) as tmp:
+        (tmp / "diff.txt").write_text(result["diff_text"], encoding="utf-8")
+        (tmp / "diff.json").write_text(json.dumps(result["diff"], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        for name, df in tables.items():
+            write_csv(df, tmp / f"{name}.csv")
+        with pd.ExcelWriter(tmp / "comparison.xlsx", engine="openpyxl") as xw:
+            for name, df in tables.items():
+                df.to_excel(xw, index=False, sheet_name=name[:31])
+        (tmp / "comparison.html").write_text(comparison_html(result, cb_a, cb_b, _now_text()), encoding="utf-8")
+        write_run_record(tmp, command="compare", options={"codebook_a": str(codebook_a), "codebook_b": str(codebook_b), "sources": list(sources),
+                                                          "gold": gold, "part": part, "nlp": nlp_name},
+                         inputs=[*ing.inputs, codebook_a, codebook_b], extra={"overall": {k: v for k, v in result["overall"].items()},
+                                                                              "gold": result.get("gold_summary")})
+    o = result["overall"]
+    click.echo(f"{cb_a.name} {cb_a.version} → {cb_b.version}: {result['units']} units, {len(result['shared_codes'])} shared codes")
+    click.echo(f"  agreement between the versions: {o['percent_agreement'] * 100:.1f} % of unit×code decisions, "
+               f"Cohen's kappa {o[[k for k in o if k.startswith('kappa_')][0]]:.3f}, Krippendorff's alpha {o['krippendorff_alpha']:.3f}")
+    top = result["effect"].head(5)
+    click.echo("  largest changes: " + "; ".join(f"{r.code} {r.change:+d}" for r in top.itertuples()))
+    if "gold_summary" in result:
+        gs = result["gold_summary"]
+        click.echo(f"  against gold ({gs['units']} units): micro-F1 {gs['micro_f1_a']:.3f} → {gs['micro_f1_b']:.3f}, macro-F1 {gs['macro_f1_a']:.3f} → {gs['macro_f1_b']:.3f}")
+    click.echo(f"Wrote {out_dir}/comparison.html")
+
+
+@cli.command(name="agreement")
+@click.argument("codings", nargs=-1, required=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write agreement.csv and summary.json here.")
+@click.option("--name", "names", multiple=True, help="Coder names, in the order of CODINGS (default: file names).")
+def agreement_cmd(codings, out_dir, names):
+    """Agreement between two or more coders: percent agreement, Cohen's kappa (pairs), Fleiss'
+    kappa and Krippendorff's alpha (all), per code and overall, at unit level.
+
+    Each CODINGS is a gold-style file (segment_id,codes), a codings.csv, or a run folder.
+    Units are those every coder coded (gold files list their units, run folders their coded units).
+
+    \b
+    Example:
+      qda agreement kodiererin_a.csv kodierer_b.csv outputs/kodiert
+    """
+    import json
+
+    from pipeline.agreement import agreement_table
+    from pipeline.errors import InputError, QdaError
+    from pipeline.outputs import staged_output, write_csv, write_run_record
+
+    if len(codings) < 2:
+        raise QdaError("agreement needs at least two coders' files")
+    if names and len(names) != len(codings):
+        raise QdaError(f"--name was given {len(names)} time(s) for {len(codings)} file(s); give one name per file")
+    decisions, unit_sets = {}, []
+    for i, src in enumerate(codings):
+        name = names[i] if names else Path(src).stem if not Path(src).is_dir() else Path(src).name
+        dec, units = _read_coder(Path(src))
+        if name in decisions:
+            name = f"{name}_{i + 1}"
+        decisions[name] = dec
+        unit_sets.append(units)
+    units = sorted(set.intersection(*unit_sets))
+    if not units:
+        raise InputError(", ".join(codings), "the coders share no unit", "check that all files code the same corpus (same segment IDs)")
+    codes = sorted({c for d in decisions.values() for cs in d.values() for c in cs})
+    table, overall = agreement_table(decisions, units, codes)
+    click.echo(f"{len(decisions)} coders ({', '.join(decisions)}), {len(units)} shared units, {len(codes)} codes. "
+               "Units: speaker turns / survey answers as segmented by qda ingest; each coder's yes/no per code and unit.")
+    click.echo(f"{'code':34}{'agree':>7}{'fleiss':>8}{'alpha':>8}")
+    for r in table.itertuples():
+        click.echo(f"{r.code:34}{r.percent_agreement:>7.2f}{r.fleiss_kappa:>8.3f}{r.krippendorff_alpha:>8.3f}")
+    click.echo(f"{'(all codes)':34}{overall['percent_agreement']:>7.2f}{overall['fleiss_kappa']:>8.3f}{overall['krippendorff_alpha']:>8.3f}")
+    if out_dir:
+        with staged_output(out_dir) as tmp:
+            write_csv(table, tmp / "agreement.csv")
+            (tmp / "summary.json").write_text(json.dumps(overall, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            write_run_record(tmp, command="agreement", options={"codings": list(codings), "names": list(names)}, inputs=[Path(c) for c in codings if Path(c).is_file()])
+        click.echo(f"Wrote {out_dir}/agreement.csv")
+
+
+def _read_coder(path: Path):
+    """``(decisions, units)`` of one coder's file or run folder."""
+    import pandas as pd
+
+    from pipeline.coding import eligible_units
+    from pipeline.errors import InputError
+    from pipeline.evaluate import predictions_from_codings, read_gold
+
+    if path.is_dir():
+        if not (path / "codings.csv").is_file():
+            raise InputError(path, "has no codings.csv", "give a run folder of 'qda code', a codings.csv or a gold file")
+        cod = pd.read_csv(path / "codings.csv", dtype=str, keep_default_na=False)
+        seg = pd.read_csv(path / "segments.csv", dtype=str, keep_default_na=False)
+        units = set(seg.loc[eligible_units(seg, code_interviewer=False), "segment_id"])
+        return predictions_from_codings(cod), units
+    if not path.is_file():
+        raise InputError(path, "file not found", "check the path")
+    head = path.read_text(encoding="utf-8-sig", errors="replace").split("\n", 1)[0].lower()
+    if "method" in head and "code" in head:
+        cod = pd.read_csv(path, dtype=str, keep_default_na=False)
+        seg_file = path.parent / "segments.csv"
+        units = set(pd.read_csv(seg_file, dtype=str, keep_default_na=False)["segment_id"]) if seg_file.is_file() else set(cod["segment_id"])
+        return predictions_from_codings(cod), units
+    gold = read_gold(path)
+    return gold, set(gold)
+
+
 @cli.command(name="report")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the run folder itself.")
