@@ -768,6 +768,80 @@ def _read_coder(path: Path):
     return gold, set(gold)
 
 
+@cli.command(name="export")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["qdpx"]), default="qdpx", show_default=True)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .qdpx file to write.")
+@click.option("--user", default="qda", show_default=True, help="Coder name in the project.")
+def export_cmd(run_dir, fmt, out_file, user):
+    """Export a coded run as a REFI-QDA project for MAXQDA, ATLAS.ti, NVivo, QualCoder.
+
+    \b
+    Example:
+      qda export outputs/beispiel-2.0 --format qdpx --out beispiel.qdpx
+    """
+    import pandas as pd
+
+    from pipeline.errors import InputError
+    from pipeline.outputs import read_run_record
+    from pipeline.refi import export_project
+
+    for name in ("segments.csv", "codings.csv"):
+        if not (run_dir / name).is_file():
+            raise InputError(run_dir / name, "not found", "run 'qda code ... --out DIR' (or 'qda run') first")
+    record = read_run_record(run_dir) or {}
+    cb_path = (record.get("codebook") or {}).get("path")
+    if not cb_path or not Path(cb_path).is_file():
+        raise InputError(run_dir / "run.json", "does not name a codebook file that exists", "run 'qda code' again from the folder the codebook path is relative to")
+    from pipeline.codebook import load_codebook
+
+    cb, _ = load_codebook(cb_path)
+    seg = pd.read_csv(run_dir / "segments.csv", dtype=str, keep_default_na=False)
+    seg["start_char"], seg["end_char"] = seg["start_char"].astype(int), seg["end_char"].astype(int)
+    seg["unit"] = seg["unit"].astype(int)
+    cod = pd.read_csv(run_dir / "codings.csv", dtype=str, keep_default_na=False)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    counts = export_project(seg, cod, cb, out_file, project_name=f"{Path(run_dir).name} ({cb.name} {cb.version})", user=user)
+    click.echo(f"Wrote {out_file}: {counts['sources']} sources, {counts['codes']} codes, {counts['codings']} codings")
+
+
+@cli.command(name="import")
+@click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+def import_cmd(project, out_dir):
+    """Import a REFI-QDA project (.qdpx/.qde): segments, codebook, codings per coder.
+
+    Writes segments.csv, codings.csv (with the coder in 'user'), codebook.yaml and one gold file
+    per coder (gold_<user>.csv), usable with evaluate, agreement and code --train.
+
+    \b
+    Example:
+      qda import projekt.qdpx --out outputs/aus-nvivo
+    """
+    from pipeline.codebook import dump_codebook
+    from pipeline.codebook.exchange import _slug
+    from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
+    from pipeline.refi import import_project
+
+    imp = import_project(project)
+    with staged_output(out_dir) as tmp:
+        write_csv(imp.segments, tmp / "segments.csv")
+        write_parquet(imp.segments, tmp / "segments.parquet")
+        write_csv(imp.codings, tmp / "codings.csv")
+        (tmp / "codebook.yaml").write_text(dump_codebook(imp.codebook), encoding="utf-8")
+        for user, grp in imp.codings.groupby("user", sort=True):
+            per = grp.groupby("segment_id")["code"].apply(lambda s: ";".join(sorted(set(s))))
+            gold = imp.segments[["segment_id"]].merge(per.rename("codes").reset_index(), on="segment_id", how="left").fillna("")
+            write_csv(gold, tmp / f"gold_{_slug(user)}.csv")
+        write_run_record(tmp, command="import", options={"project": str(project)}, inputs=[project],
+                         extra={"users": imp.users, "warnings": imp.warnings, "selections": imp.selections, "codings_in_file": imp.codings_in_file})
+    click.echo(f"{imp.segments['doc_id'].nunique()} text source(s), {len(imp.segments)} paragraph unit(s), {len(imp.codebook.codes)} codes, "
+               f"{imp.codings_in_file} codings in {imp.selections} selections by {len(imp.users)} user(s)")
+    for w in imp.warnings:
+        click.secho(f"  warning: {w}", fg="yellow", err=True)
+    click.echo(f"Wrote {out_dir}")
+
+
 @cli.command(name="report")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the run folder itself.")
