@@ -532,7 +532,7 @@ def cluster_outputs(selected, tmp: Path, *, guides, embedding, seed, n_clusters,
 @click.option("--embedding-model", metavar="NAME_OR_PATH", help="A local sentence-transformers model instead (needs the sentence-transformers extra).")
 @click.option("--seed", default=42, show_default=True, help="Seed of every random step.")
 @click.option("--n-clusters", type=click.IntRange(2, 200), help="Number of categories (k-means). Default: chosen by HDBSCAN.")
-@click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="HDBSCAN's smallest category. Default: ~4 % of the units, at least 5.")
+@click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="HDBSCAN's smallest category. Default: ~2 % of the units, at least 5.")
 @click.option("--group-column", default="network", show_default=True, help="Colour of the map, shares per group, and the theme removed (see --keep-theme).")
 @click.option("--keep-theme", is_flag=True, help="Do not subtract each group's mean embedding (cluster by topic, not by kind).")
 @click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML list of {label, description, seed_terms} to steer towards.")

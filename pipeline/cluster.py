@@ -60,7 +60,8 @@ def _stop_words() -> set[str]:
 
     from pipeline.nlp import fold
 
-    extra = {"z.b", "bzw", "usw", "etc", "ca", "ggf", "mal", "halt", "eigentlich", "ja", "ne", "äh", "ähm", "also", "gut", "neu", "uns", "bei"}
+    extra = {"z.b", "bzw", "usw", "etc", "ca", "ggf", "mal", "halt", "eigentlich", "ja", "ne", "äh", "ähm", "also", "gut", "neu", "uns", "bei",
+             "ans", "anderer", "konkret", "beispiel", "fest", "laufen", "gerade", "eher", "bisschen", "ganz", "sowas"}
     return {fold(w) for w in STOP_WORDS | extra}
 
 
@@ -178,6 +179,7 @@ def cluster_units(
     guides: list[Guide] | None = None,
     guide_threshold: float = 0.35,
     labels: list[str] | None = None,
+    max_clusters: int = 12,
 ) -> ClusterResult:
     """Clusters unit texts (see the module docstring for the steps).
 
@@ -187,7 +189,8 @@ def cluster_units(
         embedding: ``use``, ``tfidf`` or ``st:PATH``.
         seed: every random choice derives from it.
         n_clusters: reduce to this many clusters (k-means) instead of HDBSCAN's choice.
-        min_cluster_size: HDBSCAN's minimum cluster size (default: ~4 % of the units, ≥ 5).
+        min_cluster_size: HDBSCAN's minimum cluster size (default: ~2 % of the units, ≥ 5).
+        max_clusters: without ``n_clusters``, HDBSCAN's clusters are merged down to this many.
         guides: known categories to steer towards.
         guide_threshold: cosine similarity from which an example joins a guide category.
         labels: per unit a known category or "" (semi-supervised: labelled units are centroids).
@@ -212,7 +215,7 @@ def cluster_units(
             emb = remove_group_means(emb, gk)
             theme_removed = True
     n = len(texts_k)
-    mcs = min_cluster_size or max(5, round(n * 0.04))
+    mcs = min_cluster_size or max(5, round(n * 0.02))
     assigned = np.full(n, -1, dtype=np.int64)
     sims = np.zeros(n)
     names: dict[int, str] = {}
@@ -270,6 +273,18 @@ def cluster_units(
         else:
             topics = _bertopic_clusters([texts_k[i] for i in rest], emb[rest], seed=seed, n_clusters=k_rest, min_cluster_size=mcs)
         found = sorted(t for t in set(topics.tolist()) if t >= 0)
+        room = max(2, max_clusters - len(centroid_names))  # the known categories count towards the map's size
+        if not n_clusters and len(found) > room:
+            # HDBSCAN finds many small, stable groups in short answers; merge the closest
+            # (average linkage on their centroids) into a readable map of max_clusters
+            from sklearn.cluster import AgglomerativeClustering
+
+            sub = emb[rest]
+            cents = _normalise_rows(np.vstack([sub[topics == t].mean(axis=0) for t in found]))
+            merged = AgglomerativeClustering(n_clusters=room, metric="cosine", linkage="average").fit_predict(cents)
+            to_merged = {t: int(m) for t, m in zip(found, merged)}
+            topics = np.array([to_merged.get(t, -1) for t in topics.tolist()], dtype=np.int64)
+            found = sorted(t for t in set(topics.tolist()) if t >= 0)
         remap = {t: next_id + i for i, t in enumerate(found)}
         for j, t in zip(rest.tolist(), topics.tolist()):
             if t >= 0:
@@ -316,7 +331,7 @@ def cluster_units(
     full.loc[keep, "guided"] = [bool(assigned[j] in guided_ids) for j in range(n)]
     xy = np.full((len(texts), 2), np.nan)
     xy[keep] = coords
-    params = {"embedding": embedding, "seed": seed, "n_clusters": n_clusters, "min_cluster_size": mcs, "theme_removed": theme_removed,
+    params = {"embedding": embedding, "seed": seed, "n_clusters": n_clusters, "min_cluster_size": mcs, "max_clusters": max_clusters, "theme_removed": theme_removed,
               "guides": [g.label for g in guides or []], "guide_threshold": guide_threshold, "labelled": int(sum(1 for x in (labels or []) if x)),
               "umap": {"n_neighbors": 15, "n_components": 5, "min_dist": 0.0, "metric": "cosine", "init": "random"}}
     return ClusterResult(full, pd.DataFrame(rows), xy, params)
@@ -377,7 +392,8 @@ def _map_coords(emb: np.ndarray, seed: int, clusters: np.ndarray) -> np.ndarray:
             scale = np.percentile(np.linalg.norm(local, axis=1), 90) or 1.0
             local = local / scale * radius[i] * 0.85
             norm = np.linalg.norm(local, axis=1, keepdims=True)
-            local = np.where(norm > radius[i], local / norm * radius[i], local)
+            too_far = (norm > radius[i]).ravel()
+            local[too_far] = local[too_far] / norm[too_far] * radius[i]
         else:
             local = np.zeros((len(idx), 2))
         xy[idx] = pos[i] + local

@@ -96,30 +96,20 @@ def format_diff(d: dict) -> str:
         lines.append(f"  {k}: {v['old']!r} → {v['new']!r}")
     for k, v in d["matching"].items():
         lines.append(f"  matching.{k}: {v['old']!r} → {v['new']!r}")
-    if d["added"]:
-        lines.append(f"Added ({len(d['added'])}):")
-        lines += [f"  + {a['id']}  {a['label']}" for a in d["added"]]
-    if d["removed"]:
-        lines.append(f"Removed ({len(d['removed'])}):")
-        lines += [f"  - {a['id']}  {a['label']}" for a in d["removed"]]
-    if d["renamed"]:
-        lines.append(f"Renamed ({len(d['renamed'])}):")
-        for r in d["renamed"]:
-            lines.append(f"  {r['old']} → {r['new']}  (same {r['by']})")
-            for f, ch in r["changes"].items():
-                lines += _fmt_change(f, ch)
-    if d["moved"]:
-        lines.append(f"Moved ({len(d['moved'])}):")
-        for r in d["moved"]:
-            lines.append(f"  {r['old']} → {r['new']}  (parent {r['old_parent']} → {r['new_parent']}, same {r['by']})")
-            for f, ch in r["changes"].items():
-                lines += _fmt_change(f, ch)
-    if d["changed"]:
-        lines.append(f"Changed ({len(d['changed'])}):")
-        for c in d["changed"]:
-            lines.append(f"  ~ {c['id']}")
-            for f, ch in c["changes"].items():
-                lines += _fmt_change(f, ch)
+    def section(title: str, items: list, head) -> None:
+        if not items:
+            return
+        lines.append(f"{title} ({len(items)}):")
+        for item in items:
+            lines.append(head(item))
+            for f, ch in item.get("changes", {}).items():
+                lines.extend(_fmt_change(f, ch))
+
+    section("Added", d["added"], lambda a: f"  + {a['id']}  {a['label']}")
+    section("Removed", d["removed"], lambda a: f"  - {a['id']}  {a['label']}")
+    section("Renamed", d["renamed"], lambda r: f"  {r['old']} → {r['new']}  (same {r['by']})")
+    section("Moved", d["moved"], lambda r: f"  {r['old']} → {r['new']}  (parent {r['old_parent']} → {r['new_parent']}, same {r['by']})")
+    section("Changed", d["changed"], lambda c: f"  ~ {c['id']}")
     if len(lines) == 1:
         lines.append("No differences.")
     return "\n".join(lines) + "\n"
