@@ -126,10 +126,18 @@ def _topic_words(texts: list[str], labels: np.ndarray, top_n: int = 8) -> dict[i
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 
+    from pipeline.embed import _WORD
+    from pipeline.nlp import fold, lemmatize
+
+    # readable topic words: lower-case lemmas with their umlauts (the stop list is matched folded)
     stop = _stop_words()
     ids = sorted(set(labels.tolist()))
-    docs = [" ".join(lemma_text(t) for t, l in zip(texts, labels) if l == c) for c in ids]
-    vec = CountVectorizer(token_pattern=r"(?u)\b[^\W\d_][\w\-:*]+\b", stop_words=sorted(stop), ngram_range=(1, 2), min_df=1)
+
+    def words(t: str) -> str:
+        return " ".join(w for w in (lemmatize(x.strip(":*-")).lower() for x in _WORD.findall(t)) if fold(w) not in stop and len(w) > 1)
+
+    docs = [" ".join(words(t) for t, l in zip(texts, labels) if l == c) for c in ids]
+    vec = CountVectorizer(token_pattern=r"(?u)\b[^\W\d_][\w\-:*]+\b", ngram_range=(1, 2), min_df=1, lowercase=False)
     try:
         counts = vec.fit_transform(docs)
     except ValueError:
