@@ -697,8 +697,9 @@ def agreement_cmd(codings, out_dir, names):
     """Agreement between two or more coders: percent agreement, Cohen's kappa (pairs), Fleiss'
     kappa and Krippendorff's alpha (all), per code and overall, at unit level.
 
-    Each CODINGS is a gold-style file (segment_id,codes), a codings.csv, or a run folder.
-    Units are those every coder coded (gold files list their units, run folders their coded units).
+    Each CODINGS is a gold-style file (segment_id,codes), a codings.csv, a run folder, or a
+    REFI-QDA project (.qdpx) whose users each count as a coder. Units are those every coder
+    coded (gold files list their units, run folders their coded units, projects their paragraphs).
 
     \b
     Example:
@@ -710,18 +711,31 @@ def agreement_cmd(codings, out_dir, names):
     from pipeline.errors import InputError, QdaError
     from pipeline.outputs import staged_output, write_csv, write_run_record
 
-    if len(codings) < 2:
-        raise QdaError("agreement needs at least two coders' files")
+    if len(codings) < 2 and not any(Path(c).suffix.lower() in (".qdpx", ".qde") for c in codings):
+        raise QdaError("agreement needs at least two coders' files (or a REFI-QDA project coded by several users)")
     if names and len(names) != len(codings):
         raise QdaError(f"--name was given {len(names)} time(s) for {len(codings)} file(s); give one name per file")
     decisions, unit_sets = {}, []
     for i, src in enumerate(codings):
         name = names[i] if names else Path(src).stem if not Path(src).is_dir() else Path(src).name
+        if Path(src).suffix.lower() in (".qdpx", ".qde"):
+            # a REFI-QDA project: every user who coded is a coder of their own
+            from pipeline.evaluate import predictions_from_codings
+            from pipeline.refi import import_project
+
+            imp = import_project(Path(src))
+            units = set(imp.segments["segment_id"])
+            for user, grp in imp.codings.groupby("user", sort=True):
+                decisions[f"{name}:{user}"] = predictions_from_codings(grp.assign(method="import"))
+                unit_sets.append(units)
+            continue
         dec, units = _read_coder(Path(src))
         if name in decisions:
             name = f"{name}_{i + 1}"
         decisions[name] = dec
         unit_sets.append(units)
+    if len(decisions) < 2:
+        raise QdaError(f"found {len(decisions)} coder(s) in {', '.join(codings)}; agreement needs at least two")
     units = sorted(set.intersection(*unit_sets))
     if not units:
         raise InputError(", ".join(codings), "the coders share no unit", "check that all files code the same corpus (same segment IDs)")

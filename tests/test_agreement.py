@@ -110,3 +110,24 @@ def test_compare_refuses_codebooks_without_shared_codes(tmp_path):
     assert r.exit_code == 1
     assert "the codebooks share no code ID" in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_agreement_reads_the_users_of_a_refi_project(tmp_path):
+    import zipfile
+
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="p">'
+           '<Users><User guid="11111111-1111-4111-8111-111111111111" name="Anna"/><User guid="22222222-2222-4222-8222-222222222222" name="Ben"/></Users>'
+           '<CodeBook><Codes><Code guid="0a1b2c3d-0000-4000-8000-00000000000a" name="Zeit" isCodable="true"/></Codes></CodeBook>'
+           '<Sources><TextSource guid="33333333-3333-4333-8333-333333333333" name="t" plainTextPath="internal://33333333-3333-4333-8333-333333333333.txt">'
+           '<PlainTextSelection guid="44444444-4444-4444-8444-444444444444" startPosition="0" endPosition="10" creatingUser="11111111-1111-4111-8111-111111111111">'
+           '<Coding guid="55555555-5555-4555-8555-555555555555" creatingUser="11111111-1111-4111-8111-111111111111"><CodeRef targetGUID="0a1b2c3d-0000-4000-8000-00000000000a"/></Coding></PlainTextSelection>'
+           '<PlainTextSelection guid="66666666-6666-4666-8666-666666666666" startPosition="0" endPosition="5" creatingUser="22222222-2222-4222-8222-222222222222">'
+           '<Coding guid="77777777-7777-4777-8777-777777777777" creatingUser="22222222-2222-4222-8222-222222222222"><CodeRef targetGUID="0a1b2c3d-0000-4000-8000-00000000000a"/></Coding></PlainTextSelection>'
+           '</TextSource></Sources></Project>')
+    path = tmp_path / "team.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.qde", qde)
+        z.writestr("sources/33333333-3333-4333-8333-333333333333.txt", "\ufeffZeitmangel im Team\nZweite Zeile ohne Code\n")
+    r = CliRunner().invoke(cli, ["agreement", str(path)])
+    assert r.exit_code == 0, r.output
+    assert "2 coders (team:Anna, team:Ben), 2 shared units, 1 codes" in r.output
