@@ -959,6 +959,8 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
         opts = {"folder": str(folder), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
                 "threshold": threshold, "workers": workers, "cache": not no_cache, "categories": str(categories_file) if categories_file else None,
                 "seed": seed, "cluster": not no_cluster, **vars(ingest_opts)}
+        # the report reads the run record (codebook, pipeline); it is rewritten afterwards so that
+        # its output hashes cover the report files too
         write_run_record(tmp, command="run", options=opts, inputs=[*result.inputs, Path(codebook_path)],
                          extra={**coding_record(cb, coded, model), "cluster": cluster_summary})
         click.echo("[4/4] report")

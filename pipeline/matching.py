@@ -116,7 +116,8 @@ class RuleMatcher:
         self._globs: list[int] = []
         # (code, pattern label, kind, payload) per include/exclude pattern
         self.compiled: dict[str, tuple[list, list]] = {}
-        # term id → [(code, part, pattern index, role, position-in-pattern)]
+        # term id → [(code, part, pattern index, role, slot)] of single-word patterns (terms, globs);
+        # phrases and near patterns are anchored per corpus in match_table
         self._uses: dict[int, list[tuple]] = defaultdict(list)
         self._regexes: list[tuple[str, str, int, re.Pattern]] = []
         for code in codebook.codable():
@@ -178,14 +179,9 @@ class RuleMatcher:
             # inside a phrase only the last word may be a compound head ("kein Projektbudget")
             ids = [self._term(w, Pattern("term", w, compounds=False, case_sensitive=p.case_sensitive, match=p.match)) for w in words[:-1]]
             ids.append(self._term(words[-1], p))
-            # anchor on the longest word: rare content words, not "mit"/"der", start the check
-            anchor = max(range(len(words)), key=lambda j: (len(words[j]), j))
-            self._uses[ids[anchor]].append((*ref, "phrase", anchor))
             return (p.label(), "phrase", ids)
         if p.kind == "near":
             a, b = self._term(p.value[0], p), self._term(p.value[1], p)
-            self._uses[a].append((*ref, "near", 0))
-            self._uses[b].append((*ref, "near", 1))
             return (p.label(), "near", (a, b, p.window))
         if p.kind == "regex":
             cs = self.settings.case_sensitive if p.case_sensitive is None else p.case_sensitive
@@ -242,17 +238,13 @@ class RuleMatcher:
         self._labels_list: list[str] = []
         label_idx: dict[str, int] = {}
         self._term_uses: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # tid → (code_i, is_exclude, label_i)
-        self._other_uses: dict[int, list[tuple]] = defaultdict(list)
         for tid, uses in self._uses.items():
-            for code, part, index, role, slot in uses:
-                label, kind, payload = self.compiled[code][0 if part == "include" else 1][index]
+            for code, part, index, _role, _slot in uses:
+                label = self.compiled[code][0 if part == "include" else 1][index][0]
                 li = label_idx.setdefault(label, len(label_idx))
                 if li == len(self._labels_list):
                     self._labels_list.append(label)
-                if kind == "term":
-                    self._term_uses[tid].append((self._code_idx[code], int(part == "exclude"), li))
-                else:
-                    self._other_uses[tid].append((code, part, index, kind, slot))
+                self._term_uses[tid].append((self._code_idx[code], int(part == "exclude"), li))
 
     def match_table(self, table, *, units: np.ndarray | None = None) -> list[Hit]:
         """Hits of every codable code in every unit of ``table`` (or only in ``units``).

@@ -210,22 +210,22 @@ def parse_texts(
     found = cache.lookup(hashes) if cache else {}
     missing = [i for i, h in enumerate(hashes) if h not in found]
     # parse each distinct missing text once
-    todo: dict[str, int] = {}
+    unparsed: dict[str, int] = {}
     for i in missing:
-        todo.setdefault(hashes[i], i)
-    todo_idx = list(todo.values())
+        unparsed.setdefault(hashes[i], i)
+    unparsed_idx = list(unparsed.values())
     new_chunks: list[np.ndarray] = []
     strings: dict[int, str] = {}
-    if todo_idx:
+    if unparsed_idx:
         nlp = nlp or load_nlp(nlp_name)
-        todo_texts = [texts[i] for i in todo_idx]
+        unparsed_texts = [texts[i] for i in unparsed_idx]
         lemmatize("Vorbereitung")  # load the dictionary once here, so forked workers share it
-        if workers > 1 and len(todo_texts) >= 2000:
+        if workers > 1 and len(unparsed_texts) >= 2000:
             from concurrent.futures import ProcessPoolExecutor
             import multiprocessing as mp
 
-            size = max(500, len(todo_texts) // (workers * 4))
-            parts = [todo_texts[i:i + size] for i in range(0, len(todo_texts), size)]
+            size = max(500, len(unparsed_texts) // (workers * 4))
+            parts = [unparsed_texts[i:i + size] for i in range(0, len(unparsed_texts), size)]
             name = nlp_name
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as ex:
                 for chunks, strs in ex.map(_parse_worker, [(p, name) for p in parts]):
@@ -235,15 +235,15 @@ def parse_texts(
                         progress(len(chunks))
         else:
             batch = 2000
-            for i in range(0, len(todo_texts), batch):
-                chunks, strs = _arrays_of(nlp.pipe(todo_texts[i:i + batch], batch_size=512))
+            for i in range(0, len(unparsed_texts), batch):
+                chunks, strs = _arrays_of(nlp.pipe(unparsed_texts[i:i + batch], batch_size=512))
                 new_chunks.extend(chunks)
                 strings.update(strs)
                 if progress:
                     progress(len(chunks))
         if cache:
-            cache.store([hashes[i] for i in todo_idx], new_chunks, strings)
-    by_hash = {hashes[i]: c for i, c in zip(todo_idx, new_chunks)}
+            cache.store([hashes[i] for i in unparsed_idx], new_chunks, strings)
+    by_hash = {hashes[i]: c for i, c in zip(unparsed_idx, new_chunks)}
     cached_hashes = [h for h in dict.fromkeys(hashes) if h in found]
     if cached_hashes:
         cached_chunks, cached_strings = cache.load(found, cached_hashes)
@@ -255,7 +255,7 @@ def parse_texts(
     table = _table(texts, chunks, strings)
     table.memo_path = (cache.dir / "words.pkl") if cache else None
     table.memo_before = memo_before
-    return table, ParseStats(units=len(texts), parsed=len(todo_idx), cached=len(texts) - len(missing), pipeline=info)
+    return table, ParseStats(units=len(texts), parsed=len(unparsed_idx), cached=len(texts) - len(missing), pipeline=info)
 
 
 def save_words(table) -> None:
