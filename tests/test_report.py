@@ -123,3 +123,17 @@ def test_report_in_a_real_browser(run_dir, tmp_path):
         driver.save_screenshot(str(tmp_path / "report.png"))
     finally:
         driver.quit()
+
+
+def test_run_on_a_users_own_folder_without_examples_to_cluster(tmp_path):
+    folder = tmp_path / "runde2"
+    folder.mkdir()
+    (folder / "int1.txt").write_text("I: Was bremst Sie?\nB: Zeitmangel, ehrlich gesagt. Und die Vorgesetzten bremsen.\n"
+                                    "I: Und Formate?\nB: Kollegiale Fallberatung und Schulungen zu KI.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["run", str(folder), "--codebook", str(V2), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "[3/4] cluster: skipped (fewer than 10 innovation examples)" in r.output
+    freq = pd.read_csv(out / "tables" / "haeufigkeiten.csv").set_index("code")
+    assert freq.loc["huerde.zeit", "units"] == 1 and freq.loc["methode.austausch", "units"] == 1
+    assert (out / "report.html").is_file() and not (out / "cluster").exists()
