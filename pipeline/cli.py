@@ -273,19 +273,6 @@ def import_codebook(file, out_file, name, version):
     click.echo(f"{len(cb.codes)} codes ({top} top level); {sum(1 for c in cb.codes.values() if not c.definition)} without definition")
 
 
-def _segments_from(sources, ingest_opts):
-    """A previous run folder (with segments.parquet) or raw files to ingest."""
-    from pipeline.ingest import IngestResult, ingest as run_ingest
-
-    if len(sources) == 1 and Path(sources[0]).is_dir() and (Path(sources[0]) / "segments.parquet").is_file() \
-            and not any((Path(sources[0]) / n).is_file() for n in ("corpus.yaml", "corpus.yml")):
-        import pandas as pd
-
-        seg = pd.read_parquet(Path(sources[0]) / "segments.parquet")
-        return IngestResult(seg, [], [Path(sources[0]) / "segments.parquet"]), True
-    return run_ingest(list(sources), ingest_opts), False
-
-
 def coding_options(func):
     """Options of the coding stage (shared by code, run and compare)."""
 
@@ -304,70 +291,6 @@ def coding_options(func):
     return wrapper
 
 
-def run_coding(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, threshold=None,
-               code_interviewer=None, workers=1, no_cache=False, echo=True):
-    """Loads the codebook, trains or loads the learned coder, codes the segments."""
-    from pipeline.codebook import load_codebook
-    from pipeline.coding import code_segments
-
-    cb, _ = load_codebook(codebook_path)
-    model = None
-    if model_path is not None:
-        import joblib
-
-        if not Path(model_path).is_file():
-            from pipeline.errors import InputError
-
-            raise InputError(model_path, "file not found", "give the model.joblib of an earlier 'qda code --train' run")
-        model = joblib.load(model_path)
-    elif train_gold:
-        from pipeline.evaluate import check_gold, read_gold
-        from pipeline.learned import LearnedCoder, training_data
-
-        gold = read_gold(train_gold, part=train_part)
-        check_gold(gold, set(segments["segment_id"].astype(str)), {c.id for c in cb.codable()}, train_gold)
-        texts, labels = training_data(segments, gold, cb)
-        if echo:
-            click.echo(f"  training the learned coder on {len(texts)} examples ({len(gold)} gold units + anchor examples)")
-        model = LearnedCoder(threshold=threshold if threshold is not None else 0.6).fit(texts, labels, [c.id for c in cb.codable()])
-    n = int(len(segments))
-    bar = None
-    progress = None
-    if echo and n >= 5000:
-        bar = click.progressbar(length=n, label="  parsing", file=sys.stderr)
-        bar.__enter__()
-        progress = bar.update
-    try:
-        result = code_segments(segments, cb, nlp_name=nlp_name, code_interviewer=code_interviewer, model=model, threshold=threshold,
-                               use_cache=not no_cache, workers=workers, progress=progress)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    return cb, model, result
-
-
-def write_coding_outputs(tmp: Path, result, model) -> None:
-    from pipeline.outputs import write_csv
-
-    write_csv(result.codings, tmp / "codings.csv")
-    write_csv(result.wide, tmp / "codings_wide.csv")
-    write_csv(result.evidence, tmp / "evidence.csv")
-    if model is not None:
-        import joblib
-
-        joblib.dump(model, tmp / "model.joblib")
-
-
-def coding_record(cb, result, model) -> dict:
-    return {
-        "codebook": {"name": cb.name, "version": cb.version, "path": cb.source, "sha256": cb.sha256, "matching": cb.matching.to_dict()},
-        "codes": [c.id for c in cb.codable()],
-        "nlp": result.parse.pipeline,
-        "parse": {"units": result.parse.units, "parsed": result.parse.parsed, "from_cache": result.parse.cached},
-        "model": result.model_info,
-    }
-
-
 def _echo_coding_summary(cb, result) -> None:
     from pipeline.coding import summarise
 
@@ -377,6 +300,22 @@ def _echo_coding_summary(cb, result) -> None:
     dims = ", ".join(f"{d} {n}" for d, n in s["per_dimension"].items())
     click.echo(f"  codings per dimension: {dims or '–'};  by method: {', '.join(f'{k} {v}' for k, v in s['by_method'].items()) or '–'}")
     click.echo(f"  parsed {s['parsed']} new unit text(s), {s['from_cache']} from the cache ({result.parse.pipeline['name']} {result.parse.pipeline['version']})")
+
+
+def run_coding(segments, codebook_path, *, echo=True, **kwargs):
+    """``stages.code_stage`` with a progress bar and messages on the terminal."""
+    from pipeline.stages import code_stage
+
+    n = int(len(segments))
+    if echo and n >= 5000:
+        with click.progressbar(length=n, label="  parsing", file=sys.stderr) as bar:
+            return code_stage(segments, codebook_path, progress=bar.update, on_event=lambda m: click.echo(f"  {m}"), **kwargs)
+    return code_stage(segments, codebook_path, on_event=(lambda m: click.echo(f"  {m}")) if echo else None, **kwargs)
+
+
+from pipeline.stages import (  # noqa: E402  (kept below the group: importing pandas early slows --help)
+    cluster_selection, cluster_stage, coding_record, read_coder, segments_from, write_coding_outputs,
+)
 
 
 @cli.command(name="code")
@@ -400,7 +339,7 @@ def code_cmd(sources, codebook_path, out_dir, nlp_name, train_gold, train_part, 
     """
     from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
 
-    ing, reused = _segments_from(sources, ingest_opts)
+    ing, reused = segments_from(sources, ingest_opts)
     cb, model, result = run_coding(ing.segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part,
                                    model_path=model_path, threshold=threshold, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
     with staged_output(out_dir) as tmp:
@@ -470,59 +409,6 @@ def evaluate_cmd(gold, run_dir, part, split, method):
     click.echo(f"Wrote {run_dir}/evaluation/")
 
 
-def cluster_outputs(selected, tmp: Path, *, guides, embedding, seed, n_clusters, min_cluster_size, group_column, keep_theme,
-                    labels_column=None, guide_threshold=0.35, gold_column=None, stability=0):
-    """Clusters the selected units and writes clusters.csv, categories.csv, the maps, summary.json."""
-    import json
-
-    import pandas as pd
-
-    from pipeline.cluster import cluster_units, compare_with_gold
-    from pipeline.cluster import stability as run_stability
-    from pipeline.clustermap import draw_html, draw_png
-    from pipeline.outputs import write_csv
-
-    groups = selected[group_column].astype(str).tolist() if group_column in selected.columns else None
-    kwargs = dict(groups=None if keep_theme else groups, embedding=embedding, n_clusters=n_clusters, min_cluster_size=min_cluster_size,
-                  guides=guides or None, guide_threshold=guide_threshold,
-                  labels=selected[labels_column].astype(str).tolist() if labels_column else None)
-    texts = selected["text"].astype(str).tolist()
-    click.echo(f"  clustering {len(texts)} unit(s) ({embedding} embeddings{', theme ' + group_column + ' removed' if groups and not keep_theme else ''})")
-    res = cluster_units(texts, seed=seed, **kwargs)
-    a = res.assignments
-    meta_cols = [c for c in selected.columns if c not in {"segment_id", "text", "start_char", "end_char", "unit", "flag", "is_interviewer", "code_scope"}]
-    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[["cluster", "cluster_label", "probability", "outlier"]],
-                          selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
-    cats = res.clusters.copy()
-    if groups:
-        tab = pd.crosstab(clusters["cluster"], clusters[group_column], normalize="index").round(3)
-        for g in tab.columns:
-            cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
-    reps = []
-    for c in cats["cluster"]:
-        sub = clusters[clusters["cluster"] == c].sort_values(["probability", "segment_id"], ascending=[False, True])
-        reps.append(" | ".join(sub["text"].head(3)))
-    cats["examples"] = reps
-    summary = {"units": len(texts), "clusters": int(len(cats)), "outliers_reassigned": int(a["outlier"].sum()), **res.params}
-    tmp.mkdir(parents=True, exist_ok=True)
-    write_csv(clusters, tmp / "clusters.csv")
-    write_csv(cats, tmp / "categories.csv")
-    mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
-                       "group": groups if groups else ["alle"] * len(texts), "text": texts})
-    draw_png(mp, tmp / "cluster_map.png")
-    draw_html(mp, tmp / "cluster_map.html")
-    if gold_column:
-        scores, table = compare_with_gold(a["cluster"].tolist(), selected[gold_column].astype(str).tolist())
-        summary["gold"] = {"column": gold_column, **scores}
-        table.to_csv(tmp / "gold_contingency.csv", encoding="utf-8", lineterminator="\n")
-    if stability:
-        st_sum, st_units = run_stability(texts, runs=stability, seed=seed, **kwargs)
-        summary["stability"] = st_sum
-        write_csv(pd.concat([selected[["segment_id"]].reset_index(drop=True), st_units, a[["cluster"]]], axis=1), tmp / "stability.csv")
-    (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return summary, cats
-
-
 @cli.command(name="cluster")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -564,7 +450,7 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
     from pipeline.errors import InputError
     from pipeline.outputs import staged_output, write_run_record
 
-    ing, reused = _segments_from(sources, ingest_opts)
+    ing, reused = segments_from(sources, ingest_opts)
     seg = ing.segments
     codings = None
     if reused and (Path(sources[0]) / "codings.csv").is_file():
@@ -602,8 +488,10 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
             "categories": str(categories_file) if categories_file else None, "guide": str(guide_codebook) if guide_codebook else None,
             "guide_dimension": guide_dimension, "labels": labels_column, "guide_threshold": guide_threshold, "gold_column": gold_column,
             "stability": stability}
+    theme = group_column in selected.columns and not keep_theme
+    click.echo(f"clustering {len(selected)} unit(s) ({emb_name} embeddings{', theme ' + group_column + ' removed' if theme else ''})")
     with staged_output(out_dir) as tmp:
-        summary, cats = cluster_outputs(selected, tmp, guides=guides, embedding=emb_name, seed=seed, n_clusters=n_clusters,
+        summary, cats = cluster_stage(selected, tmp, guides=guides, embedding=emb_name, seed=seed, n_clusters=n_clusters,
                                         min_cluster_size=min_cluster_size, group_column=group_column, keep_theme=keep_theme,
                                         labels_column=labels_column, guide_threshold=guide_threshold, gold_column=gold_column, stability=stability)
         write_run_record(tmp, command="cluster", options=opts, inputs=[*ing.inputs, *join_files, *([categories_file] if categories_file else [])],
@@ -649,7 +537,7 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
     from pipeline.evaluate import read_gold
     from pipeline.outputs import staged_output, write_csv, write_run_record
 
-    ing, _ = _segments_from(sources, ingest_opts)
+    ing, _ = segments_from(sources, ingest_opts)
     cb_a, _, res_a = run_coding(ing.segments, codebook_a, nlp_name=nlp_name, echo=False)
     cb_b, _, res_b = run_coding(ing.segments, codebook_b, nlp_name=nlp_name, echo=False)
     g = None
@@ -729,7 +617,7 @@ def agreement_cmd(codings, out_dir, names):
                 decisions[f"{name}:{user}"] = predictions_from_codings(grp.assign(method="import"))
                 unit_sets.append(units)
             continue
-        dec, units = _read_coder(Path(src))
+        dec, units = read_coder(Path(src))
         if name in decisions:
             name = f"{name}_{i + 1}"
         decisions[name] = dec
@@ -753,33 +641,6 @@ def agreement_cmd(codings, out_dir, names):
             (tmp / "summary.json").write_text(json.dumps(overall, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             write_run_record(tmp, command="agreement", options={"codings": list(codings), "names": list(names)}, inputs=[Path(c) for c in codings if Path(c).is_file()])
         click.echo(f"Wrote {out_dir}/agreement.csv")
-
-
-def _read_coder(path: Path):
-    """``(decisions, units)`` of one coder's file or run folder."""
-    import pandas as pd
-
-    from pipeline.coding import eligible_units
-    from pipeline.errors import InputError
-    from pipeline.evaluate import predictions_from_codings, read_gold
-
-    if path.is_dir():
-        if not (path / "codings.csv").is_file():
-            raise InputError(path, "has no codings.csv", "give a run folder of 'qda code', a codings.csv or a gold file")
-        cod = pd.read_csv(path / "codings.csv", dtype=str, keep_default_na=False)
-        seg = pd.read_csv(path / "segments.csv", dtype=str, keep_default_na=False)
-        units = set(seg.loc[eligible_units(seg, code_interviewer=False), "segment_id"])
-        return predictions_from_codings(cod), units
-    if not path.is_file():
-        raise InputError(path, "file not found", "check the path")
-    head = path.read_text(encoding="utf-8-sig", errors="replace").split("\n", 1)[0].lower()
-    if "method" in head and "code" in head:
-        cod = pd.read_csv(path, dtype=str, keep_default_na=False)
-        seg_file = path.parent / "segments.csv"
-        units = set(pd.read_csv(seg_file, dtype=str, keep_default_na=False)["segment_id"]) if seg_file.is_file() else set(cod["segment_id"])
-        return predictions_from_codings(cod), units
-    gold = read_gold(path)
-    return gold, set(gold)
 
 
 @cli.command(name="export")
@@ -885,23 +746,6 @@ def _now_text() -> str:
     return _now().replace("T", " ").replace("+00:00", " UTC")
 
 
-def _cluster_selection(segments, codings):
-    """Which units the main job clusters: answers to the question scoped to innovation forms,
-    else units coded with an innovation form."""
-    import pandas as pd
-
-    from pipeline.coding import eligible_units
-
-    units = segments[eligible_units(segments, code_interviewer=False)]
-    if "code_scope" in units:
-        sel = units[units["code_scope"].fillna("").str.split(";").map(lambda s: "innovationsform" in s)]
-        if len(sel) >= 10:
-            return sel, "answers to the question on innovation examples"
-    ids = set(codings.loc[codings["code"].str.startswith("innovationsform."), "segment_id"])
-    sel = units[units["segment_id"].isin(ids)]
-    return (sel, "units coded with an innovation form") if len(sel) >= 10 else (pd.DataFrame(), "")
-
-
 @cli.command(name="run")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--codebook", "codebook_path", type=click.Path(path_type=Path), help="Default: the newest reference codebook in codebooks/.")
@@ -947,13 +791,13 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
         if no_cluster:
             click.echo("[3/4] cluster: skipped (--no-cluster)")
         else:
-            selected, what = _cluster_selection(result.segments, coded.codings)
+            selected, what = cluster_selection(result.segments, coded.codings)
             if selected.empty:
                 click.echo("[3/4] cluster: skipped (fewer than 10 innovation examples)")
             else:
                 click.echo(f"[3/4] cluster {len(selected)} {what}" + (f", steered by {categories_file}" if categories_file else ""))
                 guides = read_guides(categories_file) if categories_file else []
-                cluster_summary, cats = cluster_outputs(selected, tmp / "cluster", guides=guides, embedding="use", seed=seed, n_clusters=None,
+                cluster_summary, cats = cluster_stage(selected, tmp / "cluster", guides=guides, embedding="use", seed=seed, n_clusters=None,
                                                         min_cluster_size=None, group_column="network", keep_theme=False)
                 click.echo(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples()))
         opts = {"folder": str(folder), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,

@@ -1,0 +1,179 @@
+"""The stages the commands share, as library functions (no printing, no exits).
+
+``qda code``, ``run``, ``cluster``, ``compare`` and ``agreement`` are thin wrappers over these:
+reading sources or an earlier run folder, coding with an optional learned coder, writing the
+coding tables, clustering and writing the map, reading one coder's decisions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def segments_from(sources, ingest_opts):
+    """A previous run folder (with segments.parquet) or raw files to ingest."""
+    from pipeline.ingest import IngestResult, ingest as run_ingest
+
+    if len(sources) == 1 and Path(sources[0]).is_dir() and (Path(sources[0]) / "segments.parquet").is_file() \
+            and not any((Path(sources[0]) / n).is_file() for n in ("corpus.yaml", "corpus.yml")):
+        import pandas as pd
+
+        seg = pd.read_parquet(Path(sources[0]) / "segments.parquet")
+        return IngestResult(seg, [], [Path(sources[0]) / "segments.parquet"]), True
+    return run_ingest(list(sources), ingest_opts), False
+
+
+def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, threshold=None,
+               code_interviewer=None, workers=1, no_cache=False, progress=None, on_event=None):
+    """Loads the codebook, trains (``train_gold``) or loads (``model_path``) the learned coder and
+    codes the segments. Returns ``(codebook, model or None, CodingResult)``.
+
+    Raises:
+        InputError / ValidationError: a missing model file, an invalid codebook, a gold file
+            that does not fit the segments.
+    """
+    from pipeline.codebook import load_codebook
+    from pipeline.coding import code_segments
+
+    cb, _ = load_codebook(codebook_path)
+    model = None
+    if model_path is not None:
+        import joblib
+
+        if not Path(model_path).is_file():
+            from pipeline.errors import InputError
+
+            raise InputError(model_path, "file not found", "give the model.joblib of an earlier 'qda code --train' run")
+        model = joblib.load(model_path)
+    elif train_gold:
+        from pipeline.evaluate import check_gold, read_gold
+        from pipeline.learned import LearnedCoder, training_data
+
+        gold = read_gold(train_gold, part=train_part)
+        check_gold(gold, set(segments["segment_id"].astype(str)), {c.id for c in cb.codable()}, train_gold)
+        texts, labels = training_data(segments, gold, cb)
+        if on_event:
+            on_event(f"training the learned coder on {len(texts)} examples ({len(gold)} gold units + anchor examples)")
+        model = LearnedCoder(threshold=threshold if threshold is not None else 0.6).fit(texts, labels, [c.id for c in cb.codable()])
+    result = code_segments(segments, cb, nlp_name=nlp_name, code_interviewer=code_interviewer, model=model, threshold=threshold,
+                               use_cache=not no_cache, workers=workers, progress=progress)
+    return cb, model, result
+
+
+def write_coding_outputs(tmp: Path, result, model) -> None:
+    from pipeline.outputs import write_csv
+
+    write_csv(result.codings, tmp / "codings.csv")
+    write_csv(result.wide, tmp / "codings_wide.csv")
+    write_csv(result.evidence, tmp / "evidence.csv")
+    if model is not None:
+        import joblib
+
+        joblib.dump(model, tmp / "model.joblib")
+
+
+def coding_record(cb, result, model) -> dict:
+    return {
+        "codebook": {"name": cb.name, "version": cb.version, "path": cb.source, "sha256": cb.sha256, "matching": cb.matching.to_dict()},
+        "codes": [c.id for c in cb.codable()],
+        "nlp": result.parse.pipeline,
+        "parse": {"units": result.parse.units, "parsed": result.parse.parsed, "from_cache": result.parse.cached},
+        "model": result.model_info,
+    }
+
+
+def cluster_stage(selected, tmp: Path, *, guides, embedding, seed, n_clusters, min_cluster_size, group_column, keep_theme,
+                    labels_column=None, guide_threshold=0.35, gold_column=None, stability=0):
+    """Clusters the selected units and writes clusters.csv, categories.csv, the maps and
+    summary.json into ``tmp``. Returns ``(summary, categories)``."""
+    import json
+
+    import pandas as pd
+
+    from pipeline.cluster import cluster_units, compare_with_gold
+    from pipeline.cluster import stability as run_stability
+    from pipeline.clustermap import draw_html, draw_png
+    from pipeline.outputs import write_csv
+
+    groups = selected[group_column].astype(str).tolist() if group_column in selected.columns else None
+    kwargs = dict(groups=None if keep_theme else groups, embedding=embedding, n_clusters=n_clusters, min_cluster_size=min_cluster_size,
+                  guides=guides or None, guide_threshold=guide_threshold,
+                  labels=selected[labels_column].astype(str).tolist() if labels_column else None)
+    texts = selected["text"].astype(str).tolist()
+    res = cluster_units(texts, seed=seed, **kwargs)
+    a = res.assignments
+    meta_cols = [c for c in selected.columns if c not in {"segment_id", "text", "start_char", "end_char", "unit", "flag", "is_interviewer", "code_scope"}]
+    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[["cluster", "cluster_label", "probability", "outlier"]],
+                          selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
+    cats = res.clusters.copy()
+    if groups:
+        tab = pd.crosstab(clusters["cluster"], clusters[group_column], normalize="index").round(3)
+        for g in tab.columns:
+            cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
+    reps = []
+    for c in cats["cluster"]:
+        sub = clusters[clusters["cluster"] == c].sort_values(["probability", "segment_id"], ascending=[False, True])
+        reps.append(" | ".join(sub["text"].head(3)))
+    cats["examples"] = reps
+    summary = {"units": len(texts), "clusters": int(len(cats)), "outliers_reassigned": int(a["outlier"].sum()), **res.params}
+    tmp.mkdir(parents=True, exist_ok=True)
+    write_csv(clusters, tmp / "clusters.csv")
+    write_csv(cats, tmp / "categories.csv")
+    mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
+                       "group": groups if groups else ["alle"] * len(texts), "text": texts})
+    draw_png(mp, tmp / "cluster_map.png")
+    draw_html(mp, tmp / "cluster_map.html")
+    if gold_column:
+        scores, table = compare_with_gold(a["cluster"].tolist(), selected[gold_column].astype(str).tolist())
+        summary["gold"] = {"column": gold_column, **scores}
+        table.to_csv(tmp / "gold_contingency.csv", encoding="utf-8", lineterminator="\n")
+    if stability:
+        st_sum, st_units = run_stability(texts, runs=stability, seed=seed, **kwargs)
+        summary["stability"] = st_sum
+        write_csv(pd.concat([selected[["segment_id"]].reset_index(drop=True), st_units, a[["cluster"]]], axis=1), tmp / "stability.csv")
+    (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary, cats
+
+
+def cluster_selection(segments, codings):
+    """Which units the main job clusters: answers to the question scoped to innovation forms,
+    else units coded with an innovation form."""
+    import pandas as pd
+
+    from pipeline.coding import eligible_units
+
+    units = segments[eligible_units(segments, code_interviewer=False)]
+    if "code_scope" in units:
+        sel = units[units["code_scope"].fillna("").str.split(";").map(lambda s: "innovationsform" in s)]
+        if len(sel) >= 10:
+            return sel, "answers to the question on innovation examples"
+    ids = set(codings.loc[codings["code"].str.startswith("innovationsform."), "segment_id"])
+    sel = units[units["segment_id"].isin(ids)]
+    return (sel, "units coded with an innovation form") if len(sel) >= 10 else (pd.DataFrame(), "")
+
+
+def read_coder(path: Path):
+    """``(decisions, units)`` of one coder's file or run folder."""
+    import pandas as pd
+
+    from pipeline.coding import eligible_units
+    from pipeline.errors import InputError
+    from pipeline.evaluate import predictions_from_codings, read_gold
+
+    if path.is_dir():
+        if not (path / "codings.csv").is_file():
+            raise InputError(path, "has no codings.csv", "give a run folder of 'qda code', a codings.csv or a gold file")
+        cod = pd.read_csv(path / "codings.csv", dtype=str, keep_default_na=False)
+        seg = pd.read_csv(path / "segments.csv", dtype=str, keep_default_na=False)
+        units = set(seg.loc[eligible_units(seg, code_interviewer=False), "segment_id"])
+        return predictions_from_codings(cod), units
+    if not path.is_file():
+        raise InputError(path, "file not found", "check the path")
+    head = path.read_text(encoding="utf-8-sig", errors="replace").split("\n", 1)[0].lower()
+    if "method" in head and "code" in head:
+        cod = pd.read_csv(path, dtype=str, keep_default_na=False)
+        seg_file = path.parent / "segments.csv"
+        units = set(pd.read_csv(seg_file, dtype=str, keep_default_na=False)["segment_id"]) if seg_file.is_file() else set(cod["segment_id"])
+        return predictions_from_codings(cod), units
+    gold = read_gold(path)
+    return gold, set(gold)
