@@ -36,7 +36,9 @@ import numpy as np
 from pipeline.codebook.model import Code, Codebook, Pattern
 from pipeline.nlp import compound_keys, fold, lemmatize
 
-NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keinerlei", "nicht", "nie", "niemals", "nirgends", "nirgendwo", "ohne", "weder", "kaum", "nichts"}
+NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keinerlei", "nicht", "nie", "niemals", "nirgends", "nirgendwo", "ohne", "weder", "kaum", "nichts",
+            # what is missing is not there: "fehlende Schulungen" is no training (but a barrier)
+            "fehlt", "fehlen", "fehlte", "fehlten", "fehlende", "fehlenden", "fehlender", "fehlendes", "mangelnde", "mangelnden", "mangels", "wenig"}
 HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "würde", "würden", "wuerde", "wuerden", "hätte", "hätten", "haette", "haetten", "könnte", "könnten", "koennte", "koennten", "falls", "bräuchte", "bräuchten"}
 NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit", "issue", "grund"}
 CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "jedoch", "doch", "trotzdem", "allerdings", "dafür", "dafuer", "außer", "ausser", "nur"}

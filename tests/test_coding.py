@@ -36,6 +36,7 @@ def codes_of(matcher_nlp, text):
     ("Zeit war bei uns eigentlich nie das Problem, eher die Technik.", []),
     ("Zeit ist kein Problem.", []),
     ("Es gibt bei uns keine Schulungen.", []),
+    ("Fehlende Schulungen, wenig Weiterbildung.", []),  # a missing method is not the method
     ("Wenn wir mehr Zeit hätten, wäre das schön.", []),
     ("Schulungen würden helfen.", []),
     # ... but a barrier named by what is missing is (lack_counts)
