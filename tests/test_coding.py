@@ -78,7 +78,7 @@ def test_gender_forms_match_the_base_term():
     cb, _ = codebook_from_data({"name": "g", "version": "1", "codes": [
         {"id": "kollegen", "label": "K", "definition": "Kolleg:innen", "include": ["Kollege", "Mitarbeiter"]}]})
     m, nlp = RuleMatcher(cb), load_nlp("qda-de")
-    for text in ["Die Kolleg:innen helfen.", "Mitarbeiter*innen fehlen.", "Unsere KollegInnen", "Kolleginnen und Kollegen", "Mitarbeiterinnen"]:
+    for text in ["Die Kolleg:innen helfen.", "Mitarbeiter*innen machen mit.", "Unsere KollegInnen", "Kolleginnen und Kollegen", "Mitarbeiterinnen"]:
         hits = m.match_text(nlp, text)
         assert hits and hits[0].code == "kollegen", text
 
