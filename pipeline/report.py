@@ -201,11 +201,7 @@ def draw_figures(run: Run, tables: dict[str, pd.DataFrame], folder: Path) -> lis
         ax.set_xlabel("Anteil an den Nennungen der Dimension (%)")
         ax.set_title(f"{dim}: Anteile der Nennungen")
         ax.set_xlim(0, max(5, grp["share_of_mentions"].max() * 100 * 1.3))
-        fig.tight_layout()
-        name = f"anteile_{_slug(dim)}.png"
-        fig.savefig(folder / name, metadata={"Software": None})
-        plt.close(fig)
-        out.append((name, f"{dim}: Anteil jedes Codes an allen Nennungen der Dimension"))
+        out.append(_save(plt, fig, folder, f"anteile_{_slug(dim)}.png", f"{dim}: Anteil jedes Codes an allen Nennungen der Dimension"))
     gcol = "network" if "nach_network" in tables else ("netzwerk" if "nach_netzwerk" in tables else None)
     if gcol:
         t = tables[f"nach_{gcol}"].set_index("code")
@@ -223,10 +219,7 @@ def draw_figures(run: Run, tables: dict[str, pd.DataFrame], folder: Path) -> lis
                 ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7, color="white" if v > mat.to_numpy().max() * 0.6 else "black")
         fig.colorbar(im, ax=ax, label="% der Einheiten")
         ax.set_title("Codes × Netzwerk (Anteil der kodierbaren Einheiten, %)")
-        fig.tight_layout()
-        fig.savefig(folder / "codes_x_netzwerk.png", metadata={"Software": None})
-        plt.close(fig)
-        out.append(("codes_x_netzwerk.png", "Anteil der Einheiten je Netzwerk, in denen ein Code vorkommt"))
+        out.append(_save(plt, fig, folder, "codes_x_netzwerk.png", "Anteil der Einheiten je Netzwerk, in denen ein Code vorkommt"))
         # shares per dimension faceted by network
         freq_net = t.reset_index()
         dims = list(dict.fromkeys(freq["dimension"]))
@@ -241,10 +234,7 @@ def draw_figures(run: Run, tables: dict[str, pd.DataFrame], folder: Path) -> lis
             ax.set_ylabel("% Einheiten")
             ax.set_title(dim)
         axes[0, 0].legend(fontsize=7, ncol=min(5, len(groups)))
-        fig.tight_layout()
-        fig.savefig(folder / "anteile_nach_netzwerk.png", metadata={"Software": None})
-        plt.close(fig)
-        out.append(("anteile_nach_netzwerk.png", "Anteile je Dimension, nach Netzwerk"))
+        out.append(_save(plt, fig, folder, "anteile_nach_netzwerk.png", "Anteile je Dimension, nach Netzwerk"))
     co = tables["kookkurrenz_jaccard"].set_index("code")
     keep = [c for c in co.index if tables["kookkurrenz"].set_index("code").loc[c, c] > 0]
     if len(keep) >= 2:
@@ -256,15 +246,20 @@ def draw_figures(run: Run, tables: dict[str, pd.DataFrame], folder: Path) -> lis
         ax.set_yticks(range(len(keep)), lab, fontsize=7)
         fig.colorbar(im, ax=ax, label="Jaccard")
         ax.set_title("Gemeinsames Auftreten von Codes (Jaccard)")
-        fig.tight_layout()
-        fig.savefig(folder / "kookkurrenz.png", metadata={"Software": None})
-        plt.close(fig)
-        out.append(("kookkurrenz.png", "Wie oft Codes in derselben Einheit vorkommen (Jaccard-Index)"))
+        out.append(_save(plt, fig, folder, "kookkurrenz.png", "Wie oft Codes in derselben Einheit vorkommen (Jaccard-Index)"))
     cmap = run.folder / "cluster" / "cluster_map.png"
     if cmap.is_file():
         (folder / "kategorienkarte.png").write_bytes(cmap.read_bytes())
         out.append(("kategorienkarte.png", "Kategorienkarte der Innovationsbeispiele (Farbe: Netzwerk)"))
     return out
+
+
+def _save(plt, fig, folder: Path, name: str, caption: str) -> tuple[str, str]:
+    """Lays out, writes (without a timestamp, so reruns are byte-identical) and closes a figure."""
+    fig.tight_layout()
+    fig.savefig(folder / name, metadata={"Software": None})
+    plt.close(fig)
+    return name, caption
 
 
 def _slug(text: str) -> str:
