@@ -535,7 +535,7 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
 
     from pipeline.compare import compare_runs, comparison_html
     from pipeline.evaluate import read_gold
-    from pipeline.outputs import staged_output, write_csv, write_run_record
+    from pipeline.outputs import staged_output, write_csv, write_run_record, write_xlsx
 
     ing, _ = segments_from(sources, ingest_opts)
     cb_a, _, res_a = run_coding(ing.segments, codebook_a, nlp_name=nlp_name, echo=False)
@@ -557,9 +557,7 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
         (tmp / "diff.json").write_text(json.dumps(result["diff"], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         for name, df in tables.items():
             write_csv(df, tmp / f"{name}.csv")
-        with pd.ExcelWriter(tmp / "comparison.xlsx", engine="openpyxl") as xw:
-            for name, df in tables.items():
-                df.to_excel(xw, index=False, sheet_name=name[:31])
+        write_xlsx(tables, tmp / "comparison.xlsx")
         (tmp / "comparison.html").write_text(comparison_html(result, cb_a, cb_b, _now_text()), encoding="utf-8")
         write_run_record(tmp, command="compare", options={"codebook_a": str(codebook_a), "codebook_b": str(codebook_b), "sources": list(sources),
                                                           "gold": gold, "part": part, "nlp": nlp_name},

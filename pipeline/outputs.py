@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,31 @@ def sha256(path: Path) -> str:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 without BOM, LF line ends: byte-identical for identical frames."""
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per table, byte-identical for identical tables: the workbook's creation date
+    and the zip entries' times are fixed (Excel shows the file's own date anyway)."""
+    import zipfile
+    from datetime import datetime
+
+    fixed = datetime(2020, 1, 1)
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, index=False, sheet_name=name[:31])
+        xw.book.properties.created = fixed
+        xw.book.properties.modified = fixed
+        xw.book.properties.creator = "qda"
+    tmp = Path(str(path) + ".fix")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps 'modified' with the save time
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2020-01-01T00:00:00Z\g<2>", data)
+            fixed_info = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
+            fixed_info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed_info, data)
+    os.replace(tmp, path)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -397,15 +397,13 @@ Kodierungen des Codes ÷ alle Kodierungen seiner Dimension. Alle Zahlen sind aus
 
 def write_report(run: Run, out: Path, *, created: str, quotes_per_code: int = 5) -> dict[str, pd.DataFrame]:
     """Writes tables/, figures/, report.xlsx and report.html into ``out``."""
-    from pipeline.outputs import write_csv
+    from pipeline.outputs import write_csv, write_xlsx
 
     tables = build_tables(run, quotes_per_code=quotes_per_code)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         write_csv(df, out / "tables" / f"{name}.csv")
-    with pd.ExcelWriter(out / "report.xlsx", engine="openpyxl") as xw:
-        for name, df in tables.items():
-            df.to_excel(xw, index=False, sheet_name=name[:31])
+    write_xlsx(tables, out / "report.xlsx")
     figures = draw_figures(run, tables, out / "figures")
     (out / "report.html").write_text(render_html(run, tables, figures, out / "figures", created), encoding="utf-8")
     return tables

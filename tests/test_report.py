@@ -137,3 +137,16 @@ def test_run_on_a_users_own_folder_without_examples_to_cluster(tmp_path):
     freq = pd.read_csv(out / "tables" / "haeufigkeiten.csv").set_index("code")
     assert freq.loc["huerde.zeit", "units"] == 1 and freq.loc["methode.austausch", "units"] == 1
     assert (out / "report.html").is_file() and not (out / "cluster").exists()
+
+
+def test_workbooks_are_byte_identical_for_identical_tables(tmp_path):
+    import time
+
+    from pipeline.outputs import write_xlsx
+
+    tables = {"a": pd.DataFrame({"x": [1, 2], "y": ["ä", "ß"]}), "b": pd.DataFrame({"z": [0.5]})}
+    write_xlsx(tables, tmp_path / "1.xlsx")
+    time.sleep(1.1)  # a different second on the clock must not change the file
+    write_xlsx(tables, tmp_path / "2.xlsx")
+    assert (tmp_path / "1.xlsx").read_bytes() == (tmp_path / "2.xlsx").read_bytes()
+    assert pd.read_excel(tmp_path / "1.xlsx", sheet_name=None)["a"]["y"].tolist() == ["ä", "ß"]

@@ -266,8 +266,9 @@ def write_table(cb: Codebook, path: Path, fmt: str, layout: str) -> None:
         enc = "utf-8" if layout in ("taguette", "qda") else "utf-8-sig"
         frame.to_csv(path, index=False, encoding=enc, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     else:
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            frame.to_excel(xw, index=False, sheet_name="Codebook")
+        from pipeline.outputs import write_xlsx
+
+        write_xlsx({"Codebook": frame}, path)
 
 
 def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tuple[Codebook, list[Problem]]:
