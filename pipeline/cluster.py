@@ -61,7 +61,10 @@ def _stop_words() -> set[str]:
     from pipeline.nlp import fold
 
     extra = {"z.b", "bzw", "usw", "etc", "ca", "ggf", "mal", "halt", "eigentlich", "ja", "ne", "äh", "ähm", "also", "gut", "neu", "uns", "bei",
-             "ans", "anderer", "konkret", "beispiel", "fest", "laufen", "gerade", "eher", "bisschen", "ganz", "sowas"}
+             "ans", "anderer", "konkret", "beispiel", "fest", "laufen", "gerade", "eher", "bisschen", "ganz", "sowas",
+             # spoken fillers and light verbs say nothing about a category
+             "irgendwie", "einfach", "eben", "sozusagen", "quasi", "natürlich", "wirklich", "gerne", "genau", "okay",
+             "geben", "machen", "sagen", "finden", "gehen", "kommen", "sehen", "lassen", "stehen", "bringen", "nehmen"}
     return {fold(w) for w in STOP_WORDS | extra}
 
 
