@@ -99,3 +99,19 @@ def test_all_empty_texts():
 
     with pytest.raises(QdaError, match="all selected texts are empty"):
         cluster_units(["", "  "], embedding="tfidf")
+
+
+def test_partial_labels_and_codebook_guides():
+    from pipeline.cluster import Guide
+
+    texts = ["Neues Wiki für das Amt", "Chatbot für Bürgeranfragen", "Kanban-Board in der Bauverwaltung", "Scrum-Team gegründet",
+             "Online-Terminbuchung im Bürgeramt", "Wiki für Wissen", "Neue Rollen im Team", "Formulare vereinfacht"] * 3
+    labels = ["Produkt", "", "Prozess", "Organisation", "", "", "", ""] + [""] * 16
+    res = cluster_units(texts, embedding="tfidf", labels=labels, seed=1, n_clusters=4)
+    a = res.assignments
+    assert a.loc[0, "cluster_label"] == "Produkt" and a.loc[2, "cluster_label"] == "Prozess" and a.loc[3, "cluster_label"] == "Organisation"
+    guides = [Guide("Digitale Werkzeuge", "neue Software", ["Wiki", "Chatbot"]), Guide("Abläufe", "vereinfachte Verfahren", ["vereinfachen", "Terminbuchung"])]
+    g = cluster_units(texts, embedding="tfidf", guides=guides, seed=1).assignments
+    # seed terms label the examples they clearly match (lemmas: "vereinfacht" → vereinfachen)
+    assert set(g.loc[[0, 1, 5], "cluster_label"]) == {"Digitale Werkzeuge"}
+    assert set(g.loc[[4, 7], "cluster_label"]) == {"Abläufe"}
