@@ -419,7 +419,7 @@ def evaluate_cmd(gold, run_dir, part, split, method):
 @click.option("--seed", default=42, show_default=True, help="Seed of every random step.")
 @click.option("--n-clusters", type=click.IntRange(2, 200), help="Number of categories (k-means). Default: chosen by HDBSCAN.")
 @click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="HDBSCAN's smallest category. Default: ~2 % of the units, at least 5.")
-@click.option("--group-column", default="network", show_default=True, help="Colour of the map, shares per group, and the theme removed (see --keep-theme).")
+@click.option("--group-column", help="Colour of the map, shares per group, and the theme removed (see --keep-theme). Default: a column named network or netzwerk, if any.")
 @click.option("--keep-theme", is_flag=True, help="Do not subtract each group's mean embedding (cluster by topic, not by kind).")
 @click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML list of {label, description, seed_terms} to steer towards.")
 @click.option("--guide", "guide_codebook", type=click.Path(dir_okay=False, path_type=Path), help="A codebook whose dimension's codes steer the categories.")
@@ -483,6 +483,8 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
         cb, _ = load_codebook(guide_codebook)
         guides += guides_from_codebook(cb, guide_dimension)
     emb_name = f"st:{embedding_model}" if embedding_model else embedding
+    if group_column is None:
+        group_column = next((c for c in selected.columns if c.strip().lower() in ("network", "netzwerk")), "network")
     opts = {"sources": list(sources), "where": list(where), "join": [str(j) for j in join_files], "embedding": emb_name, "seed": seed,
             "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "group_column": group_column, "keep_theme": keep_theme,
             "categories": str(categories_file) if categories_file else None, "guide": str(guide_codebook) if guide_codebook else None,
