@@ -797,8 +797,9 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
             else:
                 click.echo(f"[3/4] cluster {len(selected)} {what}" + (f", steered by {categories_file}" if categories_file else ""))
                 guides = read_guides(categories_file) if categories_file else []
+                group = next((c for c in selected.columns if c.strip().lower() in ("network", "netzwerk")), "network")
                 cluster_summary, cats = cluster_stage(selected, tmp / "cluster", guides=guides, embedding="use", seed=seed, n_clusters=None,
-                                                        min_cluster_size=None, group_column="network", keep_theme=False)
+                                                        min_cluster_size=None, group_column=group, keep_theme=False)
                 click.echo(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples()))
         opts = {"folder": str(folder), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
                 "threshold": threshold, "workers": workers, "cache": not no_cache, "categories": str(categories_file) if categories_file else None,
