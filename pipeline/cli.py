@@ -314,7 +314,7 @@ def run_coding(segments, codebook_path, *, echo=True, **kwargs):
 
 
 from pipeline.stages import (  # noqa: E402  (kept below the group: importing pandas early slows --help)
-    cluster_selection, cluster_stage, coding_record, read_coder, segments_from, write_coding_outputs,
+    cluster_selection, cluster_stage, coding_record, network_column, read_coder, segments_from, write_coding_outputs,
 )
 
 
@@ -484,7 +484,7 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
         guides += guides_from_codebook(cb, guide_dimension)
     emb_name = f"st:{embedding_model}" if embedding_model else embedding
     if group_column is None:
-        group_column = next((c for c in selected.columns if c.strip().lower() in ("network", "netzwerk")), "network")
+        group_column = network_column(selected.columns)
     opts = {"sources": list(sources), "where": list(where), "join": [str(j) for j in join_files], "embedding": emb_name, "seed": seed,
             "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "group_column": group_column, "keep_theme": keep_theme,
             "categories": str(categories_file) if categories_file else None, "guide": str(guide_codebook) if guide_codebook else None,
@@ -797,9 +797,8 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
             else:
                 click.echo(f"[3/4] cluster {len(selected)} {what}" + (f", steered by {categories_file}" if categories_file else ""))
                 guides = read_guides(categories_file) if categories_file else []
-                group = next((c for c in selected.columns if c.strip().lower() in ("network", "netzwerk")), "network")
                 cluster_summary, cats = cluster_stage(selected, tmp / "cluster", guides=guides, embedding="use", seed=seed, n_clusters=None,
-                                                        min_cluster_size=None, group_column=group, keep_theme=False)
+                                                        min_cluster_size=None, group_column=network_column(selected.columns), keep_theme=False)
                 click.echo(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples()))
         opts = {"folder": str(folder), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
                 "threshold": threshold, "workers": workers, "cache": not no_cache, "categories": str(categories_file) if categories_file else None,

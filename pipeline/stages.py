@@ -135,6 +135,11 @@ def cluster_stage(selected, tmp: Path, *, guides, embedding, seed, n_clusters, m
     return summary, cats
 
 
+def network_column(columns) -> str:
+    """The column holding the network (English or German name); ``network`` if there is none."""
+    return next((c for c in columns if str(c).strip().lower() in ("network", "netzwerk")), "network")
+
+
 def cluster_selection(segments, codings):
     """Which units the main job clusters: answers to the question scoped to innovation forms,
     else units coded with an innovation form."""
