@@ -820,7 +820,7 @@ def newest_codebook() -> Path:
     """The reference codebook with the highest version number in the repository's codebooks/."""
     import re
 
-    folder = Path(__file__).resolve().parent.parent / "codebooks"
+    folder = _project_path("codebooks")
     found = sorted(folder.glob("*.yaml"), key=lambda p: [int(x) for x in re.findall(r"\d+", p.stem)] or [0])
     if not found:
         from pipeline.errors import InputError
@@ -838,7 +838,14 @@ def _relative(path: Path) -> Path:
 
 def default_corpus() -> Path:
     """The example corpus shipped in the repository (``corpora/beispiel``)."""
-    return _relative(Path(__file__).resolve().parent.parent / "corpora" / "beispiel")
+    return _relative(_project_path("corpora") / "beispiel")
+
+
+def _project_path(name: str) -> Path:
+    """``corpora/`` or ``codebooks/`` of the checkout: the current folder's (a checkout where
+    qda was installed with ``pip install .``), else the one beside the package (uv, editable)."""
+    here = Path.cwd() / name
+    return here if here.is_dir() else Path(__file__).resolve().parent.parent / name
 
 
 def main() -> None:
