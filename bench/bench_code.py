@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import json
 import random
 import re
@@ -72,12 +73,9 @@ def main() -> None:
         tokens = None
         for r in range(a.runs):
             cache = work / f"cache-{r}"
-            env_args = lambda c: []  # noqa: E731
             res = run(["pipe", str(survey)])
             tokens = res["tokens"]
             rows["a"].append(res)
-            import os
-
             os.environ["QDA_CACHE_DIR"] = str(cache)
             rows["b"].append(run(["qda", "code", str(survey), "--codebook", str(V2), "--out", str(work / f"b{r}"), *base]))
             rows["c"].append(run(["qda", "code", str(survey), "--codebook", str(changed), "--out", str(work / f"c{r}"), *base]))

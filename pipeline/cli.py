@@ -442,7 +442,6 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
           --categories corpora/beispiel/kategorien.yaml \\
           --join corpora/beispiel/gold/innovationsbeispiele_kategorien.csv --gold-column kategorie --out outputs/karte
     """
-    import json
 
     import pandas as pd
 
@@ -533,7 +532,6 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
     """
     import json
 
-    import pandas as pd
 
     from pipeline.compare import compare_runs, comparison_html
     from pipeline.evaluate import read_gold

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipeline.embed import embed, lemma_text
+from pipeline.embed import embed
 from pipeline.errors import QdaError
 
 

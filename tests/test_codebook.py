@@ -1,17 +1,15 @@
 """Codebook format, validation table, show, diff, REFI-QDA and spreadsheet exchange."""
 
-import io
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import REFI, ROOT, needs_refi, tree_snapshot, write
+from conftest import REFI, ROOT, needs_refi, write
 from pipeline.cli import cli
-from pipeline.codebook import diff_codebooks, dump_codebook, format_diff, format_markdown, load_codebook
+from pipeline.codebook import diff_codebooks, dump_codebook, format_diff, load_codebook
 from pipeline.codebook.exchange import codebook_table, export_qdc, import_refi, read_table, write_table
 from pipeline.errors import InputError, ValidationError
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import BEISPIEL, REFI, ROOT, needs_refi, write
+from conftest import BEISPIEL, REFI, ROOT, needs_refi
 from pipeline.cli import cli
 
 V2 = ROOT / "codebooks" / "innovationsnetzwerke-v2.yaml"

@@ -1,7 +1,6 @@
 """qda report and qda run: tables recomputed from codings.csv, the workbook, the browser test."""
 
 import shutil
-import subprocess
 
 import pandas as pd
 import pytest

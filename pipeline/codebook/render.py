@@ -33,7 +33,7 @@ def format_markdown(cb: Codebook) -> str:
     """A Kodierleitfaden in Markdown: per category definition, anchor examples, coding rules
     and search patterns, ready to print or convert with pandoc."""
     m = cb.matching
-    out = [f"# Kodierleitfaden: {cb.name}", "", f"**Version:** {cb.version}" + (f" (überarbeitet aus {cb.parent_version})" if cb.parent_version else "") + f"  ", f"**Sprache:** {cb.language}", ""]
+    out = [f"# Kodierleitfaden: {cb.name}", "", f"**Version:** {cb.version}" + (f" (überarbeitet aus {cb.parent_version})" if cb.parent_version else "") + "  ", f"**Sprache:** {cb.language}", ""]
     if cb.description:
         out += [cb.description, ""]
     out += [
