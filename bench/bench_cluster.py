@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_code import run as measure  # noqa: E402  (the same fresh-process step runner)
 
 
 def make_answers(path: Path, n: int, seed: int = 11) -> None:
@@ -38,13 +38,6 @@ def make_answers(path: Path, n: int, seed: int = 11) -> None:
         for i in range(n):
             net, t = rng.choice(pool)
             w.writerow([i + 1, net, rng.choice(fillers) + t + rng.choice(tails)])
-
-
-def measure(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "_measure.py"), *args], capture_output=True, text=True, cwd=ROOT)
-    if out.returncode:
-        raise SystemExit(f"failed: {' '.join(args)}\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

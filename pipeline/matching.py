@@ -118,7 +118,7 @@ class RuleMatcher:
         self._globs: list[int] = []
         # (code, pattern label, kind, payload) per include/exclude pattern
         self.compiled: dict[str, tuple[list, list]] = {}
-        # term id → [(code, part, pattern index, role, slot)] of single-word patterns (terms, globs);
+        # term id → [(code, part, pattern index)] of single-word patterns (terms, globs);
         # phrases and near patterns are anchored per corpus in match_table
         self._uses: dict[int, list[tuple]] = defaultdict(list)
         self._regexes: list[tuple[str, str, int, re.Pattern]] = []
@@ -170,11 +170,11 @@ class RuleMatcher:
         ref = (code, part, index)
         if p.kind == "term":
             tid = self._term(p.value, p)
-            self._uses[tid].append((*ref, "term", 0))
+            self._uses[tid].append(ref)
             return (p.label(), "term", tid)
         if p.kind == "glob":
             tid = self._glob_term(p)
-            self._uses[tid].append((*ref, "term", 0))
+            self._uses[tid].append(ref)
             return (p.label(), "term", tid)
         if p.kind == "phrase":
             words = p.value.split()
@@ -241,7 +241,7 @@ class RuleMatcher:
         label_idx: dict[str, int] = {}
         self._term_uses: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # tid → (code_i, is_exclude, label_i)
         for tid, uses in self._uses.items():
-            for code, part, index, _role, _slot in uses:
+            for code, part, index in uses:
                 label = self.compiled[code][0 if part == "include" else 1][index][0]
                 li = label_idx.setdefault(label, len(label_idx))
                 if li == len(self._labels_list):

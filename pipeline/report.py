@@ -85,12 +85,10 @@ def _eligible(run: Run) -> pd.DataFrame:
     return run.segments[mask]
 
 
-def _in_scope(units: pd.DataFrame, code: str) -> pd.DataFrame:
-    if "code_scope" not in units:
-        return units
+def _in_scope(units: pd.DataFrame, scopes: list, code: str) -> pd.DataFrame:
+    """The units that may carry ``code``: unscoped ones and those scoped to its dimension."""
     dim = code.split(".")[0]
-    scope = units["code_scope"].fillna("")
-    return units[(scope == "") | scope.str.split(";").map(lambda s: dim in s)]
+    return units[[sc is None or dim in sc for sc in scopes]]
 
 
 def group_columns(run: Run) -> list[str]:
@@ -100,14 +98,17 @@ def group_columns(run: Run) -> list[str]:
 
 def build_tables(run: Run, *, quotes_per_code: int = 5) -> dict[str, pd.DataFrame]:
     """Every table of the report, computed from segments and codings."""
+    from pipeline.coding import scope_of
+
     units = _eligible(run)
+    scopes = scope_of(units)
     cod = run.codings[run.codings["segment_id"].isin(set(units["segment_id"]))]
     doc_of = dict(zip(run.segments["segment_id"], run.segments["doc_id"]))
     tables: dict[str, pd.DataFrame] = {}
     rows = []
     mentions_per_dim = cod["code"].map(lambda c: run.dimensions.get(c, c.split(".")[0])).value_counts().to_dict()
     for code in run.codes:
-        scoped = _in_scope(units, code)
+        scoped = _in_scope(units, scopes, code)
         hits = cod[cod["code"] == code]
         dim = run.dimensions.get(code, code.split(".")[0])
         rows.append({
@@ -125,7 +126,7 @@ def build_tables(run: Run, *, quotes_per_code: int = 5) -> dict[str, pd.DataFram
         counts = pd.crosstab(coded["code"], coded[gcol]).reindex(run.codes, fill_value=0)
         base = {}
         for code in run.codes:
-            sc = _in_scope(units, code)
+            sc = _in_scope(units, scopes, code)
             base[code] = sc[gcol].value_counts()
         shares = counts.astype(float).copy()
         for code in run.codes:
