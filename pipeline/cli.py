@@ -133,7 +133,8 @@ def validate(file, no_anchors):
     Example:
       qda codebook validate codebooks/innovationsnetzwerke-v2.yaml
     """
-    from pipeline.codebook import check_anchors, load_codebook
+    from pipeline.codebook import load_codebook
+    from pipeline.coding import check_anchors
 
     cb, warnings = load_codebook(file)
     if not no_anchors:

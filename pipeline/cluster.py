@@ -91,7 +91,7 @@ def seed_labels(texts: list[str], guides: list[Guide]) -> list[str]:
     negation."""
     from pipeline.codebook.load import codebook_from_data, parse_pattern
     from pipeline.codebook.model import Pattern
-    from pipeline.matching import RuleMatcher
+    from pipeline.coding import RuleMatcher
     from pipeline.tokens import parse_texts
 
     codes = []

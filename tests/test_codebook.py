@@ -85,7 +85,7 @@ Error: {path} is not a valid codebook (13 problems):
   codes → huerde.zeit → include[2]: invalid regex '(Zeit': missing ), unterminated subpattern at position 0
   codes → huerde.zeit → include[3]: regex '(a+)+b' nests quantifiers (like (a+)+), which can take exponential time; rewrite it without the outer quantifier
   codes → huerde.zeit → include[4] → near: needs two single words, e.g. near: [fehlen, Personal]
-  codes → huerde.zeit → include[5]: unknown key 'lemma'; allowed: case_sensitive, compounds, glob, match, near, negation, phrase, regex, term, window
+  codes → huerde.zeit → include[5]: unknown key 'lemma'; allowed: case_sensitive, compounds, glob, match, near, negation, phrase, regex, require, term, unless, window
   codes → huerde.zeit → include[5]: needs exactly one of term, phrase, glob, regex, near
   codes → methode.schulung: is nested under 'huerde' but its id does not start with 'huerde.'
   codes → methode.schulung → include[0]: glob '*' matches every word

@@ -12,7 +12,7 @@ from pipeline.cli import cli
 from pipeline.codebook import codebook_from_data, load_codebook
 from pipeline.coding import code_segments
 from pipeline.ingest import document_texts, ingest
-from pipeline.matching import RuleMatcher
+from pipeline.coding import RuleMatcher
 from pipeline.nlp import load_nlp
 
 MINI = ROOT / "tests" / "fixtures" / "mini_codebook.yaml"

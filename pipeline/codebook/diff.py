@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from pipeline.codebook.model import Code, Codebook
 
-FIELDS = ("label", "definition", "codable", "lack_counts", "anchor_examples", "coding_rules", "include", "exclude")
+FIELDS = ("label", "definition", "codable", "lack_counts", "require", "unless", "anchor_examples", "coding_rules", "include", "exclude")
 
 
 def _value(code: Code, field: str):
     v = getattr(code, field)
     if field in ("include", "exclude"):
-        return [p.label() for p in v]
+        return [p.describe() for p in v]
+    if field in ("require", "unless"):
+        return v.label() if v is not None else None
     return v
 
 
@@ -57,6 +59,8 @@ def diff_codebooks(old: Codebook, new: Codebook) -> dict:
                 only_old.remove(oid)
                 only_new.remove(nid)
                 break
+    cues = _named_lists({k: [p.describe() for p in v] for k, v in old.cues.items()}, {k: [p.describe() for p in v] for k, v in new.cues.items()})
+    questions = _named_lists(old.questions, new.questions)
     changed = []
     for cid in old.codes:
         if cid in new.codes:
@@ -70,12 +74,24 @@ def diff_codebooks(old: Codebook, new: Codebook) -> dict:
         "new": {"name": new.name, "version": new.version, "codes": len(new.codes)},
         "metadata": meta,
         "matching": settings,
+        "cues": cues,
+        "questions": questions,
         "added": [{"id": c, "label": new.codes[c].label, "parent": new.codes[c].parent} for c in only_new],
         "removed": [{"id": c, "label": old.codes[c].label, "parent": old.codes[c].parent} for c in only_old],
         "renamed": renamed,
         "moved": moved,
         "changed": changed,
     }
+
+
+def _named_lists(old: dict[str, list[str]], new: dict[str, list[str]]) -> dict:
+    """Per name (cue list, question dimension) the entries added and removed."""
+    out = {}
+    for name in dict.fromkeys([*old, *new]):
+        a, b = old.get(name, []), new.get(name, [])
+        if a != b:
+            out[name] = {"added": [x for x in b if x not in a], "removed": [x for x in a if x not in b]}
+    return out
 
 
 def _fmt_change(field: str, ch: dict) -> list[str]:
@@ -96,6 +112,10 @@ def format_diff(d: dict) -> str:
         lines.append(f"  {k}: {v['old']!r} → {v['new']!r}")
     for k, v in d["matching"].items():
         lines.append(f"  matching.{k}: {v['old']!r} → {v['new']!r}")
+    for part in ("cues", "questions"):
+        for name, ch in d.get(part, {}).items():
+            lines.extend(_fmt_change(f"{part}.{name}", ch))
+
     def section(title: str, items: list, head) -> None:
         if not items:
             return

@@ -16,16 +16,17 @@ from typing import Any
 
 import yaml
 
-from pipeline.codebook.model import MATCH_ON, Code, Codebook, MatchSettings, Pattern
+from pipeline.codebook.model import COMPOUND_MODES, MATCH_ON, SCOPES, Code, Codebook, Condition, MatchSettings, Pattern
 from pipeline.errors import InputError, ValidationError
 
-TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "codes"}
+TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "cues", "questions", "codes"}
 MATCH_KEYS = {"match", "case_sensitive", "compounds", "negation_window", "typos", "skip_interviewer"}
 CODE_KEYS = {
     "id", "label", "definition", "anchor_examples", "coding_rules", "include", "exclude",
-    "codable", "children", "lack_counts", "color", "notes", "guid",
+    "codable", "children", "lack_counts", "color", "notes", "guid", "require", "unless",
 }
-PATTERN_KEYS = {"term", "phrase", "glob", "regex", "near", "window", "compounds", "case_sensitive", "match", "negation"}
+PATTERN_KEYS = {"term", "phrase", "glob", "regex", "near", "window", "compounds", "case_sensitive", "match", "negation", "require", "unless"}
+CONDITION_KEYS = {"cues", "codes", "question", "scope"}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$")
 # nested quantifiers such as (a+)+, (\w*)*, (.+)* can take exponential time on a near miss
 _NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})")
@@ -113,7 +114,20 @@ def parse_pattern(raw: Any, loc: str, problems: list[Problem]) -> Pattern | None
         return None
     kind = kinds[0]
     opts = {}
-    for key in ("compounds", "case_sensitive", "negation"):
+    if "compounds" in raw:
+        if raw["compounds"] not in COMPOUND_MODES or raw["compounds"] in (0, 1) and not isinstance(raw["compounds"], bool):
+            problems.append(Problem("error", f"{loc} → compounds", f"must be true, false, head or modifier, not {raw['compounds']!r}"))
+        else:
+            opts["compounds"] = raw["compounds"]
+    for key in ("require", "unless"):
+        if key in raw:
+            if key == "require" and raw[key] is False:
+                opts[key] = False
+            else:
+                cond = parse_condition(raw[key], f"{loc} → {key}", problems)
+                if cond is not None:
+                    opts[key] = cond
+    for key in ("case_sensitive", "negation"):
         if key in raw:
             if not isinstance(raw[key], bool):
                 problems.append(Problem("error", f"{loc} → {key}", f"must be true or false, not {raw[key]!r}"))
@@ -150,6 +164,81 @@ def parse_pattern(raw: Any, loc: str, problems: list[Problem]) -> Pattern | None
     if kind == "phrase" and len(value.split()) == 1:
         kind = "term"  # a one-word phrase is a term; keeps round trips and diffs stable
     return Pattern(kind, " ".join(value.split()), **opts)
+
+
+def parse_condition(raw: Any, loc: str, problems: list[Problem]) -> Condition | None:
+    """A ``require``/``unless`` condition: a cue list name, a list of cues, or a mapping
+    ``{cues: [...], codes: [...], question: [...], scope: clause|sentence|unit}``."""
+    if isinstance(raw, str):
+        raw = {"cues": [raw]}
+    elif isinstance(raw, list):
+        raw = {"cues": raw}
+    if not isinstance(raw, dict):
+        problems.append(Problem("error", loc, "a condition is a cue list name, a list of cue words, or a mapping with cues, codes, question, scope"))
+        return None
+    for key in raw:
+        if key not in CONDITION_KEYS:
+            problems.append(Problem("error", loc, _did_you_mean(key, CONDITION_KEYS)))
+    parts = {k: tuple(_str_list(raw.get(k), f"{loc} → {k}", problems)) for k in ("cues", "codes", "question")}
+    scope = raw.get("scope", "sentence")
+    if scope not in SCOPES:
+        problems.append(Problem("error", f"{loc} → scope", f"must be one of {', '.join(SCOPES)}, not {scope!r}"))
+        scope = "sentence"
+    if not any(parts.values()):
+        problems.append(Problem("error", loc, "names no cues, codes or question: the condition could never hold"))
+        return None
+    return Condition(parts["cues"], parts["codes"], parts["question"], scope)
+
+
+def _check_conditions(cb: Codebook, problems: list[Problem]) -> None:
+    """Cue names, code globs and question dimensions of every condition must exist."""
+    import fnmatch
+
+    dims = set(cb.dimensions())
+    for code in cb.codes.values():
+        loc = f"codes → {code.id}"
+        conds = [("require", code.require), ("unless", code.unless)]
+        for part in ("include", "exclude"):
+            for j, p in enumerate(getattr(code, part)):
+                conds += [(f"{part}[{j}] → require", p.require), (f"{part}[{j}] → unless", p.unless)]
+        for where, cond in conds:
+            if not isinstance(cond, Condition):
+                continue
+            for cue in cond.cues:
+                if cue not in cb.cues:
+                    parse_pattern(cue, f"{loc} → {where} → cues", problems)
+            for glob in cond.codes:
+                if not any(fnmatch.fnmatchcase(cid, glob) for cid, c in cb.codes.items() if c.codable):
+                    problems.append(Problem("error", f"{loc} → {where} → codes", f"'{glob}' matches no codable code"))
+            for dim in cond.question:
+                if dim not in dims:
+                    problems.append(Problem("error", f"{loc} → {where} → question", f"'{dim}' is not a dimension of this codebook ({', '.join(sorted(dims))})"))
+
+
+def _read_cues(raw: Any, problems: list[Problem]) -> dict[str, list[Pattern]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(Problem("error", "cues", "must be a mapping: name → list of cue words or patterns"))
+        return {}
+    out: dict[str, list[Pattern]] = {}
+    for name, items in raw.items():
+        loc = f"cues → {name}"
+        if not isinstance(items, list) or not items:
+            problems.append(Problem("error", loc, "must be a non-empty list of words or patterns"))
+            continue
+        pats = [parse_pattern(p, f"{loc}[{j}]", problems) for j, p in enumerate(items)]
+        out[str(name)] = [p for p in pats if p is not None]
+    return out
+
+
+def _read_questions(raw: Any, problems: list[Problem]) -> dict[str, list[str]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(Problem("error", "questions", "must be a mapping: dimension → words that name it in a question"))
+        return {}
+    return {str(dim): _str_list(words, f"questions → {dim}", problems) for dim, words in raw.items()}
 
 
 def _regex_pattern(value: str, opts: dict, loc: str, problems: list[Problem]) -> Pattern | None:
@@ -222,6 +311,11 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
                 problems.append(Problem("error", loc, f"must be one of {', '.join(MATCH_ON)}, not {value!r}"))
             else:
                 matching.match = value
+        elif key == "compounds":
+            if value not in COMPOUND_MODES or not isinstance(value, (bool, str)):
+                problems.append(Problem("error", loc, f"must be true, false, head or modifier, not {value!r}"))
+            else:
+                matching.compounds = value
         elif key == "negation_window":
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 problems.append(Problem("error", loc, f"must be a whole number ≥ 0 (0 switches negation handling off), not {value!r}"))
@@ -239,6 +333,8 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
         description=str(data.get("description") or "").strip(),
         parent_version=str(data["parent_version"]).strip() if data.get("parent_version") is not None else None,
         matching=matching,
+        cues=_read_cues(data.get("cues"), problems),
+        questions=_read_questions(data.get("questions"), problems),
         source=source,
     )
     codes = data.get("codes")
@@ -254,6 +350,10 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
                 code.parent = parent
             else:
                 problems.append(Problem("error", f"codes → {code.id}", f"its parent '{parent}' is not defined; add a code '{parent}' or nest this code under it"))
+    _check_conditions(cb, problems)
+    for dim in cb.questions:
+        if dim not in cb.dimensions():
+            problems.append(Problem("error", f"questions → {dim}", f"is not a dimension of this codebook ({', '.join(cb.dimensions())})"))
     for code in cb.codes.values():
         loc = f"codes → {code.id}"
         has_children = any(c.parent == code.id for c in cb.codes.values())
@@ -299,6 +399,10 @@ def _walk_codes(items: list, parent: Code | None, loc: str, cb: Codebook, proble
         if not isinstance(lack, bool):
             problems.append(Problem("error", f"{cloc} → lack_counts", f"must be true or false, not {lack!r}"))
             lack = False
+        conds = {}
+        for key in ("require", "unless"):
+            if raw.get(key) is not None:
+                conds[key] = parse_condition(raw[key], f"{cloc} → {key}", problems)
         code = Code(
             id=cid,
             label=str(raw.get("label") or "").strip(),
@@ -307,6 +411,8 @@ def _walk_codes(items: list, parent: Code | None, loc: str, cb: Codebook, proble
             coding_rules=_str_list(raw.get("coding_rules"), f"{cloc} → coding_rules", problems),
             codable=codable,
             lack_counts=lack,
+            require=conds.get("require"),
+            unless=conds.get("unless"),
             parent=parent.id if parent else None,
             color=str(raw["color"]) if raw.get("color") else None,
             extra={"_loc": here, **({"guid": str(raw["guid"])} if raw.get("guid") else {})},

@@ -5,8 +5,44 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-PATTERN_KINDS = ("term", "phrase", "glob", "regex", "near")
 MATCH_ON = ("lemma", "surface")
+COMPOUND_MODES = (True, False, "head", "modifier")
+SCOPES = ("clause", "sentence", "unit")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A context condition of a code or pattern (``require`` or ``unless``).
+
+    It holds when, in the hit's ``scope`` (its clause, sentence or whole unit), one of the
+    ``cues`` occurs (names of the codebook's cue lists, or words/phrases given inline), a hit
+    of one of ``codes`` occurs (code ids or globs such as ``huerde.*``), or the unit answers a
+    question about one of the ``question`` dimensions. Any one suffices.
+    """
+
+    cues: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    question: tuple[str, ...] = ()
+    scope: str = "sentence"
+
+    def label(self) -> str:
+        """One line for tables and diffs, e.g. ``cues=einfuehrung | question=innovationsform``."""
+        parts = [f"{k}={','.join(v)}" for k, v in (("cues", self.cues), ("codes", self.codes), ("question", self.question)) if v]
+        if self.scope != "sentence":
+            parts.append(f"scope={self.scope}")
+        return " | ".join(parts)
+
+    def to_yaml(self) -> Any:
+        """The compact YAML form: a cue list name when that is all, else a mapping."""
+        if len(self.cues) == 1 and not self.codes and not self.question and self.scope == "sentence":
+            return self.cues[0]
+        out: dict[str, Any] = {}
+        for key in ("cues", "codes", "question"):
+            if getattr(self, key):
+                out[key] = list(getattr(self, key))
+        if self.scope != "sentence":
+            out["scope"] = self.scope
+        return out
 
 
 @dataclass(frozen=True)
@@ -26,6 +62,8 @@ class Pattern:
     case_sensitive: bool | None = None
     match: str | None = None
     negation: bool | None = None  # False: also count negated/hypothetical mentions
+    require: Condition | bool | None = None  # False: exempt from the code's require
+    unless: Condition | None = None
 
     def label(self) -> str:
         """How the pattern is shown in codings.csv and diffs: stable, one line."""
@@ -37,9 +75,25 @@ class Pattern:
             return f"glob:{self.value}"
         return str(self.value)
 
+    def describe(self) -> str:
+        """The label plus the options that change what it codes (for diffs and tables)."""
+        opts = []
+        for k in ("compounds", "case_sensitive", "match", "negation"):
+            if getattr(self, k) is not None:
+                opts.append(f"{k}={getattr(self, k)}")
+        for k in ("require", "unless"):
+            v = getattr(self, k)
+            if v is not None:
+                opts.append(f"{k}: {v if isinstance(v, bool) else v.label()}")
+        return f"{self.label()} [{'; '.join(opts)}]" if opts else self.label()
+
     def to_yaml(self) -> Any:
         """The compact YAML form (a plain string when no option is set)."""
         opts = {k: getattr(self, k) for k in ("compounds", "case_sensitive", "match", "negation") if getattr(self, k) is not None}
+        for k in ("require", "unless"):
+            v = getattr(self, k)
+            if v is not None:
+                opts[k] = v if isinstance(v, bool) else v.to_yaml()
         text = str(self.value)
         # a plain string is read back by its shape, so only shapes that read back the same
         plain_ok = not text.startswith(("re:", "/")) and not any(ch in text for ch in "*?")
@@ -63,7 +117,7 @@ class MatchSettings:
 
     match: str = "lemma"  # lemma | surface
     case_sensitive: bool = False
-    compounds: bool = True
+    compounds: bool | str = True  # True (any part) | "head" | "modifier" | False
     negation_window: int = 4  # tokens around a hit searched for kein/nicht/nie/wäre…; 0 = off
     typos: bool = True  # one typo tolerated in words of 7+ letters
     skip_interviewer: bool = True
@@ -83,6 +137,8 @@ class Code:
     exclude: list[Pattern] = field(default_factory=list)
     codable: bool = True
     lack_counts: bool = False  # "keine Zeit", "ohne Budget" are evidence, not negation
+    require: Condition | None = None  # every include hit needs this context (unless its pattern says require: false)
+    unless: Condition | None = None  # an include hit in this context is not coded
     parent: str | None = None
     color: str | None = None
     extra: dict = field(default_factory=dict)
@@ -104,6 +160,8 @@ class Codebook:
     description: str = ""
     parent_version: str | None = None
     matching: MatchSettings = field(default_factory=MatchSettings)
+    cues: dict[str, list[Pattern]] = field(default_factory=dict)  # named cue lists for conditions
+    questions: dict[str, list[str]] = field(default_factory=dict)  # dimension → words naming it in a question
     codes: dict[str, Code] = field(default_factory=dict)  # in document order
     source: str | None = None
     sha256: str | None = None

@@ -108,6 +108,10 @@ def codebook_to_data(cb: Codebook, *, nested: bool = True) -> dict:
             d["coding_rules"] = list(code.coding_rules)
         if code.lack_counts:
             d["lack_counts"] = True
+        if code.require is not None:
+            d["require"] = code.require.to_yaml()
+        if code.unless is not None:
+            d["unless"] = code.unless.to_yaml()
         if code.include:
             d["include"] = [p.to_yaml() for p in code.include]
         if code.exclude:
@@ -127,6 +131,10 @@ def codebook_to_data(cb: Codebook, *, nested: bool = True) -> dict:
     if cb.description:
         data["description"] = cb.description
     data["matching"] = cb.matching.to_dict()
+    if cb.cues:
+        data["cues"] = {name: [p.to_yaml() for p in pats] for name, pats in cb.cues.items()}
+    if cb.questions:
+        data["questions"] = {dim: list(words) for dim, words in cb.questions.items()}
     roots = [c for c in cb.codes.values() if c.parent is None] if nested else list(cb.codes.values())
     data["codes"] = [code_data(c) for c in roots]
     return data

@@ -1,0 +1,188 @@
+"""Coding units with a codebook: rule hits, the optional verifier, the codings tables.
+
+``code_segments(segments, codebook, ...)`` returns
+
+* ``codings``: one row per code per unit (``segment_id, code, start_char, end_char, evidence,
+  method, pattern, score``); offsets are into the document's normalised full text;
+* ``evidence``: every accepted rule hit (a code can fire several times in one unit);
+* ``candidates``: every (unit, code) the rules or the verifier considered, with the rules'
+  verdict (``status``), the verifier's ``score`` and ``threshold``, and whether it was coded;
+* ``wide``: one row per unit, one 0/1 column per codable code.
+
+Which units are coded: not interviewer turns (unless ``code_interviewer``), not empty or
+placeholder answers. A unit's question (see :mod:`pipeline.coding.questions`) is known to the
+rules and the verifier; with ``scope="hard"`` (or ``scope: hard`` in ``corpus.yaml``) codes
+outside its dimensions are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline.codebook.model import Codebook
+from pipeline.coding.matcher import RuleMatcher
+from pipeline.coding.questions import hard_scope, question_dimensions
+from pipeline.errors import QdaError
+from pipeline.tokens import ParseStats, parse_texts, save_words
+
+CODING_COLUMNS = ["segment_id", "code", "start_char", "end_char", "evidence", "method", "pattern", "score"]
+EVIDENCE_COLUMNS = ["segment_id", "code", "start_char", "end_char", "evidence", "pattern"]
+CANDIDATE_COLUMNS = ["segment_id", "code", "score", "threshold", "accepted", "status", "evidence", "pattern"]
+
+@dataclass
+class CodingResult:
+    codings: pd.DataFrame
+    evidence: pd.DataFrame
+    wide: pd.DataFrame
+    coded_mask: np.ndarray  # which units were eligible for coding
+    parse: ParseStats
+    model_info: dict | None = None
+    candidates: pd.DataFrame | None = None
+
+
+def eligible_units(segments: pd.DataFrame, *, code_interviewer: bool) -> np.ndarray:
+    """Boolean mask of units the coder looks at."""
+    ok = np.ones(len(segments), dtype=bool)
+    if not code_interviewer and "is_interviewer" in segments:
+        ok &= ~segments["is_interviewer"].astype(str).str.lower().isin(["true", "1"]).to_numpy()
+    if "flag" in segments:
+        ok &= segments["flag"].fillna("").astype(str).eq("").to_numpy()
+    ok &= segments["text"].fillna("").astype(str).str.strip().ne("").to_numpy()
+    return ok
+
+
+def scope_of(segments: pd.DataFrame) -> list[set[str] | None]:
+    """Per unit the dimensions its question was declared to ask about (``code_scope``; None = all)."""
+    if "code_scope" not in segments:
+        return [None] * len(segments)
+    out = []
+    for v in segments["code_scope"].fillna("").astype(str):
+        dims = {d.strip() for d in v.replace(",", ";").split(";") if d.strip()}
+        out.append(dims or None)
+    return out
+
+
+def code_segments(
+    segments: pd.DataFrame,
+    codebook: Codebook,
+    *,
+    nlp_name: str | None = None,
+    code_interviewer: bool | None = None,
+    model=None,
+    threshold: float | None = None,
+    scope: str | None = None,
+    cache_dir=None,
+    use_cache: bool = True,
+    workers: int = 1,
+    progress=None,
+) -> CodingResult:
+    """Codes every eligible unit of ``segments`` with ``codebook``.
+
+    Args:
+        segments: the segments table of :func:`pipeline.ingest.ingest`.
+        codebook: a validated codebook.
+        nlp_name: German pipeline (see :func:`pipeline.nlp.load_nlp`).
+        code_interviewer: code interviewer turns too; default: the codebook's
+            ``skip_interviewer`` setting decides.
+        model: a fitted :class:`pipeline.coding.verifier.Verifier` or None (rules alone).
+        threshold: one decision threshold for every code instead of the verifier's own.
+        scope: ``hard`` drops codes outside the dimensions of a unit's question, ``soft``
+            keeps them; None: as ``corpus.yaml`` says (default soft).
+        cache_dir, use_cache, workers, progress: see :func:`pipeline.tokens.parse_texts`.
+
+    Raises:
+        QdaError: the segments table lacks the columns of the segments contract.
+    """
+    missing = [c for c in ("segment_id", "text", "start_char") if c not in segments.columns]
+    if missing:
+        raise QdaError(f"the segments table lacks the column(s) {', '.join(missing)}; run 'qda ingest' to make one")
+    if code_interviewer is None:
+        code_interviewer = not codebook.matching.skip_interviewer
+    segments = segments.reset_index(drop=True)
+    mask = eligible_units(segments, code_interviewer=code_interviewer)
+    texts = segments["text"].fillna("").astype(str).tolist()
+    idx = np.nonzero(mask)[0]
+    table, stats = parse_texts([texts[i] for i in idx], nlp_name=nlp_name, cache_dir=cache_dir, use_cache=use_cache, workers=workers, progress=progress)
+    questions_all = question_dimensions(segments, codebook)
+    questions = [questions_all[i] for i in idx]
+    assessed = RuleMatcher(codebook).assess(table, questions)
+    save_words(table)
+    assessed = _apply_hard_scope(assessed, codebook, questions, [hard_scope(segments, scope)[i] for i in idx])
+    seg_ids = segments["segment_id"].astype(str).to_numpy()
+    starts = pd.to_numeric(segments["start_char"], errors="coerce").fillna(0).astype(int).to_numpy()
+    rows = idx[assessed["unit"].to_numpy(dtype=np.int64)] if len(assessed) else np.zeros(0, dtype=np.int64)
+    assessed = assessed.assign(row=rows, segment_id=seg_ids[rows], start_char=assessed["start_char"] + starts[rows] if len(assessed) else [],
+                               end_char=assessed["end_char"] + starts[rows] if len(assessed) else [])
+    codable = [c.id for c in codebook.codable()]
+    order = {c: i for i, c in enumerate(codable)}
+    accepted = assessed[assessed["status"] == ""].copy()
+    accepted["_rank"] = accepted["code"].map(order)
+    accepted = accepted.sort_values(["row", "_rank", "start_char", "end_char", "pattern"], kind="stable")
+    accepted = accepted.drop_duplicates(["row", "code", "start_char", "end_char", "pattern"])
+    evidence = accepted[EVIDENCE_COLUMNS].reset_index(drop=True)
+    first = accepted.drop_duplicates(["row", "code"]).assign(method="rule", score=1.0)
+    model_info = None
+    decided = first
+    candidates = _rule_candidates(assessed, first, order)
+    if model is not None:
+        from pipeline.coding.verifier import apply_verifier
+
+        decided, candidates, model_info = apply_verifier(model, segments, idx, table, assessed, first, questions, codebook, threshold=threshold)
+    decided = decided.assign(_rank=decided["code"].map(order)).sort_values(["row", "_rank"], kind="stable")
+    codings = decided[CODING_COLUMNS].reset_index(drop=True)
+    matrix = np.zeros((len(segments), len(codable)), dtype=np.int8)
+    for row, code in zip(decided["row"].tolist(), decided["code"].tolist()):
+        matrix[row, order[code]] = 1
+    wide = pd.DataFrame(matrix, columns=codable)
+    wide.insert(0, "segment_id", seg_ids)
+    return CodingResult(codings, evidence, wide, mask, stats, model_info, candidates)
+
+
+def _apply_hard_scope(assessed: pd.DataFrame, codebook: Codebook, questions: list, hard: list[bool]) -> pd.DataFrame:
+    """Marks hits outside their unit's question dimensions as ``scope`` where the scope is hard."""
+    if not len(assessed) or not any(hard):
+        return assessed
+    dims = assessed["code"].map(lambda c: codebook.codes[c].dimension).tolist()
+    status = assessed["status"].tolist()
+    for i, (u, d) in enumerate(zip(assessed["unit"].tolist(), dims)):
+        q = questions[u]
+        if hard[u] and q is not None and d not in q and status[i] == "":
+            status[i] = "scope"
+    return assessed.assign(status=status)
+
+
+def _rule_candidates(assessed: pd.DataFrame, first: pd.DataFrame, order: dict) -> pd.DataFrame:
+    """Rules alone: the coded pairs (score 1) and the pairs whose every hit was taken back
+    (score 0, with the reason), for reviewers who want to check what the rules let go."""
+    if not len(assessed):
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    coded = set(zip(first["row"], first["code"]))
+    back = assessed[assessed["status"] != ""]
+    back = back[[(r, c) not in coded for r, c in zip(back["row"], back["code"])]].drop_duplicates(["row", "code"])
+    out = pd.concat([first.assign(score=1.0, threshold=0.5, accepted=1, status=""),
+                     back.assign(score=0.0, threshold=0.5, accepted=0)], ignore_index=True)
+    out["_rank"] = out["code"].map(order)
+    out = out.sort_values(["row", "_rank"], kind="stable")
+    return out[CANDIDATE_COLUMNS].reset_index(drop=True)
+
+
+def summarise(result: CodingResult, codebook: Codebook) -> dict:
+    """Counts for the command's summary line: units, coded units, codes per dimension."""
+    coded_units = result.codings["segment_id"].nunique()
+    per_dim: dict[str, int] = {}
+    for code in result.codings["code"]:
+        d = codebook.codes[code].dimension
+        per_dim[d] = per_dim.get(d, 0) + 1
+    return {
+        "units": int(len(result.wide)),
+        "eligible_units": int(result.coded_mask.sum()),
+        "coded_units": int(coded_units),
+        "codings": int(len(result.codings)),
+        "by_method": result.codings["method"].value_counts().to_dict(),
+        "per_dimension": per_dim,
+        "parsed": result.parse.parsed,
+        "from_cache": result.parse.cached,
+    }

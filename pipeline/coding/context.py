@@ -1,0 +1,135 @@
+"""The context of a hit: negation, hypotheticals, wishes, comparisons, "no problem".
+
+What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is decided here:
+
+* **negation** — a negator (``kein``, ``nicht``, ``nie``, ``ohne``, ``kaum``, ``nichts``) or a
+  word of lack (``fehlt``, ``fehlende``, ``mangelnde``, ``wenig``) within ``negation_window``
+  tokens in the same clause takes the mention back ("Kurse hab ich keine besucht"). For codes
+  with ``lack_counts`` (barriers are named by what is missing: "keine Zeit") the negator is the
+  evidence, and only a verdict "X is no problem" takes it back ("Zeit war nie das Problem").
+* **hypothetical** — ``wäre``, ``würde``, ``hätte``, ``könnte``, ``falls`` … within the window
+  takes any mention back.
+* **wish** — a wished-for format or an innovation that did not happen is not coded (A6): a
+  wish word (``fände``, ``wünsche``, ``gäbe``, ``bräuchte`` …) or a hypothetical anywhere in the
+  sentence takes back a mention of a code without ``lack_counts`` ("Wäre super, wenn es mal
+  einen Hackathon gäbe"). A barrier stays a barrier when phrased as a wish.
+* **foil** — a format named only for comparison is not coded (A4): the mention follows
+  ``statt``/``anstatt``/``anstelle``/``ersetzt`` in its clause, or a comparative ``als``
+  ("bringt mehr als jeder Vortrag", "greifbarer als jede Folie"). Not for ``lack_counts`` codes.
+
+A clause ends at ``,`` ``;`` ``:`` dashes, brackets and ``aber``/``sondern``/``doch`` … ; a
+sentence at the sentencizer's boundary. The word lists are data at the top of this module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keinerlei", "nicht", "nie", "niemals", "nirgends", "nirgendwo", "ohne",
+            "weder", "kaum", "nichts", "nix", "fehlt", "fehlen", "fehlte", "fehlten", "fehlende", "fehlenden", "fehlender", "fehlendes",
+            "mangelnde", "mangelnden", "mangels", "wenig"}
+HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "würde", "würden", "wuerde", "wuerden", "würd", "hätte", "hätten", "haette", "haetten",
+                "könnte", "könnten", "koennte", "koennten", "falls", "bräuchte", "bräuchten", "braeuchte"}
+WISH = {"fänd", "fände", "fänden", "faende", "fand's", "wünsche", "wünschen", "wünscht", "wünschte", "wünschenswert", "wunsch", "wünschen",
+        "gäbe", "gäb", "gaebe", "hoffentlich", "schade", "bräuchte", "bräuchten", "sollte", "sollten", "müsste", "müssten", "muesste"}
+NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit", "issue", "grund"}
+CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "jedoch", "doch", "trotzdem", "allerdings", "dafür",
+                "dafuer", "außer", "ausser", "nur"}
+FOIL = {"statt", "anstatt", "anstelle", "ersetzt", "ersetzen", "gegenüber"}
+COMPARATIVES = {"mehr", "besser", "lieber", "eher", "weniger", "schneller", "greifbarer", "praktischer", "hilfreicher", "wichtiger",
+                "anschaulicher", "konkreter", "effektiver", "nützlicher", "sinnvoller", "direkter", "einfacher", "leichter"}
+QUANTIFIERS_AFTER_ALS = {"jede", "jeder", "jedes", "jedem", "jeden", "alle", "jedwede"}
+NO_PROBLEM_REACH = 10
+FOIL_REACH = 6
+
+FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_BREAK, "foil": FOIL, "cmp": COMPARATIVES,
+              "quant": QUANTIFIERS_AFTER_ALS}
+
+
+def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
+    """Per distinct form: which cue list it belongs to (``als`` and ``nop`` too)."""
+    flags = {name: np.array([w in words for w in lower_forms], dtype=bool) for name, words in FLAG_WORDS.items()}
+    flags["nop"] = np.array([n in NO_PROBLEM for n in norms], dtype=bool)
+    flags["als"] = np.array([w == "als" for w in lower_forms], dtype=bool)
+    return flags
+
+
+class Context:
+    """Clause and sentence structure of a token table, and the context tests for one hit.
+
+    Args:
+        table: the :class:`~pipeline.tokens.TokenTable`.
+        flags: per token boolean arrays from :func:`form_flags` (broadcast to tokens).
+        window: the codebook's ``negation_window`` (0 = no negation handling).
+    """
+
+    def __init__(self, table, flags: dict[str, np.ndarray], window: int):
+        self.table = table
+        self.window = window
+        self.f = {k: v.tolist() for k, v in flags.items()}
+        self.sent = table.sent.tolist()
+        starts = np.zeros(table.n_tokens, dtype=bool)
+        if table.n_tokens:
+            starts[0] = True
+            starts[1:] = table.sent[1:] != table.sent[:-1]
+        self.clause = np.cumsum(starts | flags["brk"]).tolist() if table.n_tokens else []
+        self.offsets = table.offsets.tolist()
+
+    def _span(self, u: int, start: int, step: int, reach: int, same) -> list[int]:
+        lo, hi = self.offsets[u], self.offsets[u + 1]
+        out, i = [], start
+        brk = self.f["brk"]
+        while lo <= i < hi and abs(i - start) < reach and same(i) and not brk[i]:
+            out.append(i)
+            i += step
+        return out
+
+    def near(self, u: int, s: int, e: int, reach: int) -> list[int]:
+        sent = self.sent[s]
+        same = lambda i: self.sent[i] == sent  # noqa: E731
+        return self._span(u, s - 1, -1, reach, same) + self._span(u, e, 1, reach, same)
+
+    def sentence_tokens(self, u: int, s: int) -> range:
+        lo, hi = self.offsets[u], self.offsets[u + 1]
+        sent = self.sent[s]
+        a = s
+        while a > lo and self.sent[a - 1] == sent:
+            a -= 1
+        b = s
+        while b < hi and self.sent[b] == sent:
+            b += 1
+        return range(a, b)
+
+    def verdict(self, u: int, s: int, e: int, lack_counts: bool) -> str:
+        """Why the hit at tokens ``[s, e)`` of unit ``u`` is taken back, or ``""``."""
+        f = self.f
+        if self.window > 0:
+            near = self.near(u, s, e, self.window)
+            if any(f["hyp"][i] for i in near):
+                return "hypothetical"
+            rest = self._span(u, e, 1, NO_PROBLEM_REACH, lambda i: self.sent[i] == self.sent[s])
+            if any(f["neg"][i] for i in rest) and any(f["nop"][i] for i in rest):
+                return "no_problem"
+            if not lack_counts and any(f["neg"][i] for i in near):
+                return "negated"
+        if lack_counts:
+            return ""
+        sentence = self.sentence_tokens(u, s)
+        if any(f["wish"][i] or f["hyp"][i] for i in sentence):
+            return "wish"
+        if self._foil(u, s):
+            return "foil"
+        return ""
+
+    def _foil(self, u: int, s: int) -> bool:
+        f = self.f
+        before = self._span(u, s - 1, -1, FOIL_REACH, lambda i: self.sent[i] == self.sent[s])
+        if any(f["foil"][i] for i in before):
+            return True
+        for i in before:
+            if f["als"][i]:
+                prev_cmp = i - 1 >= self.offsets[u] and f["cmp"][i - 1]
+                next_q = i + 1 < self.offsets[u + 1] and f["quant"][i + 1]
+                if prev_cmp or next_q:
+                    return True
+        return False

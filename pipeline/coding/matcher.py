@@ -1,0 +1,261 @@
+"""Applying a codebook's patterns to parsed units: hits, their context, and the verdict.
+
+:meth:`RuleMatcher.assess` finds every hit of every pattern (see :mod:`pipeline.coding.kinds`),
+then decides for each include hit, in this order, whether it is coded:
+
+1. **context** (:mod:`pipeline.coding.context`): negated, hypothetical, "no problem", wished
+   for, or named only for comparison → taken back (``status`` says which);
+2. **exclusions**: an exclude hit of the same code overlapping the include hit removes it;
+3. **conditions**: the code's (or the pattern's) ``require`` must hold in the hit's clause,
+   sentence or unit, and its ``unless`` must not (cue lists, other codes' hits, the question).
+
+Every include hit is kept with its status, so the verifier (and a curious researcher) can
+see what the rules considered and why they let a hit go; :meth:`match_table` returns only the
+accepted ones.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from pipeline.codebook.model import Code, Codebook, Condition, Pattern
+from pipeline.coding.context import Context
+from pipeline.coding.kinds import KINDS, Spans, TableWords
+from pipeline.coding.words import WordIndex
+
+ASSESS_COLUMNS = ["unit", "code", "start_char", "end_char", "evidence", "pattern", "kind", "status", "s", "e"]
+
+
+class Hit(NamedTuple):
+    """One piece of evidence: unit number, code, character span in the unit text, pattern."""
+
+    unit: int
+    code: str
+    start: int
+    end: int
+    text: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A compiled pattern: whose it is (a code, or a cue list ``@name``) and in which part."""
+
+    code: str
+    part: str  # include | exclude | cue
+    label: str
+    pattern: Pattern
+
+
+class RuleMatcher:
+    """Compiled patterns and conditions of one codebook.
+
+    Args:
+        codebook: a validated codebook.
+        negation: judge the context of hits (negation, hypotheticals, wishes, comparisons);
+            False for checking anchor examples, which are coded by definition.
+    """
+
+    def __init__(self, codebook: Codebook, *, negation: bool = True):
+        self.codebook = codebook
+        self.context = negation
+        self.window = codebook.matching.negation_window if negation else 0
+        self.words = WordIndex(codebook.matching)
+        self.kinds = [cls(self.words) for cls in KINDS]
+        self._kind_of = {name: k for k in self.kinds for name in k.serves}
+        self.refs: list[Ref] = []
+        self.codable = [c.id for c in codebook.codable()]
+        for code in codebook.codable():
+            for part in ("include", "exclude"):
+                for p in getattr(code, part):
+                    self._add(Ref(code.id, part, p.label(), p))
+        self._cue_names: dict[str, str] = {}
+        for name, pats in codebook.cues.items():
+            for p in pats:
+                self._add(Ref("@" + name, "cue", p.label(), p))
+            self._cue_names[name] = "@" + name
+        self._inline_cues()
+
+    def _add(self, ref: Ref) -> None:
+        self._kind_of[ref.pattern.kind].add(len(self.refs), ref.pattern)
+        self.refs.append(ref)
+
+    def _inline_cues(self) -> None:
+        """Cue words written into a condition (not a cue list name) become one-word cue lists."""
+        from pipeline.codebook.load import parse_pattern
+
+        for cond in self._conditions():
+            for cue in cond.cues:
+                if cue in self._cue_names:
+                    continue
+                p = parse_pattern(cue, "cue", [])
+                if p is not None:
+                    self._add(Ref("@=" + cue, "cue", p.label(), p))
+                    self._cue_names[cue] = "@=" + cue
+
+    def _conditions(self):
+        for code in self.codebook.codable():
+            for cond in (code.require, code.unless):
+                if isinstance(cond, Condition):
+                    yield cond
+            for p in code.include:
+                for cond in (p.require, p.unless):
+                    if isinstance(cond, Condition):
+                        yield cond
+
+    # --- the whole corpus --------------------------------------------------------------------
+    def assess(self, table, questions: list | None = None) -> pd.DataFrame:
+        """Every include hit in ``table`` with its verdict (``status`` empty = coded).
+
+        Args:
+            table: a :class:`~pipeline.tokens.TokenTable`.
+            questions: per unit the set of dimensions its question asks about, or None.
+
+        Returns:
+            A DataFrame with :data:`ASSESS_COLUMNS`; ``start_char``/``end_char`` are offsets into
+            the unit's text, ``s``/``e`` token positions in the table.
+        """
+        tw = TableWords.build(table, self.words)
+        spans = Spans.concat([k.find(tw) for k in self.kinds])
+        if not len(spans):
+            return pd.DataFrame(columns=ASSESS_COLUMNS)
+        _char_spans(table, tw, spans)
+        ctx = Context(table, tw.flags, self.window)
+        parts = np.array([self.refs[r].part for r in spans.ref.tolist()])
+        status = np.array([""] * len(spans), dtype=object)
+        self._judge_context(ctx, spans, parts, status)
+        self._apply_exclusions(spans, parts, status)
+        self._apply_conditions(table, ctx, spans, parts, status, questions)
+        inc = np.nonzero(parts == "include")[0]
+        refs = [self.refs[r] for r in spans.ref[inc].tolist()]
+        units, cs, ce = spans.unit[inc].tolist(), spans.cs[inc].tolist(), spans.ce[inc].tolist()
+        return pd.DataFrame({
+            "unit": units,
+            "code": [r.code for r in refs],
+            "start_char": cs,
+            "end_char": ce,
+            "evidence": [table.texts[u][a:b] for u, a, b in zip(units, cs, ce)],
+            "pattern": [r.label for r in refs],
+            "kind": [r.pattern.kind for r in refs],
+            "status": status[inc],
+            "s": spans.s[inc],
+            "e": spans.e[inc],
+        }, columns=ASSESS_COLUMNS)
+
+    def _judge_context(self, ctx: Context, spans: Spans, parts: np.ndarray, status: np.ndarray) -> None:
+        if not self.context:
+            return
+        f = {k: np.asarray(v, dtype=bool) for k, v in ctx.f.items()}
+        risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"]
+        sent = ctx.table.sent
+        sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
+        check = np.nonzero(sent_risky[sent[spans.s]] & ~spans.inner & (parts != "exclude"))[0]
+        codes = self.codebook.codes
+        for i in check.tolist():
+            ref = self.refs[int(spans.ref[i])]
+            if ref.pattern.negation is False:
+                continue
+            lack = ref.part == "include" and codes[ref.code].lack_counts
+            verdict = ctx.verdict(int(spans.unit[i]), int(spans.s[i]), int(spans.e[i]), lack)
+            if ref.part == "cue" and verdict in ("wish", "foil"):
+                continue  # a cue word is a cue whatever the mood of its sentence
+            status[i] = verdict
+
+    def _apply_exclusions(self, spans: Spans, parts: np.ndarray, status: np.ndarray) -> None:
+        ex = np.nonzero(parts == "exclude")[0]
+        if not len(ex):
+            return
+        blocked: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        for i in ex.tolist():
+            blocked.setdefault((int(spans.unit[i]), self.refs[int(spans.ref[i])].code), []).append((int(spans.cs[i]), int(spans.ce[i])))
+        for i in np.nonzero((parts == "include") & (status == ""))[0].tolist():
+            spans_ex = blocked.get((int(spans.unit[i]), self.refs[int(spans.ref[i])].code))
+            if spans_ex and any(spans.cs[i] < be and bs < spans.ce[i] for bs, be in spans_ex):
+                status[i] = "excluded"
+
+    def _apply_conditions(self, table, ctx: Context, spans: Spans, parts: np.ndarray, status: np.ndarray, questions) -> None:
+        live = np.nonzero((parts == "include") & (status == ""))[0]
+        if not len(live) or not self._has_conditions():
+            return
+        clause = ctx.clause
+        scope_of = {
+            "clause": lambda i: clause[int(spans.s[i])],
+            "sentence": lambda i: int(table.sent[spans.s[i]]),
+            "unit": lambda i: int(spans.unit[i]),
+        }
+        present: dict[tuple[str, str], set[int]] = {}  # (owner, scope) → scope ids holding it
+        for i in np.nonzero(((parts == "cue") | (parts == "include")) & (status == ""))[0].tolist():
+            owner = self.refs[int(spans.ref[i])].code
+            for scope, fn in scope_of.items():
+                present.setdefault((owner, scope), set()).add(fn(i))
+        codes = self.codebook.codes
+        for i in live.tolist():
+            ref = self.refs[int(spans.ref[i])]
+            code = codes[ref.code]
+            q = questions[int(spans.unit[i])] if questions is not None else None
+            require = ref.pattern.require if ref.pattern.require is not None else code.require
+            if isinstance(require, Condition) and not self._holds(require, i, ref.code, present, scope_of, q):
+                status[i] = "require"
+                continue
+            for unless in (code.unless, ref.pattern.unless):
+                if isinstance(unless, Condition) and self._holds(unless, i, ref.code, present, scope_of, q):
+                    status[i] = "unless"
+                    break
+
+    def _has_conditions(self) -> bool:
+        return any(True for _ in self._conditions())
+
+    def _holds(self, cond: Condition, i: int, own: str, present, scope_of, question) -> bool:
+        where = scope_of[cond.scope](i)
+        if question and set(cond.question) & set(question):
+            return True
+        for cue in cond.cues:
+            if where in present.get((self._cue_names.get(cue, ""), cond.scope), ()):
+                return True
+        for glob in cond.codes:
+            for cid in self.codable:
+                if cid != own and fnmatch.fnmatchcase(cid, glob) and where in present.get((cid, cond.scope), ()):
+                    return True
+        return False
+
+    def match_table(self, table, *, questions: list | None = None) -> list[Hit]:
+        """The accepted hits of every codable code in every unit of ``table``, in a stable order
+        (unit, code in codebook order, position, pattern), each span once per pattern."""
+        df = self.assess(table, questions)
+        df = df[df["status"] == ""]
+        if df.empty:
+            return []
+        rank = {c: i for i, c in enumerate(self.codebook.codes)}
+        df = df.assign(_r=df["code"].map(rank)).sort_values(["unit", "_r", "start_char", "end_char", "pattern"], kind="stable")
+        df = df.drop_duplicates(["unit", "code", "start_char", "end_char", "pattern"])
+        return [Hit(int(u), c, int(a), int(b), t, p) for u, c, a, b, t, p in
+                zip(df["unit"], df["code"], df["start_char"], df["end_char"], df["evidence"], df["pattern"])]
+
+    # --- single texts ------------------------------------------------------------------------
+    def match_text(self, nlp, text: str, codes: list[str] | None = None, question: set[str] | None = None) -> list[Hit]:
+        from pipeline.tokens import table_from_docs
+
+        hits = self.match_table(table_from_docs([nlp(text)]), questions=[question])
+        return [h for h in hits if codes is None or h.code in codes]
+
+    def matches_text(self, nlp, text: str, code_id: str) -> bool:
+        """Does ``code_id`` fire on ``text``, read as an answer to a question on its dimension?
+        (used to check anchor examples)."""
+        code: Code = self.codebook.codes[code_id]
+        return bool(self.match_text(nlp, text, [code_id], question={code.dimension}))
+
+
+def _char_spans(table, tw: TableWords, spans: Spans) -> None:
+    """Fills the character spans of token hits (regex hits bring their own)."""
+    need = spans.cs < 0
+    if not need.any():
+        return
+    s, last = spans.s[need], spans.e[need] - 1
+    spans.cs[need] = table.idx[s]
+    lengths = np.array([len(table.strings.get(h, "")) for h in table.orth[last].tolist()], dtype=np.int64)
+    spans.ce[need] = table.idx[last] + lengths

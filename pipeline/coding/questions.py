@@ -1,0 +1,82 @@
+"""What question a unit answers, and which codebook dimensions that question is about.
+
+The coding rules let a coder read the unit together with the question it reacts to (for a
+survey answer: its question; for an interview turn: the interviewer's turn just before it).
+The question never limits which codes may be assigned (CODING_RULES A2), but it tells what
+is likely: an answer to "Welche Hürden …?" rarely reports a method. So the dimensions of the
+question are known to the coder as data:
+
+1. ``code_scope`` (from ``corpus.yaml``: ``dimensions``) where the corpus declares them;
+2. else the question text or column name, matched against the codebook's ``questions:``
+   words (``huerde: [Hürde, Hindernis, …]``), folded (case, umlauts, ß);
+3. for interview turns, the preceding interviewer turn, matched the same way.
+
+Conditions may use them (``require: {cues: [...], question: [innovationsform]}``), the
+verifier uses them as a feature, and ``--scope hard`` turns them into a filter.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.codebook.model import Codebook
+from pipeline.nlp import fold
+
+
+def _truthy(series: pd.Series) -> pd.Series:
+    return series.astype(str).str.lower().isin(["true", "1"])
+
+
+def question_texts(segments: pd.DataFrame) -> list[str]:
+    """Per unit the question it answers: the survey question, or the interviewer's turn just
+    before an interview turn (empty where there is none)."""
+    n = len(segments)
+    out = [""] * n
+    if "question" in segments:
+        out = segments["question"].fillna("").astype(str).tolist()
+    if "is_interviewer" not in segments or "doc_id" not in segments:
+        return out
+    interviewer = _truthy(segments["is_interviewer"]).tolist()
+    docs = segments["doc_id"].astype(str).tolist()
+    texts = segments["text"].fillna("").astype(str).tolist()
+    last: dict[str, str] = {}
+    for i in range(n):
+        if interviewer[i]:
+            last[docs[i]] = texts[i]
+        elif not out[i] and docs[i] in last:
+            out[i] = last[docs[i]]
+    return out
+
+
+def dimensions_in(text: str, codebook: Codebook) -> set[str]:
+    """The dimensions whose ``questions:`` words occur in ``text`` (folded substrings)."""
+    t = fold(text)
+    return {dim for dim, words in codebook.questions.items() if any(fold(w) in t for w in words)}
+
+
+def question_dimensions(segments: pd.DataFrame, codebook: Codebook) -> list[set[str] | None]:
+    """Per unit the set of dimensions its question asks about, or None when unknown."""
+    declared = [None] * len(segments)
+    if "code_scope" in segments:
+        declared = [{d.strip() for d in str(v).replace(",", ";").split(";") if d.strip()} or None
+                    for v in segments["code_scope"].fillna("")]
+    texts = question_texts(segments)
+    out: list[set[str] | None] = []
+    for dims, q in zip(declared, texts):
+        if dims:
+            out.append(dims)
+        elif q and codebook.questions:
+            out.append(dimensions_in(q, codebook) or None)
+        else:
+            out.append(None)
+    return out
+
+
+def hard_scope(segments: pd.DataFrame, scope: str | None) -> list[bool]:
+    """Per unit: are codes outside its question's dimensions dropped? ``scope`` ``hard``/``soft``
+    from the command line wins; else a ``scope`` column (``corpus.yaml``: ``scope: hard``)."""
+    if scope in ("hard", "soft"):
+        return [scope == "hard"] * len(segments)
+    if "scope" in segments:
+        return segments["scope"].fillna("").astype(str).str.lower().eq("hard").tolist()
+    return [False] * len(segments)

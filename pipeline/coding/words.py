@@ -1,0 +1,257 @@
+"""Which codebook words a word form matches: the single-word match kinds.
+
+A corpus of millions of tokens has only tens of thousands of distinct word forms, so every
+question "does this form match that term?" is answered once per distinct form
+(:meth:`WordIndex.resolve`) and then broadcast to all its positions with numpy.
+
+The single-word kinds, each one function in :data:`WORD_KINDS` (a new kind is one function
+and one entry there):
+
+* ``lemma``: the form's match key (folded lemma) equals the term's;
+* ``surface``: the folded form equals the folded term;
+* ``compound``: a part of the compound (or a run of adjacent parts) has the term's key, at the
+  position the pattern asks for: anywhere (``compounds: true``), only as the head, the last
+  part that names what the word is (``head``: ``Elternzeit`` is a kind of *Zeit*), or only as a
+  modifier (``modifier``: ``Zeitmangel`` is a lack *of time*);
+* ``typo``: one edit away from the term, for terms of 7+ letters, and only for forms the
+  dictionary does not know (``Arbeitsbelastnug`` is a typo; ``rechnet`` is a real word and does
+  not become ``Rechner``);
+* ``glob``: a shell-style pattern over the form (``Führungskr*``).
+
+Nouns: a term written with a capital (``Stelle``) is a noun; a form written in lower case
+(``ich stelle``) only matches it in units that are written in lower case throughout (where
+capitals carry no information). The matcher decides that per unit, so here such matches are
+returned separately as *weak*.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from pipeline.codebook.model import MatchSettings, Pattern
+from pipeline.nlp import fold, is_known, lemmatize, split_compound
+
+TYPO_MIN = 7
+
+
+@dataclass(frozen=True)
+class Form:
+    """One distinct word form of the corpus, as the word kinds see it."""
+
+    text: str  # as written
+    norm: str  # match key: folded lemma
+    surface: str  # folded text
+    known: bool  # a dictionary word (then no typo tolerance)
+
+    @property
+    def lower_initial(self) -> bool:
+        return bool(self.text) and self.text[0].islower()
+
+
+@dataclass
+class Term:
+    """A single word to find, with its options resolved against the codebook defaults."""
+
+    key: str  # folded lemma
+    surface: str  # folded surface
+    raw: str
+    compounds: bool | str  # True | "head" | "modifier" | False
+    case_sensitive: bool
+    match: str  # lemma | surface
+    typos: bool
+    glob: str | None = None  # set for glob patterns (key/surface unused)
+
+    @property
+    def noun(self) -> bool:
+        return self.glob is None and self.raw[:1].isupper() and not self.raw.isupper()
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))} | {word}
+
+
+def damerau1(a: str, b: str) -> bool:
+    """True if ``a`` and ``b`` are at most one edit apart (insert, delete, substitute, swap)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
+
+
+def _keys(text: str) -> tuple[str, str]:
+    return fold(lemmatize(text[:1].upper() + text[1:])), fold(text)
+
+
+@functools.lru_cache(maxsize=200_000)
+def compound_parts(word: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Match keys of a compound's parts by position: ``(head keys, modifier keys)``.
+
+    The head keys belong to the runs of parts that end with the last part (``Arbeitszeit``:
+    ``zeit``), the modifier keys to runs that do not (``Zeitmangel``: ``zeit``). The whole word
+    is in neither (it is the form's own key). Both sets are empty for a simple word.
+    """
+    parts: list[str] = []
+    for piece in (p for p in word.strip("-").split("-") if p):
+        parts.extend(split_compound(piece) if piece.isalpha() else (piece,))
+    n = len(parts)
+    if n < 2:
+        return frozenset(), frozenset()
+    heads: set[str] = set()
+    mods: set[str] = set()
+    for a in range(n):
+        for b in range(a + 1, n + 1):
+            if a == 0 and b == n:
+                continue
+            keys = _keys("".join(parts[a:b]))
+            (heads if b == n else mods).update(k for k in keys if len(k) >= 3)
+    return frozenset(heads), frozenset(mods)
+
+
+class WordIndex:
+    """The single-word terms of a codebook and the look-ups that find them."""
+
+    def __init__(self, settings: MatchSettings):
+        self.settings = settings
+        self.terms: list[Term] = []
+        self._ids: dict[tuple, int] = {}
+        self.by_key: dict[str, list[int]] = {}
+        self.by_surface: dict[str, list[int]] = {}
+        self.typo_index: dict[str, set[int]] = {}
+        self.globs: list[int] = []
+        self.any_compounds = False
+
+    def term(self, word: str, p: Pattern) -> int:
+        """Registers ``word`` with the options of pattern ``p``; returns its term id."""
+        s = self.settings
+        compounds = s.compounds if p.compounds is None else p.compounds
+        key, surface = fold(lemmatize(word)), fold(word)
+        t = Term(key=key, surface=surface, raw=word, compounds=compounds,
+                 case_sensitive=s.case_sensitive if p.case_sensitive is None else p.case_sensitive,
+                 match=p.match or s.match, typos=s.typos and len(word) >= TYPO_MIN)
+        ident = (t.key, t.surface, t.raw, t.compounds, t.case_sensitive, t.match, t.typos)
+        if ident in self._ids:
+            return self._ids[ident]
+        tid = len(self.terms)
+        self.terms.append(t)
+        self._ids[ident] = tid
+        if t.match == "lemma":
+            # the token's lemma may equal the term as written even where the term's own lemma
+            # differs (the dictionary reads "Vorgesetzter" as a form of "Vorgesetzte")
+            for k in {t.key, t.surface}:
+                self.by_key.setdefault(k, []).append(tid)
+        self.by_surface.setdefault(t.surface, []).append(tid)
+        if t.typos:
+            for d in _deletes(t.key) | _deletes(t.surface):
+                self.typo_index.setdefault(d, set()).add(tid)
+        self.any_compounds = self.any_compounds or bool(compounds)
+        return tid
+
+    def glob(self, p: Pattern) -> int:
+        cs = self.settings.case_sensitive if p.case_sensitive is None else p.case_sensitive
+        pattern = p.value if cs else fold(p.value)
+        ident = ("glob", pattern, cs)
+        if ident in self._ids:
+            return self._ids[ident]
+        tid = len(self.terms)
+        self.terms.append(Term("", "", p.value, False, cs, "surface", False, glob=pattern))
+        self._ids[ident] = tid
+        self.globs.append(tid)
+        return tid
+
+    def resolve(self, form: Form) -> tuple[frozenset[int], frozenset[int]]:
+        """``(strong, weak)`` term ids that ``form`` matches; weak = a noun term met by a
+        lower-case form (counts only in units written in lower case)."""
+        found: set[int] = set()
+        for kind in WORD_KINDS:
+            found.update(kind(self, form))
+        strong, weak = set(), set()
+        for tid in found:
+            t = self.terms[tid]
+            if t.glob is None:
+                if t.case_sensitive and t.raw not in form.text:
+                    continue
+                if t.match == "surface" and form.surface != t.surface and not _compound_hit(t, form):
+                    continue
+            (weak if t.noun and form.lower_initial and not t.case_sensitive else strong).add(tid)
+        return frozenset(strong), frozenset(weak)
+
+
+def _lemma(index: WordIndex, form: Form) -> Iterable[int]:
+    return index.by_key.get(form.norm, ())
+
+
+def _surface(index: WordIndex, form: Form) -> Iterable[int]:
+    return index.by_surface.get(form.surface, ())
+
+
+def _compound_hit(t: Term, form: Form) -> bool:
+    if not t.compounds:
+        return False
+    heads, mods = compound_parts(form.text)
+    keys = {"head": heads, "modifier": mods}.get(t.compounds, heads | mods)
+    return t.key in keys or t.surface in keys
+
+
+def _compound(index: WordIndex, form: Form) -> Iterable[int]:
+    text = form.text
+    if not index.any_compounds or not ((len(text) >= 7 and text.isalpha()) or ("-" in text and len(text) > 3)):
+        return ()
+    heads, mods = compound_parts(text)
+    out = []
+    for position, keys in (("head", heads), ("modifier", mods)):
+        for k in keys:
+            for tid in (*index.by_key.get(k, ()), *index.by_surface.get(k, ())):
+                mode = index.terms[tid].compounds
+                if mode is True or mode == position:
+                    out.append(tid)
+    return out
+
+
+def _typo(index: WordIndex, form: Form) -> Iterable[int]:
+    if not index.typo_index or form.known or len(form.surface) < TYPO_MIN - 1 or not form.text.isalpha():
+        return ()
+    out = []
+    for cand in {form.norm, form.surface}:
+        for d in _deletes(cand):
+            for tid in index.typo_index.get(d, ()):
+                t = index.terms[tid]
+                if damerau1(cand, t.key) or damerau1(cand, t.surface):
+                    out.append(tid)
+    return out
+
+
+def _glob(index: WordIndex, form: Form) -> Iterable[int]:
+    out = []
+    for tid in index.globs:
+        t = index.terms[tid]
+        if t.case_sensitive:
+            ok = fnmatch.fnmatchcase(form.text, t.glob) or fnmatch.fnmatchcase(form.norm, t.glob)
+        else:
+            ok = fnmatch.fnmatchcase(form.surface, t.glob) or fnmatch.fnmatchcase(form.norm, t.glob)
+        if ok:
+            out.append(tid)
+    return out
+
+
+WORD_KINDS: tuple[Callable[[WordIndex, Form], Iterable[int]], ...] = (_lemma, _surface, _compound, _typo, _glob)
+
+
+def make_form(text: str, norm: str) -> Form:
+    """The :class:`Form` of a token text and its match key."""
+    known = is_known(text) or (norm != fold(text) and len(norm) > 2)
+    return Form(text=text, norm=norm, surface=fold(text), known=known)
