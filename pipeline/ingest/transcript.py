@@ -32,6 +32,14 @@ _BOLD = re.compile(
 _PLAIN = re.compile(
     rf"^(?P<label>[A-ZÄÖÜ][\wÄÖÜäöüß.\-/]*(?: [\wÄÖÜäöüß.\-/]+){{0,3}}?)\s*(?P<ts>\[{TS}\]|\({TS}\)|#{TS}#)?\s*:\s*(?P<rest>.*)$"
 )
+# "--- Ende des Transkripts ---", "[Ende der Aufnahme]", "#ENDE#", "End of transcript"
+_DECOR = r"[-–—=*#_~\[\](){}<>|.:\s]*"
+END_MARKER = re.compile(
+    rf"^{_DECOR}(?:ende|end)(?:\s+(?:des|der|vom|of(?:\s+the)?))?"
+    r"(?:\s+(?:transkript(?:s|es|ion)?|interviews?|aufnahme|aufzeichnung|gesprächs?|transcript(?:ion)?|recording|audio))?"
+    rf"{_DECOR}$",
+    re.I,
+)
 _HEADING = re.compile(r"^\s*(#{1,6}\s+\S|-{3,}\s*$|\*{3,}\s*$|_{3,}\s*$)")
 _BOLD_ONLY = re.compile(r"^\s*\*\*[^*]+\*\*\s*:?\s*$")
 
@@ -48,6 +56,18 @@ INTERVIEWER_LABELS = {
     "Moderator", "Moderatorin", "Moderation", "Frage",
 }
 _INTERVIEWER_WORDS = re.compile(r"^(inter(?!viewt)|moderat|frag)", re.I)
+
+
+def is_interviewer_label(label: str, interviewer=frozenset(), roles: dict[str, str] | None = None) -> bool:
+    """Is ``label`` the interviewer: named with ``--interviewer``, described so in the legend
+    (``I = Interviewerin``), or a usual interviewer label (``I``, ``Interviewer``, ``Moderation``)?"""
+    if label in interviewer:
+        return True
+    roles = roles or {}
+    desc = roles.get(label) or roles.get(_base(label))
+    if desc is not None:
+        return bool(_INTERVIEWER_WORDS.match(desc))
+    return label in INTERVIEWER_LABELS or _base(label) in INTERVIEWER_LABELS
 
 
 def _base(label: str) -> str:
@@ -145,6 +165,7 @@ class TranscriptParse:
     legend: dict[str, str]
     skipped_header: int
     paragraphs: int
+    skipped_trailer: int = 0
 
 
 def strip_front_matter(text: str) -> str:
@@ -203,18 +224,23 @@ def parse_transcript(
         )
 
     turns: list[tuple[str, list[str], str]] = []  # (label, lines, timestamp)
-    skipped_header = 0
+    skipped_header = skipped_trailer = 0
+    closed = False  # after an end marker, lines without a speaker are trailer, not speech
     for i, line in enumerate(lines):
         if i in legend_lines or not line.strip():
             continue
         c = candidates.get(i)
         if c and accepted(c):
+            closed = False
             body, ts = extract_timestamp(c.rest)
             if not ts:
                 _, ts = extract_timestamp(line)
             turns.append((c.label, [body], ts))
         elif not turns:
             skipped_header += 1
+        elif closed or END_MARKER.match(line):
+            closed = True
+            skipped_trailer += 1
         elif _HEADING.match(line):
             continue
         else:
@@ -233,22 +259,12 @@ def parse_transcript(
             else:
                 merged.append((label, list(body), ts))
         turns = merged
-    roles = {**{lbl: desc for lbl, desc in legend.items()}}
-
-    def is_interviewer(label: str) -> bool:
-        if label in interviewer:
-            return True
-        desc = roles.get(label) or roles.get(_base(label))
-        if desc is not None:
-            return bool(_INTERVIEWER_WORDS.match(desc))
-        return label in INTERVIEWER_LABELS or _base(label) in INTERVIEWER_LABELS
-
     units = []
     for label, body, ts in turns:
         content = squash("\n".join(_strip_md(b) for b in body))
-        units.append(Unit(text=content, speaker=label, timestamp=ts, is_interviewer=is_interviewer(label)))
+        units.append(Unit(text=content, speaker=label, timestamp=ts, is_interviewer=is_interviewer_label(label, interviewer, legend)))
     speakers = sorted({u.speaker for u in units})
-    return TranscriptParse(units, speakers, legend, skipped_header, paragraphs)
+    return TranscriptParse(units, speakers, legend, skipped_header, paragraphs, skipped_trailer)
 
 
 def _strip_md(line: str) -> str:
