@@ -196,20 +196,7 @@ def parse_transcript(
         The parse, or None when no speaker turns are found (the file is free text).
     """
     lines = strip_front_matter(text).split("\n")
-    legend: dict[str, str] = {}
-    candidates: dict[int, _Candidate] = {}
-    legend_lines: set[int] = set()
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        lg = parse_legend(line)
-        if lg:
-            legend.update(lg)
-            legend_lines.add(i)
-            continue
-        c = _candidate(line, i)
-        if c:
-            candidates[i] = c
+    legend, legend_lines, candidates = _scan(lines)
     counts = Counter(c.label for c in candidates.values())
     legend_prefixes = set(legend)
 
@@ -223,14 +210,56 @@ def parse_transcript(
             or (counts[c.label] >= 2 and _looks_like_name(c.label))
         )
 
-    turns: list[tuple[str, list[str], str]] = []  # (label, lines, timestamp)
+    turn_starts = {i: c for i, c in candidates.items() if accepted(c)}
+    turns, skipped_header, skipped_trailer = _collect_turns(lines, turn_starts, legend_lines)
+    if not turns:
+        return None
+    paragraphs = len(turns)
+    if unit == "turn":
+        turns = _merge_turns(turns)
+    units = []
+    for label, body, ts in turns:
+        content = squash("\n".join(_strip_md(b) for b in body))
+        units.append(Unit(text=content, speaker=label, timestamp=ts, is_interviewer=is_interviewer_label(label, interviewer, legend)))
+    speakers = sorted({u.speaker for u in units})
+    return TranscriptParse(units, speakers, legend, skipped_header, paragraphs, skipped_trailer)
+
+
+def _scan(lines: list[str]) -> tuple[dict[str, str], set[int], dict[int, _Candidate]]:
+    """The speaker legend (and its lines) and every line that opens with a possible label."""
+    legend: dict[str, str] = {}
+    legend_lines: set[int] = set()
+    candidates: dict[int, _Candidate] = {}
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        lg = parse_legend(line)
+        if lg:
+            legend.update(lg)
+            legend_lines.add(i)
+            continue
+        c = _candidate(line, i)
+        if c:
+            candidates[i] = c
+    return legend, legend_lines, candidates
+
+
+def _collect_turns(lines: list[str], turn_starts: dict[int, _Candidate], legend_lines: set[int]):
+    """Labelled paragraphs with the unlabelled lines below them.
+
+    Returns:
+        ``(turns, header lines skipped, trailer lines skipped)``; a turn is
+        ``(label, lines, timestamp)``. Lines before the first turn are header; an end marker
+        and the lines after it (until the next turn) are trailer.
+    """
+    turns: list[tuple[str, list[str], str]] = []
     skipped_header = skipped_trailer = 0
     closed = False  # after an end marker, lines without a speaker are trailer, not speech
     for i, line in enumerate(lines):
         if i in legend_lines or not line.strip():
             continue
-        c = candidates.get(i)
-        if c and accepted(c):
+        c = turn_starts.get(i)
+        if c:
             closed = False
             body, ts = extract_timestamp(c.rest)
             if not ts:
@@ -241,30 +270,23 @@ def parse_transcript(
         elif closed or END_MARKER.match(line):
             closed = True
             skipped_trailer += 1
-        elif _HEADING.match(line):
-            continue
-        else:
+        elif not _HEADING.match(line):
             body, ts = extract_timestamp(line)
             turns[-1][1].append(body)
             if not turns[-1][2] and ts:
                 turns[-1] = (turns[-1][0], turns[-1][1], ts)
-    if not turns:
-        return None
-    paragraphs = len(turns)
-    if unit == "turn":
-        merged: list[tuple[str, list[str], str]] = []
-        for label, body, ts in turns:
-            if merged and merged[-1][0] == label:
-                merged[-1][1].extend(["", *body])
-            else:
-                merged.append((label, list(body), ts))
-        turns = merged
-    units = []
+    return turns, skipped_header, skipped_trailer
+
+
+def _merge_turns(turns: list[tuple[str, list[str], str]]) -> list[tuple[str, list[str], str]]:
+    """Consecutive paragraphs of one speaker → one turn (a turn lasts until someone else speaks)."""
+    merged: list[tuple[str, list[str], str]] = []
     for label, body, ts in turns:
-        content = squash("\n".join(_strip_md(b) for b in body))
-        units.append(Unit(text=content, speaker=label, timestamp=ts, is_interviewer=is_interviewer_label(label, interviewer, legend)))
-    speakers = sorted({u.speaker for u in units})
-    return TranscriptParse(units, speakers, legend, skipped_header, paragraphs, skipped_trailer)
+        if merged and merged[-1][0] == label:
+            merged[-1][1].extend(["", *body])
+        else:
+            merged.append((label, list(body), ts))
+    return merged
 
 
 def _strip_md(line: str) -> str:
