@@ -36,6 +36,21 @@ def cli():
     """
 
 
+def _megabytes(ctx, param, value):
+    """``--max-unzipped-mb``: a number ≥ 1; says so when a bad value came from the environment."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number < 1:
+        source = ctx.get_parameter_source(param.name)
+        origin = f" (from ${param.envvar})" if source == click.core.ParameterSource.ENVIRONMENT else ""
+        raise click.BadParameter(f"{value!r}{origin} is not a number of megabytes (1 or more)")
+    return number
+
+
 def ingest_options(func):
     """The options every command that reads raw files shares."""
 
@@ -48,7 +63,7 @@ def ingest_options(func):
     @click.option("--unit", type=click.Choice(["turn", "paragraph"]), default="turn", show_default=True, help="Transcripts: merge consecutive paragraphs of one speaker into a turn, or keep paragraphs.")
     @click.option("--meta", "meta_pairs", multiple=True, metavar="KEY=VALUE", help="Metadata for every unit, e.g. --meta network=KERN (repeatable).")
     @click.option("--kind", type=click.Choice(["interview", "survey"]), default=None, help="Read CSV/XLSX tables as interview transcripts (speaker + text column) or as surveys. Default: decided by the header.")
-    @click.option("--max-unzipped-mb", type=click.FloatRange(min=1), envvar="QDA_MAX_UNZIPPED_MB", metavar="MB", help="Largest part a .docx/.xlsx may unpack to (zip-bomb guard). Default: 256, or $QDA_MAX_UNZIPPED_MB.")
+    @click.option("--max-unzipped-mb", callback=_megabytes, envvar="QDA_MAX_UNZIPPED_MB", metavar="MB", help="Largest part a .docx/.xlsx may unpack to (zip-bomb guard). Default: 256, or $QDA_MAX_UNZIPPED_MB.")
     @functools.wraps(func)
     def wrapper(*args, text_columns, id_column, meta_columns, question_column, encoding, interviewer, unit, meta_pairs, kind, max_unzipped_mb, **kwargs):
         from pipeline.ingest import IngestOptions

@@ -302,10 +302,14 @@ def reader_for(path: Path) -> Reader:
     for _, reader in registry.items("reader"):
         if ext in reader.extensions:
             return reader
-    supported = ", ".join(e for _, r in registry.items("reader") for e in r.extensions)
+    supported = _supported()
     hint = " (.doc is the old Word format: save it as .docx)" if ext == ".doc" else ""
     hint = " (save the sheet as .xlsx)" if ext == ".xls" else hint
     raise InputError(path, f"unsupported file type '{ext or path.name}'{hint}", f"supported types: {supported}")
+
+
+def _supported() -> str:
+    return ", ".join(e for _, r in registry.items("reader") for e in r.extensions)
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -322,6 +326,10 @@ def expand_sources(sources: list[str]) -> list[tuple[Path, IngestOptions | None]
             matches = sorted(Path(m) for m in glob.glob(src, recursive=True) if Path(m).is_file())
             if not matches:
                 raise InputError(src, "the pattern matches no file", "check the pattern; quote it so the shell does not expand it")
+            readable = [m for m in matches if _ingestible(m)]
+            if not readable:
+                names = ", ".join(m.name for m in matches[:5]) + (" …" if len(matches) > 5 else "")
+                raise InputError(src, f"the pattern matches {len(matches)} file(s), none of a type qda reads ({names})", f"supported types: {_supported()}")
             out += [(m, None) for m in matches]
         elif p.is_dir():
             corpus = load_corpus(p)
@@ -330,7 +338,7 @@ def expand_sources(sources: list[str]) -> list[tuple[Path, IngestOptions | None]
                 continue
             files = sorted(f for f in p.rglob("*") if f.is_file() and _ingestible(f))
             if not files:
-                raise InputError(p, "the folder holds no transcript or survey file", "supported types: .txt .md .docx .vtt .srt .csv .tsv .xlsx")
+                raise InputError(p, "the folder holds no transcript or survey file", f"supported types: {_supported()}")
             out += [(f, None) for f in files]
         elif p.exists():
             out.append((p, None))

@@ -81,7 +81,7 @@ def _raise_hint(max_member_bytes: int) -> str:
     )
 
 
-def check_zip(path: Path | str, *, max_member_bytes: int | None = None, max_ratio: float | None = None) -> None:
+def check_zip(path: Path | str, *, max_member_bytes: int | None = None, max_ratio: float | None = None) -> list[str]:
     """Refuses a zip container that would expand beyond the limits, or that is damaged.
 
     First the zip directory alone (nothing unpacked): every member's declared size must stay
@@ -93,6 +93,9 @@ def check_zip(path: Path | str, *, max_member_bytes: int | None = None, max_rati
         path: the .docx/.xlsx file.
         max_member_bytes: uncompressed bytes allowed per member (default: :func:`zip_limits`).
         max_ratio: uncompressed ÷ compressed size allowed per member above 1 MB.
+
+    Returns:
+        The member names.
 
     Raises:
         InputError: not a zip file, a member over a limit (the message names the member, its
@@ -112,6 +115,7 @@ def check_zip(path: Path | str, *, max_member_bytes: int | None = None, max_rati
             _check_declared(path, info, max_member_bytes, max_ratio)
         for info in members:
             _read_capped(path, zf, info, max_member_bytes)
+    return [info.filename for info in members]
 
 
 def _check_declared(path: Path, info: zipfile.ZipInfo, max_member_bytes: int, max_ratio: float) -> None:

@@ -36,7 +36,8 @@ def open_docx(path: Path, *, max_member_bytes: int | None = None):
     from docx.opc.exceptions import PackageNotFoundError
 
     read_bytes(path)
-    check_zip(path, max_member_bytes=max_member_bytes)
+    if "[Content_Types].xml" not in check_zip(path, max_member_bytes=max_member_bytes):
+        raise InputError(path, "is not a readable Word document (a zip file, but no Word package)", _RESAVE)
     try:
         return docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile):
