@@ -23,17 +23,11 @@ MIN_TURNS = 3
 
 @dataclass(frozen=True)
 class InterviewerGuess:
+    """The guessed interviewer, with the evidence: ``questions`` of their ``turns``."""
+
     speaker: str
     questions: int
     turns: int
-    runner_up_share: float
-
-    @property
-    def share(self) -> float:
-        return self.questions / self.turns
-
-    def describe(self) -> str:
-        return f"{self.speaker} ({self.questions} of {self.turns} turns are questions)"
 
 
 def is_question(text: str) -> bool:
@@ -55,4 +49,4 @@ def guess_interviewer(units: list[Unit]) -> InterviewerGuess | None:
     (best_share, best), (second_share, _) = shares[0], shares[1]
     if turns[best] < MIN_TURNS or best_share < MIN_SHARE or second_share >= MIN_SHARE or best_share - second_share < MIN_LEAD:
         return None
-    return InterviewerGuess(best, questions[best], turns[best], second_share)
+    return InterviewerGuess(best, questions[best], turns[best])
