@@ -36,6 +36,21 @@ def cli():
     """
 
 
+def _megabytes(ctx, param, value):
+    """``--max-unzipped-mb``: a number ≥ 1; says so when a bad value came from the environment."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number < 1:
+        source = ctx.get_parameter_source(param.name)
+        origin = f" (from ${param.envvar})" if source == click.core.ParameterSource.ENVIRONMENT else ""
+        raise click.BadParameter(f"{value!r}{origin} is not a number of megabytes (1 or more)")
+    return number
+
+
 def ingest_options(func):
     """The options every command that reads raw files shares."""
 
@@ -47,8 +62,10 @@ def ingest_options(func):
     @click.option("--interviewer", multiple=True, metavar="LABEL", help="Speaker label of the interviewer (repeatable), on top of I, Interviewer, … and the legend.")
     @click.option("--unit", type=click.Choice(["turn", "paragraph"]), default="turn", show_default=True, help="Transcripts: merge consecutive paragraphs of one speaker into a turn, or keep paragraphs.")
     @click.option("--meta", "meta_pairs", multiple=True, metavar="KEY=VALUE", help="Metadata for every unit, e.g. --meta network=KERN (repeatable).")
+    @click.option("--kind", type=click.Choice(["interview", "survey"]), default=None, help="Read CSV/XLSX tables as interview transcripts (speaker + text column) or as surveys. Default: decided by the header.")
+    @click.option("--max-unzipped-mb", callback=_megabytes, envvar="QDA_MAX_UNZIPPED_MB", metavar="MB", help="Largest part a .docx/.xlsx may unpack to (zip-bomb guard). Default: 256, or $QDA_MAX_UNZIPPED_MB.")
     @functools.wraps(func)
-    def wrapper(*args, text_columns, id_column, meta_columns, question_column, encoding, interviewer, unit, meta_pairs, **kwargs):
+    def wrapper(*args, text_columns, id_column, meta_columns, question_column, encoding, interviewer, unit, meta_pairs, kind, max_unzipped_mb, **kwargs):
         from pipeline.ingest import IngestOptions
 
         meta = {}
@@ -60,6 +77,7 @@ def ingest_options(func):
         opts = IngestOptions(
             text_columns=list(text_columns), id_column=id_column, meta_columns=list(meta_columns),
             question_column=question_column, encoding=encoding, interviewer=list(interviewer), unit=unit, meta=meta,
+            kind=kind, max_unzipped_mb=max_unzipped_mb,
         )
         return func(*args, ingest_opts=opts, **kwargs)
 
@@ -67,6 +85,8 @@ def ingest_options(func):
 
 
 def _echo_ingest_summary(result) -> None:
+    from pipeline.ingest import file_notes
+
     seg = result.segments
     docs = seg["doc_id"].nunique()
     speakers = sorted({s for f in result.files for s in f.speakers})
@@ -79,6 +99,8 @@ def _echo_ingest_summary(result) -> None:
         if len(flagged):
             extra += f"  ({len(flagged)} empty/placeholder answers flagged)"
         click.echo(f"  {f.path}: {f.reader}, {f.documents} doc(s), {f.units} unit(s), speakers {'/'.join(f.speakers) or '–'}{extra}")
+        for note in file_notes(f):
+            click.echo(f"    {note}")
     for w in result.warnings:
         click.secho(f"  warning: {w}", fg="yellow", err=True)
 
@@ -105,7 +127,8 @@ def ingest(sources, out_dir, ingest_opts):
     with staged_output(out_dir) as tmp:
         write_csv(result.segments, tmp / "segments.csv")
         write_parquet(result.segments, tmp / "segments.parquet")
-        write_run_record(tmp, command="ingest", options={"sources": list(sources), **vars(ingest_opts)}, inputs=result.inputs)
+        write_run_record(tmp, command="ingest", options={"sources": list(sources), **vars(ingest_opts)}, inputs=result.inputs,
+                         extra={"ingest": result.record()})
     _echo_ingest_summary(result)
     click.echo(f"Wrote {out_dir}/segments.csv")
 

@@ -16,13 +16,15 @@ import pandas as pd
 
 from pipeline import registry
 from pipeline.errors import InputError
-from pipeline.ingest.common import SEGMENT_COLUMNS, Document, decode, file_stem, normalise, read_bytes, render
+from pipeline.ingest.common import SEGMENT_COLUMNS, Document, file_stem, read_text, render
 from pipeline.ingest.corpus import CorpusSource, load_corpus
-from pipeline.ingest.survey import SurveyOptions, read_csv_table, read_survey, read_xlsx_table
+from pipeline.ingest.interviewer import guess_interviewer
+from pipeline.ingest.speaker_table import layout_from_content, layout_from_header, table_units
 from pipeline.ingest.subtitles import parse_subtitles
-from pipeline.ingest.transcript import parse_free_text, parse_transcript
+from pipeline.ingest.survey import SurveyOptions, column_list, guess_id_column, read_csv_table, read_survey, read_xlsx_table
+from pipeline.ingest.transcript import is_interviewer_label, parse_free_text, parse_transcript
 
-__all__ = ["IngestOptions", "IngestResult", "ingest", "document_texts", "SEGMENT_COLUMNS"]
+__all__ = ["IngestOptions", "IngestResult", "ingest", "document_texts", "file_notes", "SEGMENT_COLUMNS"]
 
 
 @dataclass
@@ -42,6 +44,8 @@ class IngestOptions:
     rename: dict = field(default_factory=dict)
     # which codebook dimensions a unit may get: {question: [dims]} or [dims] for every unit
     dimensions: dict | list = field(default_factory=dict)
+    # per-member limit for .docx/.xlsx archives in MB; None: $QDA_MAX_UNZIPPED_MB or 256
+    max_unzipped_mb: float | None = None
 
 
 @dataclass
@@ -65,6 +69,30 @@ class IngestResult:
     def warnings(self) -> list[str]:
         return [f"{f.path}: {w}" for f in self.files for w in f.warnings]
 
+    def record(self) -> dict:
+        """What ``run.json`` keeps of the ingest: per file the reader, the units, the columns
+        and interviewer used (``interviewer_guessed`` when it was guessed), warnings."""
+        keep = ("read_as", "columns", "interviewer", "interviewer_guessed", "control_chars_removed", "encoding", "layout")
+        return {"files": [
+            {"path": f.path, "reader": f.reader, "documents": f.documents, "units": f.units,
+             **{k: f.info[k] for k in keep if k in f.info}, "warnings": f.warnings}
+            for f in self.files
+        ]}
+
+
+def file_notes(report: FileReport) -> list[str]:
+    """Lines for the ingest summary: how a file was read, when that was a decision."""
+    notes = []
+    if report.info.get("read_as"):
+        notes.append(f"read as {report.info['read_as']}")
+    if report.info.get("columns"):
+        notes.append("columns: " + ", ".join(f"{role} = {name!r}" for role, name in report.info["columns"].items()))
+    guess = report.info.get("interviewer_guessed")
+    if guess:
+        notes.append(f"interviewer guessed: {guess['speaker']} ({guess['questions']} of {guess['turns']} turns are questions);"
+                     " name the interviewer with --interviewer if that is wrong")
+    return notes
+
 
 # --- readers ---------------------------------------------------------------------------
 
@@ -77,38 +105,94 @@ class Reader:
 
 
 def _read_text_transcript(path: Path, opts: IngestOptions):
-    text, enc = decode(path, read_bytes(path), opts.encoding)
-    text = normalise(text)
+    text, info = read_text(path, opts.encoding)
     if _looks_like_subtitles(text[:2000]):
-        return _read_subtitles(path, opts)
-    return _documents_from_text(path, text.split("\n"), opts, {"encoding": enc})
+        return _subtitle_documents(path, text, opts, info)
+    rows = _tab_rows(text)
+    if rows:
+        layout = layout_from_header(rows[0])
+        if layout:
+            return _documents_from_tables(path, [(rows, layout)], opts, info)
+    return _documents_from_text(path, text.split("\n"), opts, info)
+
+
+def _tab_rows(text: str) -> list[list[str]] | None:
+    """A tab-separated table in a text file (``Zeit<TAB>Sprecher<TAB>Text``), else None."""
+    head = text.lstrip("\n").split("\n", 1)[0]
+    if head.count("\t") < 1 or layout_from_header(head.split("\t")) is None:
+        return None
+    return [ln.split("\t") for ln in text.lstrip("\n").split("\n") if ln.strip()]
 
 
 def _documents_from_text(path: Path, lines: list[str], opts: IngestOptions, info: dict):
     text = "\n".join(lines)
     parsed = parse_transcript(text, unit=opts.unit, interviewer=set(opts.interviewer))
-    warnings: list[str] = []
     if parsed is None:
         units = parse_free_text(text)
         if not units:
             raise InputError(path, "contains no text to code", "check that this is the right file")
         kind = opts.kind or "survey"
         info = {**info, "layout": "paragraphs (no speaker labels)"}
-        return [Document(file_stem(path), str(path), kind, units)], warnings, info
+        return [Document(file_stem(path), str(path), kind, units)], [], info
     if parsed.skipped_header:
         info = {**info, "header_lines_skipped": parsed.skipped_header}
+    if parsed.skipped_trailer:
+        info = {**info, "end_lines_skipped": parsed.skipped_trailer}
     info = {**info, "layout": "speaker turns", "paragraphs": parsed.paragraphs}
     if parsed.legend:
         info["legend"] = parsed.legend
-    if not any(u.is_interviewer for u in parsed.units):
-        warnings.append("no interviewer label recognised; all turns count as answers (name it with --interviewer)")
-    return [Document(file_stem(path), str(path), opts.kind or "interview", parsed.units)], warnings, info
+    return [Document(file_stem(path), str(path), opts.kind or "interview", parsed.units)], [], info
+
+
+def _documents_from_tables(path: Path, tables: list, opts: IngestOptions, info: dict, *, reader: str = "transcript-table"):
+    """Speaker tables (one or several with the same columns, e.g. split over pages) → one interview."""
+    groups: list[tuple[list, object]] = []
+    for rows, layout in tables:
+        if groups and groups[-1][1] == layout:
+            groups[-1][0].extend(rows)
+        else:
+            groups.append((list(rows), layout))
+    units, counts = [], {}
+    for rows, layout in groups:
+        part, part_counts = table_units(rows, layout, unit=opts.unit)
+        if units and part and opts.unit == "turn" and units[-1].speaker == part[0].speaker:
+            units[-1].text += "\n" + part.pop(0).text
+        units += part
+        counts = {k: counts.get(k, 0) + v for k, v in {**counts, **part_counts}.items()}
+    if not units:
+        raise InputError(path, "the speaker table has no rows with a speaker and text", "check the speaker and text columns of the table")
+    interviewer = set(opts.interviewer)
+    for u in units:
+        u.is_interviewer = is_interviewer_label(u.speaker, interviewer)
+    first_rows, first_layout = groups[0]
+    info = {**info, "reader": reader, "layout": "speaker table", "columns": first_layout.names(first_rows[0]), **counts}
+    return [Document(file_stem(path), str(path), opts.kind or "interview", units)], [], info
 
 
 def _read_docx(path: Path, opts: IngestOptions):
-    from pipeline.ingest.docx import docx_lines
+    from pipeline.ingest.docx import read_docx_content
 
-    return _documents_from_text(path, docx_lines(path), opts, {"encoding": "docx"})
+    content = read_docx_content(path, max_member_bytes=_member_limit(opts))
+    info: dict = {"encoding": "docx"}
+    if content.control_chars_removed:
+        info["control_chars_removed"] = content.control_chars_removed
+    tables = [(rows, layout) for rows in content.tables if (layout := _speaker_layout(rows))]
+    if tables:
+        outside = sum(1 for ln in content.lines if ln.strip())
+        if outside:
+            info["paragraphs_outside_table_skipped"] = outside
+        return _documents_from_tables(path, tables, opts, info, reader="transcript-table (docx)")
+    return _documents_from_text(path, content.lines, opts, info)
+
+
+def _speaker_layout(rows: list[list[str]]):
+    if not rows:
+        return None
+    return layout_from_header(rows[0]) or layout_from_content(rows)
+
+
+def _member_limit(opts: IngestOptions) -> int | None:
+    return int(opts.max_unzipped_mb * (1 << 20)) if opts.max_unzipped_mb else None
 
 
 _SUB_TIME = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->", re.M)
@@ -119,27 +203,83 @@ def _looks_like_subtitles(head: str) -> bool:
 
 
 def _read_subtitles(path: Path, opts: IngestOptions):
-    text, enc = decode(path, read_bytes(path), opts.encoding)
-    text = normalise(text)
-    units, warnings = parse_subtitles(text, interviewer=set(opts.interviewer))
+    text, info = read_text(path, opts.encoding)
+    return _subtitle_documents(path, text, opts, info)
+
+
+def _subtitle_documents(path: Path, text: str, opts: IngestOptions, info: dict):
+    units, warnings = parse_subtitles(text, interviewer=set(opts.interviewer), source=str(path))
     if not units:
         raise InputError(path, "contains no cues with text", "export the subtitles again; a cue is a time line '00:00:01.000 --> 00:00:04.000' followed by text")
-    return [Document(file_stem(path), str(path), opts.kind or "interview", units)], warnings, {"encoding": enc}
+    return [Document(file_stem(path), str(path), opts.kind or "interview", units)], warnings, {**info, "reader": "subtitles"}
 
 
 def _survey_options(opts: IngestOptions) -> SurveyOptions:
     return SurveyOptions(opts.text_columns, opts.id_column, opts.meta_columns, opts.question_column, opts.encoding)
 
 
+def _read_table(path: Path, table: pd.DataFrame, opts: IngestOptions, info: dict, fmt: str):
+    """A CSV/XLSX table is read as a transcript or as a survey: decided by its header (see
+    :func:`table_kind`), the reason recorded in ``info["read_as"]``."""
+    layout, why = table_kind(path, table, opts)
+    if layout is not None:
+        rows = [list(table.columns), *table.astype(str).to_numpy().tolist()]
+        docs, warnings, tinfo = _documents_from_tables(path, [(rows, layout)], opts, info, reader=f"transcript-table ({fmt})")
+        return docs, warnings, {**tinfo, "read_as": why}
+    docs, warnings, sinfo = read_survey(path, table, _survey_options(opts), fmt=fmt)
+    return docs, warnings, {**info, **sinfo, **({"read_as": why} if why else {})}
+
+
+def table_kind(path: Path, table: pd.DataFrame, opts: IngestOptions):
+    """Is a CSV/XLSX table a transcript (speaker + text column) or a survey?
+
+    A transcript has a speaker column and a text column by name (German or English), no
+    column of respondent IDs, and speakers that repeat (or continuation rows without one).
+    ``kind: interview``/``survey`` (corpus.yaml, ``--kind``) decides without looking;
+    survey options (``--text-column``, ``--id-column``, ``--question-column``) mean survey.
+
+    Returns:
+        ``(layout or None, reason)``; the reason is empty for a plain survey.
+
+    Raises:
+        InputError: ``kind`` is ``interview`` but no speaker and text column are found.
+    """
+    layout = layout_from_header([str(c) for c in table.columns])
+    if opts.kind == "survey":
+        return None, "survey (kind: survey)"
+    if opts.kind != "interview" and (opts.text_columns or opts.id_column or opts.question_column):
+        return None, ""
+    if layout is None:
+        if opts.kind == "interview":
+            raise InputError(
+                path, "is to be read as an interview, but has no speaker and text column",
+                f"name them e.g. 'Sprecher' and 'Text' (or 'speaker' and 'text'); the columns there are: {column_list(table.columns)}",
+            )
+        return None, ""
+    speaker_col, text_col = table.columns[layout.speaker], table.columns[layout.text]
+    if opts.kind == "interview":
+        return layout, f"transcript (kind: interview): speaker column {speaker_col!r}, text column {text_col!r}"
+    id_col = guess_id_column(table)
+    if id_col is not None:
+        return None, f"survey: column {id_col!r} identifies one respondent per row (pass --kind interview to read it as a transcript)"
+    speakers = table[speaker_col].astype(str).str.strip()
+    filled = speakers[speakers.ne("")]
+    if filled.nunique() == len(filled) and len(filled) == len(speakers):
+        return None, f"survey: every row has another {speaker_col!r} (pass --kind interview to read it as a transcript)"
+    return layout, f"transcript: speaker column {speaker_col!r}, text column {text_col!r}"
+
+
 def _read_csv(path: Path, opts: IngestOptions):
-    table, delim, enc = read_csv_table(path, opts.encoding)
-    docs, warnings, info = read_survey(path, table, _survey_options(opts), fmt="csv")
-    return docs, warnings, {**info, "delimiter": {"\t": "tab"}.get(delim, delim), "encoding": enc}
+    info: dict = {}
+    table, delim, enc = read_csv_table(path, opts.encoding, info=info)
+    info.update({"delimiter": {"\t": "tab"}.get(delim, delim), "encoding": enc})
+    return _read_table(path, table, opts, info, "csv")
 
 
 def _read_xlsx(path: Path, opts: IngestOptions):
-    table, _, _ = read_xlsx_table(path)
-    return read_survey(path, table, _survey_options(opts), fmt="xlsx")
+    info: dict = {}
+    table, _, _ = read_xlsx_table(path, max_member_bytes=_member_limit(opts), info=info)
+    return _read_table(path, table, opts, info, "xlsx")
 
 
 for _r in (
@@ -162,10 +302,14 @@ def reader_for(path: Path) -> Reader:
     for _, reader in registry.items("reader"):
         if ext in reader.extensions:
             return reader
-    supported = ", ".join(e for _, r in registry.items("reader") for e in r.extensions)
+    supported = _supported()
     hint = " (.doc is the old Word format: save it as .docx)" if ext == ".doc" else ""
     hint = " (save the sheet as .xlsx)" if ext == ".xls" else hint
     raise InputError(path, f"unsupported file type '{ext or path.name}'{hint}", f"supported types: {supported}")
+
+
+def _supported() -> str:
+    return ", ".join(e for _, r in registry.items("reader") for e in r.extensions)
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -182,6 +326,10 @@ def expand_sources(sources: list[str]) -> list[tuple[Path, IngestOptions | None]
             matches = sorted(Path(m) for m in glob.glob(src, recursive=True) if Path(m).is_file())
             if not matches:
                 raise InputError(src, "the pattern matches no file", "check the pattern; quote it so the shell does not expand it")
+            readable = [m for m in matches if _ingestible(m)]
+            if not readable:
+                names = ", ".join(m.name for m in matches[:5]) + (" …" if len(matches) > 5 else "")
+                raise InputError(src, f"the pattern matches {len(matches)} file(s), none of a type qda reads ({names})", f"supported types: {_supported()}")
             out += [(m, None) for m in matches]
         elif p.is_dir():
             corpus = load_corpus(p)
@@ -190,7 +338,7 @@ def expand_sources(sources: list[str]) -> list[tuple[Path, IngestOptions | None]
                 continue
             files = sorted(f for f in p.rglob("*") if f.is_file() and _ingestible(f))
             if not files:
-                raise InputError(p, "the folder holds no transcript or survey file", "supported types: .txt .md .docx .vtt .srt .csv .tsv .xlsx")
+                raise InputError(p, "the folder holds no transcript or survey file", f"supported types: {_supported()}")
             out += [(f, None) for f in files]
         elif p.exists():
             out.append((p, None))
@@ -221,7 +369,7 @@ def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptio
     for name in ("text_columns", "meta_columns", "interviewer"):
         if getattr(cli, name):
             setattr(merged, name, list(getattr(cli, name)))
-    for name in ("id_column", "question_column", "encoding"):
+    for name in ("id_column", "question_column", "encoding", "kind", "max_unzipped_mb"):
         if getattr(cli, name):
             setattr(merged, name, getattr(cli, name))
     if cli.unit != "turn":
@@ -259,6 +407,12 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
         opts = _combine(options, file_opts)
         reader = reader_for(path)
         docs, warnings, info = reader.read(path, opts)
+        warnings = list(warnings)
+        if info.get("control_chars_removed"):
+            warnings.append(f"removed {info['control_chars_removed']} control character(s) (NUL and the like) from the text")
+        for doc in docs:
+            if doc.kind == "interview":
+                _settle_interviewer(doc, opts, warnings, info)
         meta = dict(opts.meta)
         if opts.meta_pattern:
             m = re.search(opts.meta_pattern, path.name)
@@ -274,7 +428,7 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
             rows += _rows(doc, meta, opts.rename, opts.dimensions)
             n_units += len(doc.units)
         speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
-        reports.append(FileReport(str(path), reader.name, len(docs), n_units, speakers, warnings, info))
+        reports.append(FileReport(str(path), info.pop("reader", reader.name), len(docs), n_units, speakers, warnings, info))
     # columnar: building a frame from 100k dicts costs more than reading the file
     all_cols = list(dict.fromkeys(k for r in rows[:1] for k in r))
     for r in rows:
@@ -289,6 +443,28 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
     if len(dup):
         raise InputError(dup.iloc[0], "segment ID occurs in two sources", "give the survey files different IDs or ingest them separately")
     return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded])
+
+
+def _settle_interviewer(doc: Document, opts: IngestOptions, warnings: list[str], info: dict) -> None:
+    """Marks the interviewer's turns when the labels did not: a guess from the share of
+    questions, recorded in ``info["interviewer_guessed"]``; or a warning when no one stands out."""
+    speakers = sorted({u.speaker for u in doc.units if u.speaker})
+    if not speakers:
+        return
+    given = [lbl for lbl in opts.interviewer if lbl in speakers]
+    if opts.interviewer and not given:
+        warnings.append(f"--interviewer {', '.join(opts.interviewer)} names no speaker here (speakers: {', '.join(speakers)})")
+    if any(u.is_interviewer for u in doc.units):
+        info["interviewer"] = sorted({u.speaker for u in doc.units if u.is_interviewer})
+        return
+    guess = guess_interviewer(doc.units)
+    if guess is None:
+        warnings.append("no interviewer label recognised and no speaker asks most of the questions; all turns count as answers (name the interviewer with --interviewer)")
+        return
+    for u in doc.units:
+        u.is_interviewer = u.speaker == guess.speaker
+    info["interviewer"] = [guess.speaker]
+    info["interviewer_guessed"] = {"speaker": guess.speaker, "questions": guess.questions, "turns": guess.turns}
 
 
 def _scope(dimensions, unit_meta: dict) -> str:

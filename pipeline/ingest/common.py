@@ -74,6 +74,42 @@ def normalise(text: str) -> str:
     return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
 
 
+# C0 controls but tab, LF, CR (form feed and vertical tab become line ends), DEL, C1 controls.
+_CONTROLS = {c: None for c in [*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)]}
+_CONTROLS.update({0x0B: "\n", 0x0C: "\n"})
+CONTROL_CHARS = _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """Removes NUL and other control characters (they break CSV, XML and every later tool).
+
+    Returns:
+        ``(text, number of characters removed or replaced)``.
+    """
+    if not _CONTROL_RE.search(text):
+        return text, 0
+    count = len(_CONTROL_RE.findall(text))
+    return text.translate(_CONTROLS), count
+
+
+def read_text(path: Path, encoding: str | None = None) -> tuple[str, dict]:
+    """Reads, decodes and normalises a text file; control characters are removed.
+
+    Returns:
+        ``(text, info)``; ``info`` holds ``encoding`` and, when any were removed,
+        ``control_chars_removed``.
+
+    Raises:
+        InputError: unreadable, empty or undecodable (see :func:`decode`).
+    """
+    text, enc = decode(path, read_bytes(path), encoding)
+    text, removed = strip_controls(normalise(text))
+    info: dict = {"encoding": enc}
+    if removed:
+        info["control_chars_removed"] = removed
+    return text, info
+
+
 def squash(text: str) -> str:
     """Collapses runs of spaces/tabs and trims: the form a unit's text is stored in."""
     if "\n" not in text and "  " not in text and "\t" not in text and "\u00a0" not in text and "\u202f" not in text:
@@ -118,11 +154,18 @@ def decode(path: Path, data: bytes, encoding: str | None = None) -> tuple[str, s
             raise InputError(path, f"cannot be decoded as {encoding} ({exc})", "pass the file's real encoding with --encoding, e.g. --encoding cp1252")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
+    bom_less = _utf16_without_bom(data)
+    if bom_less:
+        try:
+            return data.decode(bom_less), bom_less
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError as exc:
         utf8_error = exc
-    bad = b"\x00" in data or any(b in _CP1252_UNDEFINED for b in data)
+    # a few NULs are debris (removed later); many mean a binary file
+    bad = data.count(0) > len(data) // 20 or any(b in _CP1252_UNDEFINED for b in data)
     if bad:
         pos = utf8_error.start
         raise InputError(
@@ -131,6 +174,21 @@ def decode(path: Path, data: bytes, encoding: str | None = None) -> tuple[str, s
             "save the file as UTF-8 text (or pass --encoding if you know its encoding)",
         )
     return data.decode("cp1252"), "cp1252"
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when every other byte is NUL (Latin text in UTF-16), else None."""
+    sample = data[:4096]
+    if len(sample) < 8:
+        return None
+    sample = sample[: len(sample) // 2 * 2]
+    even, odd = sample[0::2], sample[1::2]
+    half = len(sample) // 2
+    if odd.count(0) > 0.6 * half and even.count(0) < 0.05 * half:
+        return "utf-16-le"
+    if even.count(0) > 0.6 * half and odd.count(0) < 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 def render(doc: Document) -> tuple[str, list[tuple[int, int]]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +18,16 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import InputError
-from pipeline.ingest.common import Document, Unit, decode, normalise, read_bytes, squash
+from pipeline.ingest.archive import check_zip
+from pipeline.ingest.common import CONTROL_CHARS, Document, Unit, normalise, read_bytes, read_text, squash, strip_controls
 
 PLACEHOLDER = re.compile(
     r"^\s*(?:-+|–|—|/|\.+|\?+|x|k\.?\s*a\.?|keine angabe|n\.?\s*a\.?|n/a|na|nan|none|null|entf(?:ällt|aellt)?\.?|nix|---)\s*$",
     re.I,
 )
+# LimeSurvey exports of long questionnaires reach a few thousand columns; tens of thousands
+# are a broken export or a hostile file, and would take minutes and gigabytes to read.
+DEFAULT_MAX_COLUMNS = 5000
 ID_NAMES = ("id", "response id", "responseid", "antwort id", "antwort-id", "respondent", "respondent_id", "case", "lfdn", "serial", "teilnehmer", "befragte")
 
 
@@ -34,6 +39,36 @@ class SurveyOptions:
     question_column: str | None = None
     encoding: str | None = None
     sheet: str | int | None = None
+
+
+def max_columns_allowed(given: int | None = None) -> int:
+    """``given``, else ``$QDA_MAX_COLUMNS``, else 5000."""
+    if given is not None:
+        return given
+    raw = os.environ.get("QDA_MAX_COLUMNS", "")
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_MAX_COLUMNS
+
+
+def check_width(path: Path, columns: int, where: str, max_columns: int | None = None) -> None:
+    """Refuses a table with more columns than allowed, before its cells are read.
+
+    Raises:
+        InputError: naming the table and the count, and how to raise the limit.
+    """
+    limit = max_columns_allowed(max_columns)
+    if columns > limit:
+        raise InputError(
+            path, f"has {columns:,} columns, more than the {limit:,} qda reads",
+            f"check that this is the right file (a broken export?); to read it anyway set QDA_MAX_COLUMNS={columns}",
+            where=where,
+        )
+
+
+def column_list(columns, limit: int = 20) -> str:
+    """``'id', 'netzwerk', …`` for a message, cut after ``limit`` names."""
+    names = [repr(str(c)[:60]) for c in list(columns)[:limit]]
+    more = len(columns) - limit
+    return ", ".join(names) + (f" … and {more} more" if more > 0 else "")
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -55,23 +90,35 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def read_csv_table(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, str, str]:
+def read_csv_table(path: Path, encoding: str | None = None, *, info: dict | None = None, max_columns: int | None = None) -> tuple[pd.DataFrame, str, str]:
     """Reads a CSV export with every cell as a string.
+
+    Args:
+        path: the file.
+        encoding: its encoding; default detected.
+        info: if given, receives ``control_chars_removed`` when NUL or other control
+            characters were removed.
+        max_columns: widest table read (default :func:`max_columns_allowed`).
 
     Returns:
         ``(frame, delimiter, encoding)``.
 
     Raises:
-        InputError: undecodable, no header, or a row with more/fewer fields than the header.
+        InputError: undecodable, no header, too many columns, or a row with more/fewer fields
+            than the header.
     """
-    text, used = decode(path, read_bytes(path), encoding)
-    text = normalise(text)
-    delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
+    text, text_info = read_text(path, encoding)
+    used = text_info["encoding"]
+    if info is not None and text_info.get("control_chars_removed"):
+        info["control_chars_removed"] = text_info["control_chars_removed"]
+    delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text[:200_000])
     rows, line_of = [], []
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     try:
         for row in reader:
             if any(c.strip() for c in row):
+                if not rows:
+                    check_width(path, len(row), "header (line 1)", max_columns)
                 rows.append(row)
                 line_of.append(reader.line_num)  # the line an editor shows (quoted newlines count)
     except csv.Error as exc:
@@ -90,7 +137,7 @@ def read_csv_table(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
         )
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        raise InputError(path, f"duplicate column names: {', '.join(dupes)}", "rename the columns so that each is unique")
+        raise InputError(path, f"duplicate column names: {column_list(dupes, 10)}", "rename the columns so that each is unique")
     return pd.DataFrame(rows[1:], columns=header, dtype=str), delim, used
 
 
@@ -98,17 +145,56 @@ def _show(delim: str) -> str:
     return {"\t": "tab"}.get(delim, delim)
 
 
-def read_xlsx_table(path: Path, sheet=None) -> tuple[pd.DataFrame, str, str]:
-    """Reads the first (or the named) sheet of an XLSX export, every cell as a string."""
-    read_bytes(path)
+_RESAVE_XLSX = "open it in Excel or LibreOffice and save it again as .xlsx"
+
+
+def _sheet_width(path: Path, sheet) -> int:
+    """Columns of the sheet's first row, read by streaming (nothing else is loaded)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
+        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        return len(first)
+    finally:
+        book.close()
+
+
+def read_xlsx_table(path: Path, sheet=None, *, max_member_bytes: int | None = None, max_columns: int | None = None,
+                    info: dict | None = None) -> tuple[pd.DataFrame, str, str]:
+    """Reads the first (or the named) sheet of an XLSX export, every cell as a string.
+
+    The archive is checked first (:func:`pipeline.ingest.archive.check_zip`), then the width
+    of the first row, so a zip bomb or a sheet of 50,000 columns is refused before pandas reads it.
+
+    Raises:
+        InputError: not a workbook, over a limit, damaged, or no sheet/answers.
+    """
+    read_bytes(path)
+    check_zip(path, max_member_bytes=max_member_bytes)
+    try:
+        check_width(path, _sheet_width(path, sheet), "first row of the sheet", max_columns)
         # keep_default_na=False: "n/a", "NA", "null" are answers to flag, not missing cells
         frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[])
-    except ValueError as exc:
-        raise InputError(path, f"cannot read the sheet ({exc})", "name an existing sheet")
+    except InputError:
+        raise
+    except (ValueError, IndexError, KeyError) as exc:
+        raise InputError(path, f"cannot read the sheet ({str(exc)[:200]})", "name an existing sheet, or " + _RESAVE_XLSX)
+    except RecursionError:
+        raise InputError(path, "is a damaged XLSX workbook (its XML is nested too deeply)", _RESAVE_XLSX)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/XML errors for broken files
-        raise InputError(path, f"is not a readable XLSX workbook ({type(exc).__name__})", "open it in Excel or LibreOffice and save it again as .xlsx")
+        raise InputError(path, f"is not a readable XLSX workbook ({type(exc).__name__})", _RESAVE_XLSX)
     frame.columns = [str(c).strip() for c in frame.columns]
+    removed = 0
+    for col in frame.columns:
+        hit = frame[col].astype(str).str.contains(CONTROL_CHARS, na=False)
+        if hit.any():
+            cleaned = [strip_controls(v) for v in frame.loc[hit, col].astype(str)]
+            frame.loc[hit, col] = [v for v, _ in cleaned]
+            removed += sum(n for _, n in cleaned)
+    if info is not None and removed:
+        info["control_chars_removed"] = removed
     frame = frame.dropna(how="all").fillna("")
     if frame.empty:
         raise InputError(path, "the sheet has no answers", "export the survey again with its responses")
@@ -118,8 +204,7 @@ def read_xlsx_table(path: Path, sheet=None) -> tuple[pd.DataFrame, str, str]:
 def _check_columns(path: Path, frame: pd.DataFrame, names: list[str], option: str) -> None:
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        cols = ", ".join(repr(c) for c in frame.columns)
-        raise InputError(path, f"no column {', '.join(repr(m) for m in missing)} (given with {option})", f"the columns there are: {cols}")
+        raise InputError(path, f"no column {', '.join(repr(m) for m in missing)} (given with {option})", f"the columns there are: {column_list(frame.columns)}")
 
 
 def guess_id_column(frame: pd.DataFrame) -> str | None:
@@ -182,8 +267,7 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
     id_col = opts.id_column or guess_id_column(table)
     text_cols = list(opts.text_columns) or guess_text_columns(table, {id_col or "", opts.question_column or "", *opts.meta_columns})
     if not text_cols:
-        cols = ", ".join(repr(c) for c in table.columns)
-        raise InputError(path, "found no open-question column (no column of free-text answers)", f"name it with --text-column; the columns there are: {cols}")
+        raise InputError(path, "found no open-question column (no column of free-text answers)", f"name it with --text-column; the columns there are: {column_list(table.columns)}")
     meta_cols = list(opts.meta_columns) or [c for c in table.columns if c not in {*text_cols, id_col, opts.question_column}]
     ids = table[id_col].astype(str).str.strip() if id_col else pd.Series([str(i) for i in range(1, len(table) + 1)], index=table.index)
     if id_col and ids.eq("").any():

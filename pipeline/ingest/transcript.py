@@ -32,6 +32,14 @@ _BOLD = re.compile(
 _PLAIN = re.compile(
     rf"^(?P<label>[A-ZÄÖÜ][\wÄÖÜäöüß.\-/]*(?: [\wÄÖÜäöüß.\-/]+){{0,3}}?)\s*(?P<ts>\[{TS}\]|\({TS}\)|#{TS}#)?\s*:\s*(?P<rest>.*)$"
 )
+# "--- Ende des Transkripts ---", "[Ende der Aufnahme]", "#ENDE#", "End of transcript"
+_DECOR = r"[-–—=*#_~\[\](){}<>|.:\s]*"
+END_MARKER = re.compile(
+    rf"^{_DECOR}(?:ende|end)(?:\s+(?:des|der|vom|of(?:\s+the)?))?"
+    r"(?:\s+(?:transkript(?:s|es|ion)?|interviews?|aufnahme|aufzeichnung|gesprächs?|transcript(?:ion)?|recording|audio))?"
+    rf"{_DECOR}$",
+    re.I,
+)
 _HEADING = re.compile(r"^\s*(#{1,6}\s+\S|-{3,}\s*$|\*{3,}\s*$|_{3,}\s*$)")
 _BOLD_ONLY = re.compile(r"^\s*\*\*[^*]+\*\*\s*:?\s*$")
 
@@ -48,6 +56,18 @@ INTERVIEWER_LABELS = {
     "Moderator", "Moderatorin", "Moderation", "Frage",
 }
 _INTERVIEWER_WORDS = re.compile(r"^(inter(?!viewt)|moderat|frag)", re.I)
+
+
+def is_interviewer_label(label: str, interviewer=frozenset(), roles: dict[str, str] | None = None) -> bool:
+    """Is ``label`` the interviewer: named with ``--interviewer``, described so in the legend
+    (``I = Interviewerin``), or a usual interviewer label (``I``, ``Interviewer``, ``Moderation``)?"""
+    if label in interviewer:
+        return True
+    roles = roles or {}
+    desc = roles.get(label) or roles.get(_base(label))
+    if desc is not None:
+        return bool(_INTERVIEWER_WORDS.match(desc))
+    return label in INTERVIEWER_LABELS or _base(label) in INTERVIEWER_LABELS
 
 
 def _base(label: str) -> str:
@@ -145,6 +165,7 @@ class TranscriptParse:
     legend: dict[str, str]
     skipped_header: int
     paragraphs: int
+    skipped_trailer: int = 0
 
 
 def strip_front_matter(text: str) -> str:
@@ -175,20 +196,7 @@ def parse_transcript(
         The parse, or None when no speaker turns are found (the file is free text).
     """
     lines = strip_front_matter(text).split("\n")
-    legend: dict[str, str] = {}
-    candidates: dict[int, _Candidate] = {}
-    legend_lines: set[int] = set()
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        lg = parse_legend(line)
-        if lg:
-            legend.update(lg)
-            legend_lines.add(i)
-            continue
-        c = _candidate(line, i)
-        if c:
-            candidates[i] = c
+    legend, legend_lines, candidates = _scan(lines)
     counts = Counter(c.label for c in candidates.values())
     legend_prefixes = set(legend)
 
@@ -202,53 +210,83 @@ def parse_transcript(
             or (counts[c.label] >= 2 and _looks_like_name(c.label))
         )
 
-    turns: list[tuple[str, list[str], str]] = []  # (label, lines, timestamp)
-    skipped_header = 0
+    turn_starts = {i: c for i, c in candidates.items() if accepted(c)}
+    turns, skipped_header, skipped_trailer = _collect_turns(lines, turn_starts, legend_lines)
+    if not turns:
+        return None
+    paragraphs = len(turns)
+    if unit == "turn":
+        turns = _merge_turns(turns)
+    units = []
+    for label, body, ts in turns:
+        content = squash("\n".join(_strip_md(b) for b in body))
+        units.append(Unit(text=content, speaker=label, timestamp=ts, is_interviewer=is_interviewer_label(label, interviewer, legend)))
+    speakers = sorted({u.speaker for u in units})
+    return TranscriptParse(units, speakers, legend, skipped_header, paragraphs, skipped_trailer)
+
+
+def _scan(lines: list[str]) -> tuple[dict[str, str], set[int], dict[int, _Candidate]]:
+    """The speaker legend (and its lines) and every line that opens with a possible label."""
+    legend: dict[str, str] = {}
+    legend_lines: set[int] = set()
+    candidates: dict[int, _Candidate] = {}
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        lg = parse_legend(line)
+        if lg:
+            legend.update(lg)
+            legend_lines.add(i)
+            continue
+        c = _candidate(line, i)
+        if c:
+            candidates[i] = c
+    return legend, legend_lines, candidates
+
+
+def _collect_turns(lines: list[str], turn_starts: dict[int, _Candidate], legend_lines: set[int]):
+    """Labelled paragraphs with the unlabelled lines below them.
+
+    Returns:
+        ``(turns, header lines skipped, trailer lines skipped)``; a turn is
+        ``(label, lines, timestamp)``. Lines before the first turn are header; an end marker
+        and the lines after it (until the next turn) are trailer.
+    """
+    turns: list[tuple[str, list[str], str]] = []
+    skipped_header = skipped_trailer = 0
+    closed = False  # after an end marker, lines without a speaker are trailer, not speech
     for i, line in enumerate(lines):
         if i in legend_lines or not line.strip():
             continue
-        c = candidates.get(i)
-        if c and accepted(c):
+        c = turn_starts.get(i)
+        if c:
+            closed = False
             body, ts = extract_timestamp(c.rest)
             if not ts:
                 _, ts = extract_timestamp(line)
             turns.append((c.label, [body], ts))
         elif not turns:
             skipped_header += 1
-        elif _HEADING.match(line):
-            continue
-        else:
+        elif closed or END_MARKER.match(line):
+            closed = True
+            skipped_trailer += 1
+        elif not _HEADING.match(line):
             body, ts = extract_timestamp(line)
             turns[-1][1].append(body)
             if not turns[-1][2] and ts:
                 turns[-1] = (turns[-1][0], turns[-1][1], ts)
-    if not turns:
-        return None
-    paragraphs = len(turns)
-    if unit == "turn":
-        merged: list[tuple[str, list[str], str]] = []
-        for label, body, ts in turns:
-            if merged and merged[-1][0] == label:
-                merged[-1][1].extend(["", *body])
-            else:
-                merged.append((label, list(body), ts))
-        turns = merged
-    roles = {**{lbl: desc for lbl, desc in legend.items()}}
+    return turns, skipped_header, skipped_trailer
 
-    def is_interviewer(label: str) -> bool:
-        if label in interviewer:
-            return True
-        desc = roles.get(label) or roles.get(_base(label))
-        if desc is not None:
-            return bool(_INTERVIEWER_WORDS.match(desc))
-        return label in INTERVIEWER_LABELS or _base(label) in INTERVIEWER_LABELS
 
-    units = []
+def _merge_turns(turns: list[tuple[str, list[str], str]]) -> list[tuple[str, list[str], str]]:
+    """Consecutive paragraphs of one speaker → one turn (a turn lasts until someone else speaks)."""
+    merged: list[tuple[str, list[str], str]] = []
     for label, body, ts in turns:
-        content = squash("\n".join(_strip_md(b) for b in body))
-        units.append(Unit(text=content, speaker=label, timestamp=ts, is_interviewer=is_interviewer(label)))
-    speakers = sorted({u.speaker for u in units})
-    return TranscriptParse(units, speakers, legend, skipped_header, paragraphs)
+        if merged and merged[-1][0] == label:
+            merged[-1][1].extend(["", *body])
+        else:
+            merged.append((label, list(body), ts))
+    return merged
 
 
 def _strip_md(line: str) -> str:
