@@ -390,11 +390,13 @@ def evaluate_cmd(gold, run_dir, part, split, method):
     """Score codings against hand-coded gold: precision, recall, F1, kappa per code.
 
     Writes DIR/evaluation/scores.csv, summary.json and confusions.csv (false positives and
-    false negatives with their text).
+    false negatives with their text). With a reviewed.csv of 'qda review import' as GOLD it
+    scores only the reviewed pairs (reviewed precision) into DIR/evaluation/reviewed/.
 
     \b
     Example:
       qda evaluate --gold corpora/beispiel/gold/umfrage_gold.csv --codings outputs/kodiert --part test
+      qda evaluate --gold outputs/kodiert/reviewed.csv --codings outputs/kodiert
     """
     import json
 
@@ -411,6 +413,10 @@ def evaluate_cmd(gold, run_dir, part, split, method):
     segments = pd.read_csv(run_dir / "segments.csv", dtype=str, keep_default_na=False)
     record = read_run_record(run_dir) or {}
     codes = record.get("codes") or sorted(set(codings["code"]))
+    from pipeline.review import is_reviewed_file
+
+    if is_reviewed_file(gold):
+        return _evaluate_reviewed(gold, run_dir, codings, segments, codes, part, method)
     g = read_gold(gold, part=part, split=split)
     check_gold(g, set(segments["segment_id"]), set(codes), gold)
     pred = predictions_from_codings(codings, None if method == "all" else {method})
@@ -431,6 +437,122 @@ def evaluate_cmd(gold, run_dir, part, split, method):
     click.echo(f"{'micro':34}{'':>10}{m['precision']:>7.2f}{m['recall']:>7.2f}{m['f1']:>7.2f}")
     click.echo(f"{'macro':34}{'':>10}{M['precision']:>7.2f}{M['recall']:>7.2f}{M['f1']:>7.2f}{M['kappa']:>7.2f}")
     click.echo(f"Wrote {run_dir}/evaluation/")
+
+
+# --- review: suggestions out to reviewers, their decisions back in ---------------------------
+
+@cli.group()
+def review():
+    """Review suggested codings (hardest first) and import the reviewers' decisions.
+
+    \b
+    Example:
+      qda review export outputs/kodiert --out review.xlsx
+      qda review import outputs/kodiert review.xlsx
+    """
+
+
+@review.command(name="export")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write: .xlsx, .html or .csv.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "html", "csv"]), help="Default: from the extension of --out.")
+@click.option("--order", type=click.Choice(["uncertainty", "code", "document"]), default="uncertainty", show_default=True,
+              help="Closest to the verifier's threshold first (rules-only runs: by code), by code, or by document.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N suggestions in that order.")
+def review_export(run_dir, out_file, fmt, order, limit):
+    """Write the suggestions of a run for review: a workbook, a self-contained page, or CSV.
+
+    One row per suggested coding (and, with the verifier, per unit it nearly coded), with the
+    unit's text, the evidence marked, the previous turn or question, and a decision column.
+
+    \b
+    Example:
+      qda review export outputs/kodiert --out review.xlsx
+      qda review export outputs/kodiert --out review.html --order document
+    """
+    from pipeline.review import export_review
+
+    res = export_review(run_dir, out_file, fmt=fmt, order=order, limit=limit)
+    for w in res.run.warnings:
+        click.secho(f"  warning: {w}", fg="yellow", err=True)
+    counts = res.suggestions.table["suggestion"].value_counts()
+    fallback = " (rules only: no scores to order by uncertainty)" if order == "uncertainty" and res.suggestions.order_used != order else ""
+    click.echo(f"{len(res.suggestions.table)} suggestion(s): {counts.get('coded', 0)} coded, {counts.get('missed?', 0)} missed?; "
+               f"order: {res.suggestions.order_used}{fallback}; run {res.run.fingerprint}")
+    click.echo(f"Wrote {out_file}")
+
+
+def _evaluate_reviewed(gold, run_dir, codings, segments, codes, part, method):
+    """``qda evaluate`` against reviewed decisions: only the (unit, code) pairs someone decided."""
+    import json
+
+    from pipeline.evaluate import check_gold, evaluate_reviewed, predictions_from_codings
+    from pipeline.outputs import staged_output, write_csv, write_run_record
+    from pipeline.review import labels_from_file
+
+    if part:
+        raise click.UsageError("--part splits gold files; reviewed decisions have no split (drop --part)")
+    labels = labels_from_file(gold)
+    as_gold = labels.groupby("segment_id")["code"].apply(set).to_dict()
+    check_gold(as_gold, set(segments["segment_id"]), set(codes), gold)
+    pred = predictions_from_codings(codings, None if method == "all" else {method})
+    scores, summary = evaluate_reviewed(labels, pred, codes)
+    summary.update({"reviewed": gold, "method": method})
+    with staged_output(run_dir / "evaluation" / "reviewed") as tmp:
+        write_csv(scores.round(4), tmp / "scores.csv")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=float) + "\n", encoding="utf-8")
+        write_run_record(tmp, command="evaluate", options={"gold": gold, "codings": str(run_dir), "method": method},
+                         inputs=[Path(gold), run_dir / "codings.csv"])
+    click.echo(f"{summary['decisions']} reviewed decision(s) on {summary['units']} unit(s), method {method}; only reviewed pairs are scored")
+    click.echo(f"{'code':34}{'rev':>5}{'pred':>5}{'acc':>5}{'rej':>5}{'miss':>5}{'prec':>7}")
+    def share(x):
+        return f"{x:>7.2f}" if x == x else f"{'–':>7}"
+
+    for r in scores[scores["reviewed"] > 0].itertuples():
+        click.echo(f"{r.code:34}{r.reviewed:>5}{r.predicted:>5}{r.accepted:>5}{r.rejected:>5}{r.missed:>5}{share(r.precision)}")
+    click.echo(f"{'all':34}{summary['decisions']:>5}{summary['predicted']:>5}{summary['accepted']:>5}{summary['rejected']:>5}"
+               f"{summary['missed']:>5}{share(summary['precision'])}")
+    click.echo(f"Wrote {run_dir}/evaluation/reviewed/")
+
+
+@review.command(name="import")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("decisions", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reviewer", help="Name recorded with decisions that carry none.")
+def review_import(run_dir, decisions, reviewer):
+    """Check a decisions file (.xlsx, .csv, .json) and merge it into RUN_DIR/reviewed.csv.
+
+    Unknown units or codes, invalid or duplicated decisions, or a file from another run are
+    refused with their rows, and nothing is written. Importing the same file again changes
+    nothing. Every new or changed decision is appended to RUN_DIR/review/log.csv.
+
+    \b
+    Example:
+      qda review import outputs/kodiert review.xlsx --reviewer "A. Yilmaz"
+    """
+    import pandas as pd
+
+    from pipeline.outputs import _now, sha256, staged_output, write_csv, write_run_record
+    from pipeline.review import import_decisions, load_review_run
+
+    run = load_review_run(run_dir)
+    res = import_decisions(run, decisions, now=_now(), reviewer=reviewer)
+    c = res.counts
+    skipped = f"; {c['skipped']} row(s) with a comment but no decision skipped" if c["skipped"] else ""
+    if not c["new"] and not c["changed"]:
+        click.echo(f"Nothing new: all {c['unchanged']} decision(s) of {decisions} are already in {run_dir / 'reviewed.csv'}{skipped}")
+        return
+    log_path = run_dir / "review" / "log.csv"
+    log = pd.concat([pd.read_csv(log_path, dtype=str, keep_default_na=False), res.log]) if log_path.is_file() else res.log
+    with staged_output(run_dir) as tmp:
+        write_csv(res.reviewed, tmp / "reviewed.csv")
+        (tmp / "review").mkdir()
+        write_csv(log, tmp / "review" / "log.csv")
+        write_run_record(tmp / "review", command="review import", options={"run_dir": str(run_dir), "decisions": str(decisions), "reviewer": reviewer},
+                         inputs=[decisions], extra={"run_fingerprint": run.fingerprint, "counts": c, "reviewed_sha256": sha256(tmp / "reviewed.csv")})
+    click.echo(f"{c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged decision(s){skipped}; "
+               f"reviewed.csv holds {len(res.reviewed)} decision(s) on {c['units']} unit(s)")
+    click.echo(f"Wrote {run_dir / 'reviewed.csv'}")
 
 
 @cli.command(name="cluster")

@@ -138,3 +138,34 @@ def predictions_from_codings(codings: pd.DataFrame, methods: set[str] | None = N
         if methods is None or method in methods:
             out.setdefault(sid, set()).add(code)
     return out
+
+
+def evaluate_reviewed(labels: pd.DataFrame, predicted: dict[str, set[str]], codes: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Scores predictions on the (unit, code) pairs reviewers decided, and on no other pair.
+
+    Args:
+        labels: ``segment_id, code, label`` from :func:`pipeline.review.training_labels`.
+        predicted: ``{segment_id: {codes}}`` of the codings to score.
+        codes: the codes to report, in order (codes of ``labels`` outside it are added).
+
+    Returns:
+        ``(scores, summary)``. Per code: ``reviewed`` decided pairs, ``predicted`` of them coded,
+        ``accepted`` (coded, label 1), ``rejected`` (coded, label 0), ``missed`` (not coded,
+        label 1), ``precision`` = accepted ÷ predicted — for the run the reviewers saw, the
+        accepted share of its suggestions (reviewed precision) — and ``recall_reviewed`` =
+        accepted ÷ (accepted + missed), which only counts misses a reviewer happened to name.
+    """
+    hit = np.array([c in predicted.get(s, set()) for s, c in zip(labels["segment_id"].astype(str), labels["code"])], dtype=bool)
+    pos = labels["label"].astype(int).to_numpy() == 1
+    rows = []
+    for code in list(codes) + sorted(set(labels["code"]) - set(codes)):
+        m = labels["code"].to_numpy() == code
+        tp, fp, fn = int((m & hit & pos).sum()), int((m & hit & ~pos).sum()), int((m & ~hit & pos).sum())
+        rows.append({"code": code, "reviewed": int(m.sum()), "predicted": tp + fp, "accepted": tp, "rejected": fp, "missed": fn,
+                     "precision": tp / (tp + fp) if tp + fp else float("nan"), "recall_reviewed": tp / (tp + fn) if tp + fn else float("nan")})
+    scores = pd.DataFrame(rows, columns=["code", "reviewed", "predicted", "accepted", "rejected", "missed", "precision", "recall_reviewed"])
+    tp, fp, fn = int((hit & pos).sum()), int((hit & ~pos).sum()), int((~hit & pos).sum())
+    summary = {"units": int(labels["segment_id"].nunique()), "decisions": int(len(labels)), "predicted": tp + fp, "accepted": tp,
+               "rejected": fp, "missed": fn, "precision": tp / (tp + fp) if tp + fp else float("nan"),
+               "recall_reviewed": tp / (tp + fn) if tp + fn else float("nan")}
+    return scores, summary

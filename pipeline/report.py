@@ -399,12 +399,15 @@ Kodierungen des Codes ÷ alle Kodierungen seiner Dimension. Alle Zahlen sind aus
 def write_report(run: Run, out: Path, *, created: str, quotes_per_code: int = 5) -> dict[str, pd.DataFrame]:
     """Writes tables/, figures/, report.xlsx and report.html into ``out``."""
     from pipeline.outputs import write_csv, write_xlsx
+    from pipeline.review.report import add_review_section, review_tables
 
     tables = build_tables(run, quotes_per_code=quotes_per_code)
+    tables.update(review_tables(run))  # reviewed precision, when the run folder has reviewed.csv
     (out / "tables").mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         write_csv(df, out / "tables" / f"{name}.csv")
     write_xlsx(tables, out / "report.xlsx")
     figures = draw_figures(run, tables, out / "figures")
-    (out / "report.html").write_text(render_html(run, tables, figures, out / "figures", created), encoding="utf-8")
+    page = add_review_section(render_html(run, tables, figures, out / "figures", created), run, tables)
+    (out / "report.html").write_text(page, encoding="utf-8")
     return tables
