@@ -184,6 +184,8 @@ _NOT_MODIFIERS = {
     "mit", "bei", "zer", "ent", "emp", "ver", "ge", "be", "er", "miss", "zu", "ab", "an", "um", "res", "pro", "kon",
     "inter", "ober", "voll", "wieder", "zurück", "weg", "hin", "her", "los", "fort",
 }
+# adjective endings the dictionary happens to know as words: "rechnerisch" is no Rechner|isch
+_NOT_HEADS = {"isch", "lich", "ische", "liche", "ig", "bar", "sam", "haft"}
 _SHORT_NOUNS = {"amt", "bau", "tag", "rat", "ort", "zug", "typ", "not", "see", "weg", "tor", "uhr", "ehe", "eis", "ohr", "gas", "bus", "app", "web", "ki"}
 
 
@@ -200,14 +202,15 @@ def _known_part(part: str) -> bool:
 def _segment(w: str) -> tuple[tuple[int, int], ...] | None:
     """Best split of ``w`` into known parts as ``(start, end)`` spans (links excluded), or None.
 
-    Best = fewest parts, then the longest shortest part: ``Zeitmangel`` is Zeit|Mangel, not
-    Zeit|Man|Gel; ``Vergabestelle`` is Vergabe|Stelle, not Vergabest|Elle.
+    Best = fewest parts, then the longest head (the head names what the word is), then the
+    longest shortest part: ``Zeitmangel`` is Zeit|Mangel, not Zeit|Man|Gel; ``Baustelle`` is
+    Bau|Stelle, not Baust|Elle; ``Vergabestelle`` is Vergabe|Stelle, not Vergabest|Elle.
     """
     best = None
     best_score = None
     for i in range(MIN_MOD, len(w) - MIN_HEAD + 1):
         head = w[i:]
-        if not (is_known(head.capitalize()) or is_known(head)):
+        if head.lower() in _NOT_HEADS or not (is_known(head.capitalize()) or is_known(head)):
             continue
         left = w[:i]
         for link in _LINKS:
@@ -223,7 +226,7 @@ def _segment(w: str) -> tuple[tuple[int, int], ...] | None:
                 if sub is None:
                     continue
                 spans = (*sub, (i, len(w)))
-            score = (-len(spans), min(e - s for s, e in spans), len(head), -len(link))
+            score = (-len(spans), len(head), min(e - s for s, e in spans), -len(link))
             if best_score is None or score > best_score:
                 best, best_score = spans, score
     return best

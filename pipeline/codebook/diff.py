@@ -61,6 +61,7 @@ def diff_codebooks(old: Codebook, new: Codebook) -> dict:
                 break
     cues = _named_lists({k: [p.describe() for p in v] for k, v in old.cues.items()}, {k: [p.describe() for p in v] for k, v in new.cues.items()})
     questions = _named_lists(old.questions, new.questions)
+    conditions = _named_lists({k: [v.spec()] for k, v in old.conditions.items()}, {k: [v.spec()] for k, v in new.conditions.items()})
     changed = []
     for cid in old.codes:
         if cid in new.codes:
@@ -76,6 +77,7 @@ def diff_codebooks(old: Codebook, new: Codebook) -> dict:
         "matching": settings,
         "cues": cues,
         "questions": questions,
+        "conditions": conditions,
         "added": [{"id": c, "label": new.codes[c].label, "parent": new.codes[c].parent} for c in only_new],
         "removed": [{"id": c, "label": old.codes[c].label, "parent": old.codes[c].parent} for c in only_old],
         "renamed": renamed,
@@ -112,7 +114,7 @@ def format_diff(d: dict) -> str:
         lines.append(f"  {k}: {v['old']!r} → {v['new']!r}")
     for k, v in d["matching"].items():
         lines.append(f"  matching.{k}: {v['old']!r} → {v['new']!r}")
-    for part in ("cues", "questions"):
+    for part in ("cues", "conditions", "questions"):
         for name, ch in d.get(part, {}).items():
             lines.extend(_fmt_change(f"{part}.{name}", ch))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import yaml
 from pipeline.codebook.model import COMPOUND_MODES, MATCH_ON, SCOPES, Code, Codebook, Condition, MatchSettings, Pattern
 from pipeline.errors import InputError, ValidationError
 
-TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "cues", "questions", "codes"}
+TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "cues", "conditions", "questions", "codes"}
 MATCH_KEYS = {"match", "case_sensitive", "compounds", "negation_window", "typos", "skip_interviewer"}
 CODE_KEYS = {
     "id", "label", "definition", "anchor_examples", "coding_rules", "include", "exclude",
@@ -192,9 +192,6 @@ def parse_condition(raw: Any, loc: str, problems: list[Problem]) -> Condition | 
 
 def _check_conditions(cb: Codebook, problems: list[Problem]) -> None:
     """Cue names, code globs and question dimensions of every condition must exist."""
-    import fnmatch
-
-    dims = set(cb.dimensions())
     for code in cb.codes.values():
         loc = f"codes → {code.id}"
         conds = [("require", code.require), ("unless", code.unless)]
@@ -202,17 +199,23 @@ def _check_conditions(cb: Codebook, problems: list[Problem]) -> None:
             for j, p in enumerate(getattr(code, part)):
                 conds += [(f"{part}[{j}] → require", p.require), (f"{part}[{j}] → unless", p.unless)]
         for where, cond in conds:
-            if not isinstance(cond, Condition):
-                continue
-            for cue in cond.cues:
-                if cue not in cb.cues:
-                    parse_pattern(cue, f"{loc} → {where} → cues", problems)
-            for glob in cond.codes:
-                if not any(fnmatch.fnmatchcase(cid, glob) for cid, c in cb.codes.items() if c.codable):
-                    problems.append(Problem("error", f"{loc} → {where} → codes", f"'{glob}' matches no codable code"))
-            for dim in cond.question:
-                if dim not in dims:
-                    problems.append(Problem("error", f"{loc} → {where} → question", f"'{dim}' is not a dimension of this codebook ({', '.join(sorted(dims))})"))
+            if isinstance(cond, Condition) and not cond.name:
+                _check_one(cb, cond, f"{loc} → {where}", problems)
+
+
+def _check_one(cb: Codebook, cond: Condition, loc: str, problems: list[Problem]) -> None:
+    import fnmatch
+
+    dims = set(cb.dimensions())
+    for cue in cond.cues:
+        if cue not in cb.cues:
+            parse_pattern(cue, f"{loc} → cues", problems)
+    for glob in cond.codes:
+        if not any(fnmatch.fnmatchcase(cid, glob) for cid, c in cb.codes.items() if c.codable):
+            problems.append(Problem("error", f"{loc} → codes", f"'{glob}' matches no codable code"))
+    for dim in cond.question:
+        if dim not in dims:
+            problems.append(Problem("error", f"{loc} → question", f"'{dim}' is not a dimension of this codebook ({', '.join(sorted(dims))})"))
 
 
 def _read_cues(raw: Any, problems: list[Problem]) -> dict[str, list[Pattern]]:
@@ -230,6 +233,37 @@ def _read_cues(raw: Any, problems: list[Problem]) -> dict[str, list[Pattern]]:
         pats = [parse_pattern(p, f"{loc}[{j}]", problems) for j, p in enumerate(items)]
         out[str(name)] = [p for p in pats if p is not None]
     return out
+
+
+def _read_conditions(raw: Any, problems: list[Problem]) -> dict[str, Condition]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(Problem("error", "conditions", "must be a mapping: name → condition ({cues: [...], question: [...], scope: ...})"))
+        return {}
+    out = {}
+    for name, spec in raw.items():
+        cond = parse_condition(spec, f"conditions → {name}", problems)
+        if cond is not None:
+            out[str(name)] = replace(cond, name=str(name))
+    return out
+
+
+def _resolve_named(cb: Codebook, problems: list[Problem]) -> None:
+    """A condition written as one word that names a condition under ``conditions:`` is that condition."""
+    for name in set(cb.conditions) & set(cb.cues):
+        problems.append(Problem("error", f"conditions → {name}", f"'{name}' is both a cue list and a condition; rename one"))
+
+    def resolve(cond):
+        if isinstance(cond, Condition) and len(cond.cues) == 1 and not cond.codes and not cond.question and cond.scope == "sentence" \
+                and cond.cues[0] in cb.conditions:
+            return cb.conditions[cond.cues[0]]
+        return cond
+
+    for code in cb.codes.values():
+        code.require, code.unless = resolve(code.require), resolve(code.unless)
+        for part in ("include", "exclude"):
+            setattr(code, part, [replace(p, require=resolve(p.require), unless=resolve(p.unless)) for p in getattr(code, part)])
 
 
 def _read_questions(raw: Any, problems: list[Problem]) -> dict[str, list[str]]:
@@ -334,6 +368,7 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
         parent_version=str(data["parent_version"]).strip() if data.get("parent_version") is not None else None,
         matching=matching,
         cues=_read_cues(data.get("cues"), problems),
+        conditions=_read_conditions(data.get("conditions"), problems),
         questions=_read_questions(data.get("questions"), problems),
         source=source,
     )
@@ -350,7 +385,10 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
                 code.parent = parent
             else:
                 problems.append(Problem("error", f"codes → {code.id}", f"its parent '{parent}' is not defined; add a code '{parent}' or nest this code under it"))
+    _resolve_named(cb, problems)
     _check_conditions(cb, problems)
+    for cond in cb.conditions.values():
+        _check_one(cb, cond, f"conditions → {cond.name}", problems)
     for dim in cb.questions:
         if dim not in cb.dimensions():
             problems.append(Problem("error", f"questions → {dim}", f"is not a dimension of this codebook ({', '.join(cb.dimensions())})"))

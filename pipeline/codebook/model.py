@@ -24,16 +24,25 @@ class Condition:
     codes: tuple[str, ...] = ()
     question: tuple[str, ...] = ()
     scope: str = "sentence"
+    name: str | None = None  # set when defined once under the codebook's ``conditions:``
 
     def label(self) -> str:
         """One line for tables and diffs, e.g. ``cues=einfuehrung | question=innovationsform``."""
+        if self.name:
+            return self.name
+        return self.spec()
+
+    def spec(self) -> str:
+        """What the condition checks, without its name."""
         parts = [f"{k}={','.join(v)}" for k, v in (("cues", self.cues), ("codes", self.codes), ("question", self.question)) if v]
         if self.scope != "sentence":
             parts.append(f"scope={self.scope}")
         return " | ".join(parts)
 
-    def to_yaml(self) -> Any:
-        """The compact YAML form: a cue list name when that is all, else a mapping."""
+    def to_yaml(self, named: bool = True) -> Any:
+        """The compact YAML form: its name, a cue list name when that is all, else a mapping."""
+        if self.name and named:
+            return self.name
         if len(self.cues) == 1 and not self.codes and not self.question and self.scope == "sentence":
             return self.cues[0]
         out: dict[str, Any] = {}
@@ -161,6 +170,7 @@ class Codebook:
     parent_version: str | None = None
     matching: MatchSettings = field(default_factory=MatchSettings)
     cues: dict[str, list[Pattern]] = field(default_factory=dict)  # named cue lists for conditions
+    conditions: dict[str, Condition] = field(default_factory=dict)  # named conditions
     questions: dict[str, list[str]] = field(default_factory=dict)  # dimension → words naming it in a question
     codes: dict[str, Code] = field(default_factory=dict)  # in document order
     source: str | None = None

@@ -133,6 +133,8 @@ def codebook_to_data(cb: Codebook, *, nested: bool = True) -> dict:
     data["matching"] = cb.matching.to_dict()
     if cb.cues:
         data["cues"] = {name: [p.to_yaml() for p in pats] for name, pats in cb.cues.items()}
+    if cb.conditions:
+        data["conditions"] = {name: c.to_yaml(named=False) for name, c in cb.conditions.items()}
     if cb.questions:
         data["questions"] = {dim: list(words) for dim, words in cb.questions.items()}
     roots = [c for c in cb.codes.values() if c.parent is None] if nested else list(cb.codes.values())

@@ -13,6 +13,9 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
   wish word (``fände``, ``wünsche``, ``gäbe``, ``bräuchte`` …) or a hypothetical anywhere in the
   sentence takes back a mention of a code without ``lack_counts`` ("Wäre super, wenn es mal
   einen Hackathon gäbe"). A barrier stays a barrier when phrased as a wish.
+* **no benefit** — a format said to bring nothing is not coded (C2): a form of ``bringen``,
+  ``nützen``, ``helfen``, ``taugen`` and ``nichts``/``nix``/``wenig``/``kaum`` in the same sentence
+  ("Newsletter krieg ich, bringt mir aber nichts"). Not for ``lack_counts`` codes.
 * **foil** — a format named only for comparison is not coded (A4): the mention follows
   ``statt``/``anstatt``/``anstelle``/``ersetzt`` in its clause, or a comparative ``als``
   ("bringt mehr als jeder Vortrag", "greifbarer als jede Folie"). Not for ``lack_counts`` codes.
@@ -32,6 +35,8 @@ HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "würde", "würden", "wuer
                 "könnte", "könnten", "koennte", "koennten", "falls", "bräuchte", "bräuchten", "braeuchte"}
 WISH = {"fänd", "fände", "fänden", "faende", "fand's", "wünsche", "wünschen", "wünscht", "wünschte", "wünschenswert", "wunsch", "wünschen",
         "gäbe", "gäb", "gaebe", "hoffentlich", "schade", "bräuchte", "bräuchten", "sollte", "sollten", "müsste", "müssten", "muesste"}
+BENEFIT = {"bringt", "bringen", "bringe", "brachte", "gebracht", "nützt", "nützen", "nutzt", "hilft", "helfen", "geholfen", "taugt", "taugen"}
+NOTHING = {"nichts", "nix", "wenig", "kaum", "null"}
 NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit", "issue", "grund"}
 CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "jedoch", "doch", "trotzdem", "allerdings", "dafür",
                 "dafuer", "außer", "ausser", "nur"}
@@ -43,7 +48,7 @@ NO_PROBLEM_REACH = 10
 FOIL_REACH = 6
 
 FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_BREAK, "foil": FOIL, "cmp": COMPARATIVES,
-              "quant": QUANTIFIERS_AFTER_ALS}
+              "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
@@ -117,6 +122,8 @@ class Context:
         sentence = self.sentence_tokens(u, s)
         if any(f["wish"][i] or f["hyp"][i] for i in sentence):
             return "wish"
+        if any(f["benefit"][i] for i in sentence) and any(f["nothing"][i] for i in sentence):
+            return "no_benefit"
         if self._foil(u, s):
             return "foil"
         return ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.codebook.model import Pattern
-from pipeline.coding.context import form_flags
+from pipeline.coding.context import FLAG_WORDS, form_flags
 from pipeline.coding.words import WordIndex, make_form
 from pipeline.errors import QdaError
 
@@ -81,7 +81,7 @@ class TableWords:
     def build(cls, table, words: WordIndex) -> "TableWords":
         n = table.n_tokens
         if not n:
-            return cls(table, np.zeros(0, dtype=np.int64), flags={k: np.zeros(0, dtype=bool) for k in ("neg", "hyp", "wish", "brk", "foil", "cmp", "quant", "nop", "als")},
+            return cls(table, np.zeros(0, dtype=np.int64), flags={k: np.zeros(0, dtype=bool) for k in (*FLAG_WORDS, "nop", "als")},
                        lower_unit=np.zeros(len(table), dtype=bool))
         # one key per (word form, lemma) pair; everything per distinct pair is computed once
         keys = table.orth ^ (table.norm * np.uint64(0x9E3779B97F4A7C15))

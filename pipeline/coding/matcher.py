@@ -151,7 +151,7 @@ class RuleMatcher:
         if not self.context:
             return
         f = {k: np.asarray(v, dtype=bool) for k, v in ctx.f.items()}
-        risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"]
+        risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"] | f["nothing"]
         sent = ctx.table.sent
         sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
         check = np.nonzero(sent_risky[sent[spans.s]] & ~spans.inner & (parts != "exclude"))[0]
@@ -162,7 +162,7 @@ class RuleMatcher:
                 continue
             lack = ref.part == "include" and codes[ref.code].lack_counts
             verdict = ctx.verdict(int(spans.unit[i]), int(spans.s[i]), int(spans.e[i]), lack)
-            if ref.part == "cue" and verdict in ("wish", "foil"):
+            if ref.part == "cue" and verdict in ("wish", "foil", "no_benefit"):
                 continue  # a cue word is a cue whatever the mood of its sentence
             status[i] = verdict
 
@@ -179,8 +179,10 @@ class RuleMatcher:
                 status[i] = "excluded"
 
     def _apply_conditions(self, table, ctx: Context, spans: Spans, parts: np.ndarray, status: np.ndarray, questions) -> None:
-        live = np.nonzero((parts == "include") & (status == ""))[0]
-        if not len(live) or not self._has_conditions():
+        """``require`` first, then ``unless``; the hits of other codes that a condition looks
+        for are those still standing at that point (a hit whose own ``require`` failed is no
+        evidence for anything else)."""
+        if not (parts == "include").any() or not self._has_conditions():
             return
         clause = ctx.clause
         scope_of = {
@@ -188,24 +190,28 @@ class RuleMatcher:
             "sentence": lambda i: int(table.sent[spans.s[i]]),
             "unit": lambda i: int(spans.unit[i]),
         }
-        present: dict[tuple[str, str], set[int]] = {}  # (owner, scope) → scope ids holding it
+        codes = self.codebook.codes
+        for step in ("require", "unless"):
+            present = self._present(spans, parts, status, scope_of)
+            for i in np.nonzero((parts == "include") & (status == ""))[0].tolist():
+                ref = self.refs[int(spans.ref[i])]
+                code = codes[ref.code]
+                q = questions[int(spans.unit[i])] if questions is not None else None
+                if step == "require":
+                    cond = ref.pattern.require if ref.pattern.require is not None else code.require
+                    if isinstance(cond, Condition) and not self._holds(cond, i, ref.code, present, scope_of, q):
+                        status[i] = "require"
+                elif any(isinstance(c, Condition) and self._holds(c, i, ref.code, present, scope_of, q) for c in (code.unless, ref.pattern.unless)):
+                    status[i] = "unless"
+
+    def _present(self, spans: Spans, parts: np.ndarray, status: np.ndarray, scope_of) -> dict[tuple[str, str], set[int]]:
+        """(code or cue list, scope) → the ids of the clauses/sentences/units holding a live hit."""
+        present: dict[tuple[str, str], set[int]] = {}
         for i in np.nonzero(((parts == "cue") | (parts == "include")) & (status == ""))[0].tolist():
             owner = self.refs[int(spans.ref[i])].code
             for scope, fn in scope_of.items():
                 present.setdefault((owner, scope), set()).add(fn(i))
-        codes = self.codebook.codes
-        for i in live.tolist():
-            ref = self.refs[int(spans.ref[i])]
-            code = codes[ref.code]
-            q = questions[int(spans.unit[i])] if questions is not None else None
-            require = ref.pattern.require if ref.pattern.require is not None else code.require
-            if isinstance(require, Condition) and not self._holds(require, i, ref.code, present, scope_of, q):
-                status[i] = "require"
-                continue
-            for unless in (code.unless, ref.pattern.unless):
-                if isinstance(unless, Condition) and self._holds(unless, i, ref.code, present, scope_of, q):
-                    status[i] = "unless"
-                    break
+        return present
 
     def _has_conditions(self) -> bool:
         return any(True for _ in self._conditions())

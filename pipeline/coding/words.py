@@ -18,6 +18,9 @@ and one entry there):
   not become ``Rechner``);
 * ``glob``: a shell-style pattern over the form (``Führungskr*``).
 
+Abbreviations: a term written in capitals (``OB``, ``IT``, ``DSB``) matches only words written
+in capitals, so ``ob`` (whether) is not the mayor.
+
 Nouns: a term written with a capital (``Stelle``) is a noun; a form written in lower case
 (``ich stelle``) only matches it in units that are written in lower case throughout (where
 capitals carry no information). The matcher decides that per unit, so here such matches are
@@ -105,6 +108,8 @@ def compound_parts(word: str) -> tuple[frozenset[str], frozenset[str]]:
     ``zeit``), the modifier keys to runs that do not (``Zeitmangel``: ``zeit``). The whole word
     is in neither (it is the form's own key). Both sets are empty for a simple word.
     """
+    if word[:1].islower() and "-" not in word and lemmatize(word) != word:
+        return frozenset(), frozenset()  # an inflected verb form ("übernommen") is no compound
     parts: list[str] = []
     for piece in (p for p in word.strip("-").split("-") if p):
         parts.extend(split_compound(piece) if piece.isalpha() else (piece,))
@@ -140,8 +145,9 @@ class WordIndex:
         s = self.settings
         compounds = s.compounds if p.compounds is None else p.compounds
         key, surface = fold(lemmatize(word)), fold(word)
+        abbreviation = word.isupper() and word.isalpha() and len(word) <= 6
         t = Term(key=key, surface=surface, raw=word, compounds=compounds,
-                 case_sensitive=s.case_sensitive if p.case_sensitive is None else p.case_sensitive,
+                 case_sensitive=(s.case_sensitive or abbreviation) if p.case_sensitive is None else p.case_sensitive,
                  match=p.match or s.match, typos=s.typos and len(word) >= TYPO_MIN)
         ident = (t.key, t.surface, t.raw, t.compounds, t.case_sensitive, t.match, t.typos)
         if ident in self._ids:
