@@ -182,7 +182,7 @@ MIN_HEAD = 4
 _NOT_MODIFIERS = {
     "unter", "über", "uber", "aus", "ein", "auf", "vor", "nach", "durch", "gegen", "wider", "hinter", "neben",
     "mit", "bei", "zer", "ent", "emp", "ver", "ge", "be", "er", "miss", "zu", "ab", "an", "um", "res", "pro", "kon",
-    "inter", "ober", "voll", "wieder", "zurück", "weg", "hin", "her", "los", "fort",
+    "inter", "ober", "voll", "wieder", "weiter", "zurück", "weg", "hin", "her", "los", "fort",
 }
 # adjective endings the dictionary happens to know as words: "rechnerisch" is no Rechner|isch
 _NOT_HEADS = {"isch", "lich", "ische", "liche", "ig", "bar", "sam", "haft"}
@@ -202,9 +202,9 @@ def _known_part(part: str) -> bool:
 def _segment(w: str) -> tuple[tuple[int, int], ...] | None:
     """Best split of ``w`` into known parts as ``(start, end)`` spans (links excluded), or None.
 
-    Best = fewest parts, then the longest head (the head names what the word is), then the
-    longest shortest part: ``Zeitmangel`` is Zeit|Mangel, not Zeit|Man|Gel; ``Baustelle`` is
-    Bau|Stelle, not Baust|Elle; ``Vergabestelle`` is Vergabe|Stelle, not Vergabest|Elle.
+    Best = fewest parts, then the longest shortest part (a listed short noun such as Bau counts
+    as five letters), then the longest head: ``Zeitmangel`` is Zeit|Mangel, not Zeit|Man|Gel;
+    ``Baustelle`` is Bau|Stelle, not Baust|Elle; ``Vergabestelle`` is Vergabe|Stelle.
     """
     best = None
     best_score = None
@@ -226,7 +226,8 @@ def _segment(w: str) -> tuple[tuple[int, int], ...] | None:
                 if sub is None:
                     continue
                 spans = (*sub, (i, len(w)))
-            score = (-len(spans), len(head), min(e - s for s, e in spans), -len(link))
+            # a listed short noun (Bau, Amt) is as good a part as a five-letter one: Bau|Stelle, not Baust|Elle
+            score = (-len(spans), min(max(e - s, 5) if w[s:e].lower() in _SHORT_NOUNS else e - s for s, e in spans), len(head), -len(link))
             if best_score is None or score > best_score:
                 best, best_score = spans, score
     return best
@@ -380,7 +381,7 @@ def _pipeline_version() -> str:
         sm = metadata.version("simplemma")
     except metadata.PackageNotFoundError:
         sm = "?"
-    return f"1.0+simplemma{sm}"
+    return f"1.1+simplemma{sm}"  # 1.1: compound splits prefer real heads (Bau|Stelle)
 
 
 def resolve_name(name: str | None) -> str:

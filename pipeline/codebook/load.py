@@ -20,13 +20,13 @@ from pipeline.codebook.model import COMPOUND_MODES, MATCH_ON, SCOPES, Code, Code
 from pipeline.errors import InputError, ValidationError
 
 TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "cues", "conditions", "questions", "codes"}
-MATCH_KEYS = {"match", "case_sensitive", "compounds", "negation_window", "typos", "skip_interviewer"}
+MATCH_KEYS = {"match", "case_sensitive", "compounds", "negation_window", "typos", "skip_interviewer", "max_codes"}
 CODE_KEYS = {
     "id", "label", "definition", "anchor_examples", "coding_rules", "include", "exclude",
     "codable", "children", "lack_counts", "color", "notes", "guid", "require", "unless",
 }
 PATTERN_KEYS = {"term", "phrase", "glob", "regex", "near", "window", "compounds", "case_sensitive", "match", "negation", "require", "unless"}
-CONDITION_KEYS = {"cues", "codes", "question", "scope"}
+CONDITION_KEYS = {"cues", "codes", "question", "scope", "question_unless"}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$")
 # nested quantifiers such as (a+)+, (\w*)*, (.+)* can take exponential time on a near miss
 _NESTED_QUANT = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})")
@@ -179,7 +179,7 @@ def parse_condition(raw: Any, loc: str, problems: list[Problem]) -> Condition | 
     for key in raw:
         if key not in CONDITION_KEYS:
             problems.append(Problem("error", loc, _did_you_mean(key, CONDITION_KEYS)))
-    parts = {k: tuple(_str_list(raw.get(k), f"{loc} → {k}", problems)) for k in ("cues", "codes", "question")}
+    parts = {k: tuple(_str_list(raw.get(k), f"{loc} → {k}", problems)) for k in ("cues", "codes", "question", "question_unless")}
     scope = raw.get("scope", "sentence")
     if scope not in SCOPES:
         problems.append(Problem("error", f"{loc} → scope", f"must be one of {', '.join(SCOPES)}, not {scope!r}"))
@@ -187,7 +187,9 @@ def parse_condition(raw: Any, loc: str, problems: list[Problem]) -> Condition | 
     if not any(parts.values()):
         problems.append(Problem("error", loc, "names no cues, codes or question: the condition could never hold"))
         return None
-    return Condition(parts["cues"], parts["codes"], parts["question"], scope)
+    if parts["question_unless"] and not parts["question"]:
+        problems.append(Problem("error", f"{loc} → question_unless", "only makes sense with question"))
+    return Condition(parts["cues"], parts["codes"], parts["question"], scope, parts["question_unless"])
 
 
 def _check_conditions(cb: Codebook, problems: list[Problem]) -> None:
@@ -207,7 +209,7 @@ def _check_one(cb: Codebook, cond: Condition, loc: str, problems: list[Problem])
     import fnmatch
 
     dims = set(cb.dimensions())
-    for cue in cond.cues:
+    for cue in (*cond.cues, *cond.question_unless):
         if cue not in cb.cues:
             parse_pattern(cue, f"{loc} → cues", problems)
     for glob in cond.codes:
@@ -350,11 +352,12 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
                 problems.append(Problem("error", loc, f"must be true, false, head or modifier, not {value!r}"))
             else:
                 matching.compounds = value
-        elif key == "negation_window":
+        elif key in ("negation_window", "max_codes"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                problems.append(Problem("error", loc, f"must be a whole number ≥ 0 (0 switches negation handling off), not {value!r}"))
+                what = "0 switches negation handling off" if key == "negation_window" else "0 means no limit"
+                problems.append(Problem("error", loc, f"must be a whole number ≥ 0 ({what}), not {value!r}"))
             else:
-                matching.negation_window = value
+                setattr(matching, key, value)
         else:
             if not isinstance(value, bool):
                 problems.append(Problem("error", loc, f"must be true or false, not {value!r}"))

@@ -17,13 +17,16 @@ class Condition:
     It holds when, in the hit's ``scope`` (its clause, sentence or whole unit), one of the
     ``cues`` occurs (names of the codebook's cue lists, or words/phrases given inline), a hit
     of one of ``codes`` occurs (code ids or globs such as ``huerde.*``), or the unit answers a
-    question about one of the ``question`` dimensions. Any one suffices.
+    question about one of the ``question`` dimensions. Any one suffices. The question does not
+    count in a unit holding one of the ``question_unless`` cues (an answer to "which barriers?"
+    that says "none worth mentioning").
     """
 
     cues: tuple[str, ...] = ()
     codes: tuple[str, ...] = ()
     question: tuple[str, ...] = ()
     scope: str = "sentence"
+    question_unless: tuple[str, ...] = ()  # cues in the unit that cancel the question's support
     name: str | None = None  # set when defined once under the codebook's ``conditions:``
 
     def label(self) -> str:
@@ -34,7 +37,8 @@ class Condition:
 
     def spec(self) -> str:
         """What the condition checks, without its name."""
-        parts = [f"{k}={','.join(v)}" for k, v in (("cues", self.cues), ("codes", self.codes), ("question", self.question)) if v]
+        parts = [f"{k}={','.join(v)}" for k, v in (("cues", self.cues), ("codes", self.codes), ("question", self.question),
+                                                        ("question_unless", self.question_unless)) if v]
         if self.scope != "sentence":
             parts.append(f"scope={self.scope}")
         return " | ".join(parts)
@@ -46,7 +50,7 @@ class Condition:
         if len(self.cues) == 1 and not self.codes and not self.question and self.scope == "sentence":
             return self.cues[0]
         out: dict[str, Any] = {}
-        for key in ("cues", "codes", "question"):
+        for key in ("cues", "codes", "question", "question_unless"):
             if getattr(self, key):
                 out[key] = list(getattr(self, key))
         if self.scope != "sentence":
@@ -130,6 +134,7 @@ class MatchSettings:
     negation_window: int = 4  # tokens around a hit searched for kein/nicht/nie/wäre…; 0 = off
     typos: bool = True  # one typo tolerated in words of 7+ letters
     skip_interviewer: bool = True
+    max_codes: int = 0  # at most this many codes per unit (the most explicit, the question's dimension first); 0 = no limit
 
     def to_dict(self) -> dict:
         return dict(vars(self))

@@ -96,6 +96,61 @@ def code_segments(
     Raises:
         QdaError: the segments table lacks the columns of the segments contract.
     """
+    a = assess_segments(segments, codebook, nlp_name=nlp_name, code_interviewer=code_interviewer, scope=scope,
+                        cache_dir=cache_dir, use_cache=use_cache, workers=workers, progress=progress)
+    codable = [c.id for c in codebook.codable()]
+    order = {c: i for i, c in enumerate(codable)}
+    accepted = a.assessed[a.assessed["status"] == ""].copy()
+    accepted["_rank"] = accepted["code"].map(order)
+    accepted = accepted.sort_values(["row", "_rank", "start_char", "end_char", "pattern"], kind="stable")
+    accepted = accepted.drop_duplicates(["row", "code", "start_char", "end_char", "pattern"])
+    first = accepted.drop_duplicates(["row", "code"]).assign(method="rule", score=1.0)
+    first = _cap(first, accepted, codebook, a)
+    kept = set(zip(first["row"], first["code"]))
+    keep = np.array([k in kept for k in zip(accepted["row"], accepted["code"])], dtype=bool)
+    evidence = accepted.loc[keep, EVIDENCE_COLUMNS].reset_index(drop=True)
+    model_info = None
+    decided = first
+    candidates = _rule_candidates(a.assessed, first, order)
+    if model is not None:
+        from pipeline.coding.verifier import apply_verifier
+
+        decided, candidates, model_info = apply_verifier(model, a, codebook, first, threshold=threshold)
+    decided = decided.assign(_rank=decided["code"].map(order)).sort_values(["row", "_rank"], kind="stable")
+    codings = decided[CODING_COLUMNS].reset_index(drop=True)
+    matrix = np.zeros((len(a.segments), len(codable)), dtype=np.int8)
+    for row, code in zip(decided["row"].tolist(), decided["code"].tolist()):
+        matrix[row, order[code]] = 1
+    wide = pd.DataFrame(matrix, columns=codable)
+    wide.insert(0, "segment_id", a.segments["segment_id"].astype(str).to_numpy())
+    return CodingResult(codings, evidence, wide, a.mask, a.stats, model_info, candidates)
+
+
+@dataclass
+class Assessment:
+    """What the rules found in a segments table, and what the verifier needs besides.
+
+    ``assessed`` has one row per include hit (see :meth:`RuleMatcher.assess`) with ``row`` (the
+    row in ``segments``), ``segment_id`` and document offsets; ``idx`` lists the eligible rows,
+    ``table`` holds their tokens in that order, ``questions`` their question dimensions.
+    """
+
+    segments: pd.DataFrame
+    mask: np.ndarray
+    idx: np.ndarray
+    table: object
+    assessed: pd.DataFrame
+    questions: list
+    stats: ParseStats
+
+
+def assess_segments(segments: pd.DataFrame, codebook: Codebook, *, nlp_name: str | None = None, code_interviewer: bool | None = None,
+                    scope: str | None = None, cache_dir=None, use_cache: bool = True, workers: int = 1, progress=None) -> Assessment:
+    """Parses the eligible units and judges every rule hit in them (see :func:`code_segments`).
+
+    Raises:
+        QdaError: the segments table lacks the columns of the segments contract.
+    """
     missing = [c for c in ("segment_id", "text", "start_char") if c not in segments.columns]
     if missing:
         raise QdaError(f"the segments table lacks the column(s) {', '.join(missing)}; run 'qda ingest' to make one")
@@ -114,31 +169,24 @@ def code_segments(
     seg_ids = segments["segment_id"].astype(str).to_numpy()
     starts = pd.to_numeric(segments["start_char"], errors="coerce").fillna(0).astype(int).to_numpy()
     rows = idx[assessed["unit"].to_numpy(dtype=np.int64)] if len(assessed) else np.zeros(0, dtype=np.int64)
-    assessed = assessed.assign(row=rows, segment_id=seg_ids[rows], start_char=assessed["start_char"] + starts[rows] if len(assessed) else [],
-                               end_char=assessed["end_char"] + starts[rows] if len(assessed) else [])
-    codable = [c.id for c in codebook.codable()]
-    order = {c: i for i, c in enumerate(codable)}
-    accepted = assessed[assessed["status"] == ""].copy()
-    accepted["_rank"] = accepted["code"].map(order)
-    accepted = accepted.sort_values(["row", "_rank", "start_char", "end_char", "pattern"], kind="stable")
-    accepted = accepted.drop_duplicates(["row", "code", "start_char", "end_char", "pattern"])
-    evidence = accepted[EVIDENCE_COLUMNS].reset_index(drop=True)
-    first = accepted.drop_duplicates(["row", "code"]).assign(method="rule", score=1.0)
-    model_info = None
-    decided = first
-    candidates = _rule_candidates(assessed, first, order)
-    if model is not None:
-        from pipeline.coding.verifier import apply_verifier
+    assessed = assessed.assign(row=rows, segment_id=seg_ids[rows], start_char=assessed["start_char"].to_numpy(dtype=np.int64) + starts[rows],
+                               end_char=assessed["end_char"].to_numpy(dtype=np.int64) + starts[rows])
+    return Assessment(segments, mask, idx, table, assessed, questions, stats)
 
-        decided, candidates, model_info = apply_verifier(model, segments, idx, table, assessed, first, questions, codebook, threshold=threshold)
-    decided = decided.assign(_rank=decided["code"].map(order)).sort_values(["row", "_rank"], kind="stable")
-    codings = decided[CODING_COLUMNS].reset_index(drop=True)
-    matrix = np.zeros((len(segments), len(codable)), dtype=np.int8)
-    for row, code in zip(decided["row"].tolist(), decided["code"].tolist()):
-        matrix[row, order[code]] = 1
-    wide = pd.DataFrame(matrix, columns=codable)
-    wide.insert(0, "segment_id", seg_ids)
-    return CodingResult(codings, evidence, wide, mask, stats, model_info, candidates)
+
+def _cap(first: pd.DataFrame, accepted: pd.DataFrame, codebook: Codebook, a: "Assessment") -> pd.DataFrame:
+    """At most ``matching.max_codes`` codes per unit (CODING_RULES A2): those of the dimensions its
+    question asks about first, then those with more standing hits, then codebook order."""
+    limit = codebook.matching.max_codes
+    if not limit or first.empty:
+        return first
+    counts = accepted.groupby(["row", "code"]).size()
+    q_of = dict(zip(a.idx.tolist(), a.questions))
+    order = {c: i for i, c in enumerate(codebook.codes)}
+    keys = [(-(codebook.codes[c].dimension in (q_of.get(r) or ())), -int(counts.get((r, c), 1)), order[c]) for r, c in zip(first["row"], first["code"])]
+    ranked = first.assign(_k=keys).sort_values(["row", "_k"], kind="stable")
+    ranked = ranked[ranked.groupby("row").cumcount() < limit]
+    return ranked.drop(columns="_k").sort_index()
 
 
 def _apply_hard_scope(assessed: pd.DataFrame, codebook: Codebook, questions: list, hard: list[bool]) -> pd.DataFrame:

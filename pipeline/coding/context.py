@@ -8,7 +8,7 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
   with ``lack_counts`` (barriers are named by what is missing: "keine Zeit") the negator is the
   evidence, and only a verdict "X is no problem" takes it back ("Zeit war nie das Problem").
 * **hypothetical** — ``wäre``, ``würde``, ``hätte``, ``könnte``, ``falls`` … within the window
-  takes any mention back.
+  takes any mention back; a hedge ("würde ich sagen") is not a hypothetical.
 * **wish** — a wished-for format or an innovation that did not happen is not coded (A6): a
   wish word (``fände``, ``wünsche``, ``gäbe``, ``bräuchte`` …) or a hypothetical anywhere in the
   sentence takes back a mention of a code without ``lack_counts`` ("Wäre super, wenn es mal
@@ -44,11 +44,12 @@ FOIL = {"statt", "anstatt", "anstelle", "ersetzt", "ersetzen", "gegenüber"}
 COMPARATIVES = {"mehr", "besser", "lieber", "eher", "weniger", "schneller", "greifbarer", "praktischer", "hilfreicher", "wichtiger",
                 "anschaulicher", "konkreter", "effektiver", "nützlicher", "sinnvoller", "direkter", "einfacher", "leichter"}
 QUANTIFIERS_AFTER_ALS = {"jede", "jeder", "jedes", "jedem", "jeden", "alle", "jedwede"}
+HEDGE = {"sagen", "meinen", "behaupten", "schätzen", "tippen", "vermuten", "denken", "sage", "mein"}  # "würde ich sagen" is no hypothetical
 NO_PROBLEM_REACH = 10
 FOIL_REACH = 6
 
 FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_BREAK, "foil": FOIL, "cmp": COMPARATIVES,
-              "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING}
+              "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING, "hedge": HEDGE}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
@@ -71,7 +72,15 @@ class Context:
     def __init__(self, table, flags: dict[str, np.ndarray], window: int):
         self.table = table
         self.window = window
-        self.f = {k: v.tolist() for k, v in flags.items()}
+        hyp = flags["hyp"].copy()
+        if len(hyp):
+            # a hedge ("würde ich sagen", "hätte ich gemeint") is an opinion, not a hypothetical
+            hedge = flags["hedge"]
+            after = np.zeros_like(hyp)
+            after[:-1] |= hedge[1:]
+            after[:-2] |= hedge[2:]
+            hyp &= ~after
+        self.f = {k: v.tolist() for k, v in {**flags, "hyp": hyp}.items()}
         self.sent = table.sent.tolist()
         starts = np.zeros(table.n_tokens, dtype=bool)
         if table.n_tokens:

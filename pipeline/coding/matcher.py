@@ -90,7 +90,7 @@ class RuleMatcher:
         from pipeline.codebook.load import parse_pattern
 
         for cond in self._conditions():
-            for cue in cond.cues:
+            for cue in (*cond.cues, *cond.question_unless):
                 if cue in self._cue_names:
                     continue
                 p = parse_pattern(cue, "cue", [])
@@ -191,6 +191,7 @@ class RuleMatcher:
             "unit": lambda i: int(spans.unit[i]),
         }
         codes = self.codebook.codes
+        self._spans = spans
         for step in ("require", "unless"):
             present = self._present(spans, parts, status, scope_of)
             for i in np.nonzero((parts == "include") & (status == ""))[0].tolist():
@@ -204,13 +205,14 @@ class RuleMatcher:
                 elif any(isinstance(c, Condition) and self._holds(c, i, ref.code, present, scope_of, q) for c in (code.unless, ref.pattern.unless)):
                     status[i] = "unless"
 
-    def _present(self, spans: Spans, parts: np.ndarray, status: np.ndarray, scope_of) -> dict[tuple[str, str], set[int]]:
-        """(code or cue list, scope) → the ids of the clauses/sentences/units holding a live hit."""
-        present: dict[tuple[str, str], set[int]] = {}
+    def _present(self, spans: Spans, parts: np.ndarray, status: np.ndarray, scope_of) -> dict[tuple[str, str], dict[int, list[tuple[int, int]]]]:
+        """(code or cue list, scope) → scope id → token spans of the live hits in it."""
+        present: dict[tuple[str, str], dict[int, list[tuple[int, int]]]] = {}
         for i in np.nonzero(((parts == "cue") | (parts == "include")) & (status == ""))[0].tolist():
             owner = self.refs[int(spans.ref[i])].code
+            span = (int(spans.s[i]), int(spans.e[i]))
             for scope, fn in scope_of.items():
-                present.setdefault((owner, scope), set()).add(fn(i))
+                present.setdefault((owner, scope), {}).setdefault(fn(i), []).append(span)
         return present
 
     def _has_conditions(self) -> bool:
@@ -218,14 +220,22 @@ class RuleMatcher:
 
     def _holds(self, cond: Condition, i: int, own: str, present, scope_of, question) -> bool:
         where = scope_of[cond.scope](i)
+        s, e = int(self._spans.s[i]), int(self._spans.e[i])
+
+        def elsewhere(owner: str, scope: str, key: int) -> bool:
+            # a cue inside the hit itself does not count: "Website" is no cue for "Website"
+            return any(b <= s or a >= e for a, b in present.get((owner, scope), {}).get(key, ()))
+
         if question and set(cond.question) & set(question):
-            return True
+            unit = scope_of["unit"](i)
+            if not any(present.get((self._cue_names.get(c, ""), "unit"), {}).get(unit) for c in cond.question_unless):
+                return True
         for cue in cond.cues:
-            if where in present.get((self._cue_names.get(cue, ""), cond.scope), ()):
+            if elsewhere(self._cue_names.get(cue, ""), cond.scope, where):
                 return True
         for glob in cond.codes:
             for cid in self.codable:
-                if cid != own and fnmatch.fnmatchcase(cid, glob) and where in present.get((cid, cond.scope), ()):
+                if cid != own and fnmatch.fnmatchcase(cid, glob) and elsewhere(cid, cond.scope, where):
                     return True
         return False
 

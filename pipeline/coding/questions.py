@@ -8,7 +8,10 @@ question are known to the coder as data:
 
 1. ``code_scope`` (from ``corpus.yaml``: ``dimensions``) where the corpus declares them;
 2. else the question text or column name, matched against the codebook's ``questions:``
-   words (``huerde: [Hürde, Hindernis, …]``), folded (case, umlauts, ß);
+   words (``huerde: [Hürde, Hindernis, …]``): a one-word entry matches a word of the question
+   on its lemma or as the head of a compound (``Hindernisse``, ``Zeithürden``; not the modifier
+   in ``Innovationszirkel``), a phrase matches the folded text; ``Q_huerden``-style column names
+   are split at ``_``;
 3. for interview turns, the preceding interviewer turn, matched the same way.
 
 Conditions may use them (``require: {cues: [...], question: [innovationsform]}``), the
@@ -17,10 +20,15 @@ verifier uses them as a feature, and ``--scope hard`` turns them into a filter.
 
 from __future__ import annotations
 
+import functools
+import re
+
 import pandas as pd
 
 from pipeline.codebook.model import Codebook
-from pipeline.nlp import fold
+from pipeline.nlp import fold, lemmatize
+
+_WORD = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß-]*")
 
 
 def _truthy(series: pd.Series) -> pd.Series:
@@ -48,10 +56,28 @@ def question_texts(segments: pd.DataFrame) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _word_keys(word: str) -> frozenset[str]:
+    from pipeline.coding.words import compound_parts
+
+    heads, _ = compound_parts(word[:1].upper() + word[1:])
+    return frozenset({fold(word), fold(lemmatize(word)), fold(lemmatize(word[:1].upper() + word[1:]))} | heads)
+
+
 def dimensions_in(text: str, codebook: Codebook) -> set[str]:
-    """The dimensions whose ``questions:`` words occur in ``text`` (folded substrings)."""
-    t = fold(text)
-    return {dim for dim, words in codebook.questions.items() if any(fold(w) in t for w in words)}
+    """The dimensions whose ``questions:`` entries occur in ``text`` (see the module doc)."""
+    keys: set[str] = set()
+    for w in _WORD.findall(text.replace("_", " ")):
+        keys |= _word_keys(w)
+    folded = fold(text)
+    found = set()
+    for dim, entries in codebook.questions.items():
+        for e in entries:
+            hit = fold(e) in folded if len(e.split()) > 1 else bool(_word_keys(e) & keys)
+            if hit:
+                found.add(dim)
+                break
+    return found
 
 
 def question_dimensions(segments: pd.DataFrame, codebook: Codebook) -> list[set[str] | None]:

@@ -21,9 +21,10 @@ and one entry there):
 Abbreviations: a term written in capitals (``OB``, ``IT``, ``DSB``) matches only words written
 in capitals, so ``ob`` (whether) is not the mayor.
 
-Nouns: a term written with a capital (``Stelle``) is a noun; a form written in lower case
-(``ich stelle``) only matches it in units that are written in lower case throughout (where
-capitals carry no information). The matcher decides that per unit, so here such matches are
+Nouns: a term written with a capital (``Stelle``) is a noun; a lower-case form that is not a
+noun (``ich stelle``, whose lemma is the verb *stellen*) only matches it in units written in
+lower case throughout (where capitals carry no information). A noun typed in lower case
+(``antragsverfahren``) is still a noun. The matcher decides per unit, so here such matches are
 returned separately as *weak*.
 """
 
@@ -48,10 +49,7 @@ class Form:
     norm: str  # match key: folded lemma
     surface: str  # folded text
     known: bool  # a dictionary word (then no typo tolerance)
-
-    @property
-    def lower_initial(self) -> bool:
-        return bool(self.text) and self.text[0].islower()
+    noun_like: bool  # capitalised, or a noun typed in lower case (its lemma is a noun)
 
 
 @dataclass
@@ -108,7 +106,7 @@ def compound_parts(word: str) -> tuple[frozenset[str], frozenset[str]]:
     ``zeit``), the modifier keys to runs that do not (``Zeitmangel``: ``zeit``). The whole word
     is in neither (it is the form's own key). Both sets are empty for a simple word.
     """
-    if word[:1].islower() and "-" not in word and lemmatize(word) != word:
+    if word[:1].islower() and "-" not in word and fold(lemmatize(word)) != fold(word):
         return frozenset(), frozenset()  # an inflected verb form ("übernommen") is no compound
     parts: list[str] = []
     for piece in (p for p in word.strip("-").split("-") if p):
@@ -193,7 +191,7 @@ class WordIndex:
                     continue
                 if t.match == "surface" and form.surface != t.surface and not _compound_hit(t, form):
                     continue
-            (weak if t.noun and form.lower_initial and not t.case_sensitive else strong).add(tid)
+            (weak if t.noun and not form.noun_like and not t.case_sensitive else strong).add(tid)
         return frozenset(strong), frozenset(weak)
 
 
@@ -260,4 +258,8 @@ WORD_KINDS: tuple[Callable[[WordIndex, Form], Iterable[int]], ...] = (_lemma, _s
 def make_form(text: str, norm: str) -> Form:
     """The :class:`Form` of a token text and its match key."""
     known = is_known(text) or (norm != fold(text) and len(norm) > 2)
-    return Form(text=text, norm=norm, surface=fold(text), known=known)
+    last = text.rsplit("-", 1)[-1]
+    # a lower-case form is a noun when its lemma is one, or when the dictionary does not know it
+    # at all (nothing says it is a verb): "designsystem", "tech-Talks"
+    noun_like = text[:1].isupper() or last[:1].isupper() or lemmatize(text)[:1].isupper() or not is_known(text)
+    return Form(text=text, norm=norm, surface=fold(text), known=known, noun_like=noun_like)

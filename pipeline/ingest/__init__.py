@@ -44,6 +44,7 @@ class IngestOptions:
     rename: dict = field(default_factory=dict)
     # which codebook dimensions a unit may get: {question: [dims]} or [dims] for every unit
     dimensions: dict | list = field(default_factory=dict)
+    scope: str | None = None  # "hard": the dimensions limit the codes (corpus.yaml scope: hard)
     # per-member limit for .docx/.xlsx archives in MB; None: $QDA_MAX_UNZIPPED_MB or 256
     max_unzipped_mb: float | None = None
 
@@ -358,7 +359,7 @@ def _merge_corpus(s: CorpusSource) -> IngestOptions:
         text_columns=s.text_columns, id_column=s.id_column, meta_columns=s.meta_columns,
         question_column=s.question_column, encoding=s.encoding, interviewer=s.interviewer,
         unit=s.unit or "turn", meta=s.meta, kind=s.kind, meta_pattern=s.meta_pattern, rename=s.rename,
-        dimensions=s.dimensions,
+        dimensions=s.dimensions, scope=s.scope,
     )
 
 
@@ -425,7 +426,7 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
             if doc.doc_id in seen_docs:
                 raise InputError(path, f"document ID '{doc.doc_id}' is also produced by {seen_docs[doc.doc_id]}", "rename one of the files: document IDs are file names without extension")
             seen_docs[doc.doc_id] = str(path)
-            rows += _rows(doc, meta, opts.rename, opts.dimensions)
+            rows += _rows(doc, meta, opts.rename, opts.dimensions, opts.scope)
             n_units += len(doc.units)
         speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
         reports.append(FileReport(str(path), info.pop("reader", reader.name), len(docs), n_units, speakers, warnings, info))
@@ -476,7 +477,7 @@ def _scope(dimensions, unit_meta: dict) -> str:
     return ""
 
 
-def _rows(doc: Document, file_meta: dict, rename: dict | None = None, dimensions=None) -> list[dict]:
+def _rows(doc: Document, file_meta: dict, rename: dict | None = None, dimensions=None, scope_mode: str | None = None) -> list[dict]:
     _, spans = render(doc)
     rows = []
     for n, (u, (start, end)) in enumerate(zip(doc.units, spans), 1):
@@ -499,6 +500,8 @@ def _rows(doc: Document, file_meta: dict, rename: dict | None = None, dimensions
         scope = _scope(dimensions, u.meta)
         if scope:
             row["code_scope"] = scope
+            if scope_mode == "hard":
+                row["scope"] = "hard"
         for old, new in (rename or {}).items():
             if old in row and old not in SEGMENT_COLUMNS:
                 row[new] = row.pop(old)

@@ -20,6 +20,7 @@ Example::
           hindernisse: [huerde]
           ideen: [methode]
           beispiel: [innovationsform]
+        scope: hard                  # code only those dimensions (default soft: a hint to the coder)
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pipeline.errors import InputError, ValidationError
 
 _SOURCE_KEYS = {
     "path", "kind", "meta", "meta_pattern", "text_columns", "id_column", "meta_columns",
-    "question_column", "encoding", "interviewer", "unit", "rename", "dimensions",
+    "question_column", "encoding", "interviewer", "unit", "rename", "dimensions", "scope",
 }
 _TOP_KEYS = {"name", "description", "sources", "interviewer", "meta", "language"}
 CORPUS_FILES = ("corpus.yaml", "corpus.yml")
@@ -56,6 +57,7 @@ class CorpusSource:
     unit: str | None = None
     rename: dict = field(default_factory=dict)
     dimensions: dict | list = field(default_factory=dict)
+    scope: str | None = None  # hard: code only the question's dimensions; soft (default): a hint
 
 
 def _did_you_mean(key: str, allowed: set[str]) -> str:
@@ -137,11 +139,19 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
                 unit=s.get("unit"),
                 rename=_rename(s.get("rename"), f"{loc} → rename", problems),
                 dimensions=_dimensions(s.get("dimensions"), f"{loc} → dimensions", problems),
+                scope=_scope_mode(s.get("scope"), f"{loc} → scope", problems),
             )
         )
     if problems:
         raise ValidationError(path, problems)
     return out
+
+
+def _scope_mode(value, loc: str, problems: list) -> str | None:
+    if value is None or value in ("hard", "soft"):
+        return value
+    problems.append((loc, f"must be hard or soft, not {value!r}"))
+    return None
 
 
 def _dimensions(value, loc: str, problems: list):

@@ -1,0 +1,135 @@
+"""Coding quality on material the codebook was not written against, rules alone and with the verifier.
+
+    uv run python bench/quality.py                      # v3 against the v2 baseline, verifier without embeddings
+    uv run python bench/quality.py --embedding use      # the verifier also sees sentence embeddings
+
+Test sets (nothing here was tuned on them):
+
+* ``beispiel-test``: the example corpus's test split (``corpora/beispiel/gold/split.csv``);
+* ``dev-umfrage-test``: ``../shared/dev/survey_dev.csv`` rows with ``part=test``;
+* ``dev-interviews``: the three transcripts in ``../shared/dev/interviews`` with their gold.
+
+The verifier is trained on the example corpus's development split, the dev survey's
+``part=train`` rows and the codebook's anchor examples. Only aggregate scores are printed (micro
+and macro precision/recall/F1, and per code); no test unit is shown. The table is also written
+to ``bench/results/quality.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.codebook import load_codebook  # noqa: E402
+from pipeline.coding import code_segments  # noqa: E402
+from pipeline.coding.verifier import gold_labels, train_verifier  # noqa: E402
+from pipeline.evaluate import evaluate, predictions_from_codings, read_gold  # noqa: E402
+from pipeline.ingest import IngestOptions, ingest  # noqa: E402
+
+DIMENSIONS = ("innovationsform", "huerde", "methode")
+
+
+def shared_dev() -> Path | None:
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared" / "dev" / "survey_dev.csv").is_file():
+            return base / "shared" / "dev"
+    return None
+
+
+def survey_part(dev: Path, part: str, tmp: Path) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    """Segments and gold of one part of the dev survey (the gold never enters the segments)."""
+    d = pd.read_csv(dev / "survey_dev.csv", dtype=str, keep_default_na=False)
+    d = d[d["part"] == part]
+    path = tmp / f"umfrage_{part}.csv"
+    d[["id", "network", "question", "answer"]].to_csv(path, index=False)
+    seg = ingest([str(path)], IngestOptions(text_columns=["answer"], id_column="id", question_column="question", meta_columns=["network"])).segments
+    gold = {f"{i}:{q}": {c for c in codes.split(";") if c} for i, q, codes in zip(d["id"], d["question"], d["codes"])}
+    return seg, gold
+
+
+def dev_interviews(dev: Path) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    seg = ingest([str(dev / "interviews")]).segments
+    g = pd.read_csv(dev / "interviews_dev_gold.csv", dtype=str, keep_default_na=False)
+    gold = {f"{Path(f).stem}:{t}": {c for c in codes.split(";") if c} for f, t, codes in zip(g["file"], g["turn"], g["codes"])}
+    return seg, gold
+
+
+def beispiel() -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, set[str]]]:
+    seg = ingest([str(ROOT / "corpora" / "beispiel")]).segments
+    files = ",".join(str(ROOT / "corpora" / "beispiel" / "gold" / f) for f in ("interviews_gold.csv", "umfrage_gold.csv"))
+    return seg, read_gold(files, part="dev"), read_gold(files, part="test")
+
+
+def score(cb, segments: pd.DataFrame, gold: dict[str, set[str]], model=None) -> tuple[dict, pd.DataFrame, float]:
+    codes = [c.id for c in cb.codable() if c.dimension in DIMENSIONS]
+    units = segments[segments["segment_id"].astype(str).isin(gold)]
+    t0 = time.perf_counter()
+    result = code_segments(units, cb, model=model)
+    seconds = time.perf_counter() - t0
+    scores, summary, _ = evaluate(gold, predictions_from_codings(result.codings), codes)
+    return summary, scores, seconds
+
+
+def fmt(summary: dict) -> str:
+    m, a = summary["micro"], summary["macro"]
+    return f"{m['f1']:.3f} ({m['precision']:.2f} / {m['recall']:.2f}) | {a['f1']:.3f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--codebook", default=str(ROOT / "codebooks" / "innovationsnetzwerke-v3.yaml"))
+    ap.add_argument("--baseline", default=str(ROOT / "codebooks" / "innovationsnetzwerke-v2.yaml"))
+    ap.add_argument("--embedding", default="none", help="verifier embedding: none, use, e5 …")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "quality.md"))
+    args = ap.parse_args()
+    dev = shared_dev()
+    if dev is None:
+        sys.exit("../shared/dev is not here: the dev set is needed for this benchmark")
+    cb, _ = load_codebook(args.codebook)
+    base, _ = load_codebook(args.baseline)
+    with tempfile.TemporaryDirectory() as tmp:
+        b_seg, b_dev, b_test = beispiel()
+        s_train, g_train = survey_part(dev, "train", Path(tmp))
+        s_test, g_test = survey_part(dev, "test", Path(tmp))
+        i_seg, i_gold = dev_interviews(dev)
+    codes = [c.id for c in cb.codable()]
+    train_seg = pd.concat([b_seg, s_train], ignore_index=True)
+    labels = pd.concat([gold_labels(b_dev, codes), gold_labels(g_train, codes)], ignore_index=True)
+    t0 = time.perf_counter()
+    model = train_verifier(train_seg, labels, cb, embedding=args.embedding)
+    train_s = time.perf_counter() - t0
+    sets = {"beispiel-test": (b_seg, b_test), "dev-umfrage-test": (s_test, g_test), "dev-interviews": (i_seg, i_gold)}
+    lines = ["| test set | units | rules v2: micro-F1 (P / R) \\| macro-F1 | rules v3 | rules v3 + verifier |", "|---|---:|---|---|---|"]
+    per_code = {}
+    for name, (seg, gold) in sets.items():
+        s2, _, _ = score(base, seg, gold)
+        s3, c3, _ = score(cb, seg, gold)
+        sv, cv, _ = score(cb, seg, gold, model)
+        lines.append(f"| {name} | {s3['units']} | {fmt(s2)} | {fmt(s3)} | {fmt(sv)} |")
+        per_code[name] = (c3, cv)
+    lines += ["", f"Verifier: embedding `{args.embedding}`, trained on {model.n_train_} units in {train_s:.0f} s "
+              f"({sum(m == 'model' for m in model.modes_)} codes learned, the others keep the rules).", ""]
+    for name in ("dev-umfrage-test", "dev-interviews"):
+        c3, cv = per_code[name]
+        lines += [f"Per code, {name} (support, rules v3 F1, with verifier F1):", "", "| code | support | rules v3 P / R / F1 | + verifier P / R / F1 |", "|---|---:|---|---|"]
+        for r3, rv in zip(c3.to_dict("records"), cv.to_dict("records")):
+            if r3["support"] or r3["predicted"] or rv["predicted"]:
+                lines.append(f"| {r3['code']} | {r3['support']} | {r3['precision']:.2f} / {r3['recall']:.2f} / {r3['f1']:.2f} | "
+                             f"{rv['precision']:.2f} / {rv['recall']:.2f} / {rv['f1']:.2f} |")
+        lines.append("")
+    text = "\n".join(lines).replace("nan", "–")
+    print(text)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""The verifier: rules propose, a trained per-code classifier decides.
+
+For every eligible unit and every codable code the verifier estimates the probability that a
+human coder following the codebook would assign the code, from the features of
+:mod:`pipeline.coding.features` (what the rules found and why they let hits go, the question,
+the words, optionally the sentence embedding). It can veto a rule hit and add a code the rules
+missed. One logistic regression per code (scikit-learn), its decision threshold chosen by
+cross-validation on the training units for F1 and written to the run record.
+
+A code with too few training examples (fewer than ``min_positive`` positives or negatives)
+keeps the rules' decision: the verifier never makes a code worse for lack of data.
+
+Training data are labels per (unit, code): from a gold file every code of a listed unit is
+known (1 or 0); from reviewed decisions only the decided pairs are (a partly reviewed unit
+says nothing about codes nobody decided). The codebook's anchor examples are added as
+positives of their code.
+
+The fitted model is saved as data only (see :mod:`pipeline.coding.modelfile`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator
+
+from pipeline.codebook.model import Codebook
+from pipeline.coding.features import RULE_FEATURES, Lexicon, UnitData, code_texts, pattern_features, rule_features, similarities, unit_data
+
+THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
+NEAR = 0.2  # candidates.csv keeps uncoded pairs scored within this distance of the threshold
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+class Verifier(BaseEstimator):
+    """Per-code calibrated decisions over rule, pattern, lexical and embedding features.
+
+    Args:
+        embedding: embedder name for the unit and anchor embeddings (``use``, ``e5`` …) or
+            ``none`` (rules, patterns and words only; fastest).
+        lexical: use TF-IDF features over lemmas.
+        C: inverse regularisation strength of the logistic regressions.
+        cv: folds for choosing each code's threshold.
+        min_positive: fewer positive (or negative) examples than this → the code keeps the rules.
+        random_state: seed of the folds and the solver.
+    """
+
+    def __init__(self, embedding: str = "none", lexical: bool = True, C: float = 1.0, cv: int = 3, min_positive: int = 4,
+                 random_state: int = 0):
+        self.embedding = embedding
+        self.lexical = lexical
+        self.C = C
+        self.cv = cv
+        self.min_positive = min_positive
+        self.random_state = random_state
+
+    # --- features ------------------------------------------------------------------------------
+    def _embed_anchors(self, codebook: Codebook, codes: list[str]) -> None:
+        from pipeline.embed import embed
+
+        anchors, owner, definitions = code_texts(codebook, codes)
+        self.anchor_emb_ = embed(anchors, self.embedding) if anchors else np.zeros((0, 1), dtype=np.float32)
+        self.anchor_owner_ = np.asarray(owner, dtype=np.int64)
+        self.def_emb_ = embed(definitions, self.embedding)
+
+    def _blocks(self, data: UnitData) -> tuple[np.ndarray, sparse.csr_matrix | None, np.ndarray | None]:
+        emb = sims = None
+        if self.embedding != "none":
+            from pipeline.embed import embed
+
+            emb = embed(data.texts, self.embedding).astype(np.float64)
+            sims = similarities(emb, self.anchor_emb_, self.anchor_owner_, self.def_emb_, len(self.codes_))
+        rules = rule_features(data, self._codebook_stub(), self.codes_, sims)
+        lex = self.lexicon_.transform(data.lemmas) if self.lexical else None
+        return rules, lex, emb
+
+    def _codebook_stub(self):
+        """What :func:`rule_features` needs of the codebook: each code's dimension."""
+        from pipeline.codebook.model import Code, Codebook
+
+        return Codebook(name="", version="", codes={c: Code(id=c) for c in self.codes_})
+
+    def _design(self, j: int, rules: np.ndarray, lex, emb, data: UnitData):
+        parts = [sparse.csr_matrix(rules[:, j, :]), pattern_features(data, self.codes_[j], self.patterns_[j])]
+        if lex is not None:
+            parts.append(lex)
+        if emb is not None:
+            parts.append(sparse.csr_matrix(emb))
+        return sparse.hstack(parts).tocsr()
+
+    # --- fitting -------------------------------------------------------------------------------
+    def fit(self, data: UnitData, labels: np.ndarray, *, codebook: Codebook, codes: list[str] | None = None) -> "Verifier":
+        """Fits one classifier per code.
+
+        Args:
+            data: the training units (see :func:`pipeline.coding.features.unit_data`).
+            labels: ``(n_units, n_codes)`` with 1 (assigned), 0 (not assigned), -1 (unknown).
+            codebook: the codebook the units were coded with.
+            codes: the columns of ``labels`` (default: the codebook's codable codes).
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        self.codes_ = list(codes or [c.id for c in codebook.codable()])
+        self.dimensions_ = [codebook.codes[c].dimension for c in self.codes_]
+        self.patterns_ = [sorted({p.label() for p in codebook.codes[c].include}) for c in self.codes_]
+        self.lexicon_ = Lexicon.fit(data.lemmas) if self.lexical else Lexicon([], np.zeros(0))
+        if self.embedding != "none":
+            self._embed_anchors(codebook, self.codes_)
+        rules, lex, emb = self._blocks(data)
+        n_feat = [self._design(j, rules, lex, emb, data).shape[1] for j in range(len(self.codes_))]
+        self.coef_ = [np.zeros(n) for n in n_feat]
+        self.intercept_ = np.zeros(len(self.codes_))
+        self.thresholds_ = np.full(len(self.codes_), 0.5)
+        self.modes_ = ["rules"] * len(self.codes_)
+        self.n_labelled_ = {}
+        for j, code in enumerate(self.codes_):
+            known = labels[:, j] >= 0
+            y = labels[known, j].astype(int)
+            self.n_labelled_[code] = {"positive": int(y.sum()), "negative": int((y == 0).sum())}
+            if y.sum() < self.min_positive or (y == 0).sum() < self.min_positive:
+                continue
+            X = self._design(j, rules, lex, emb, data)[known]
+            clf = LogisticRegression(C=self.C, max_iter=5000, random_state=self.random_state)
+            self.thresholds_[j] = self._threshold(clf, X, y)
+            clf.fit(X, y)
+            self.coef_[j] = clf.coef_.ravel().astype(np.float64)
+            self.intercept_[j] = float(clf.intercept_[0])
+            self.modes_[j] = "model"
+        self.n_train_ = int(len(data.lemmas))
+        return self
+
+    def _threshold(self, clf, X, y: np.ndarray) -> float:
+        """The threshold with the best F1 on out-of-fold probabilities (ties: the middle one)."""
+        from sklearn.base import clone
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = min(self.cv, int(y.sum()), int((y == 0).sum()))
+        if folds < 2:
+            return 0.5
+        oof = np.zeros(len(y))
+        for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state).split(np.zeros(len(y)), y):
+            oof[test] = clone(clf).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+        f1 = []
+        for t in THRESHOLDS:
+            p = oof >= t
+            tp, fp, fn = int((p & (y == 1)).sum()), int((p & (y == 0)).sum()), int((~p & (y == 1)).sum())
+            f1.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+        f1 = np.array(f1)
+        best = np.flatnonzero(f1 == f1.max())
+        return float(THRESHOLDS[best[len(best) // 2]])
+
+    # --- prediction ----------------------------------------------------------------------------
+    def predict_proba(self, data: UnitData) -> np.ndarray:
+        """``(n_units, n_codes)`` probabilities; codes in ``rules`` mode give 1.0 where a rule
+        hit stood and 0.0 elsewhere."""
+        rules, lex, emb = self._blocks(data)
+        out = np.zeros((len(data.lemmas), len(self.codes_)))
+        acc = RULE_FEATURES.index("acc")
+        for j in range(len(self.codes_)):
+            if self.modes_[j] == "rules":
+                out[:, j] = rules[:, j, acc]
+            else:
+                out[:, j] = _sigmoid(self._design(j, rules, lex, emb, data) @ self.coef_[j] + self.intercept_[j])
+        return np.round(out, 4)
+
+    def predict(self, data: UnitData, threshold: float | None = None) -> np.ndarray:
+        """0/1 decisions, with each code's threshold (or one ``threshold`` for all)."""
+        thr = self.thresholds_ if threshold is None else np.full(len(self.codes_), threshold)
+        return (self.predict_proba(data) >= thr).astype(int)
+
+    def describe(self) -> dict:
+        """For run.json: parameters, per-code mode and threshold, training size."""
+        return {"model": "Verifier", "params": self.get_params(), "n_train": self.n_train_,
+                "codes": {c: {"mode": m, "threshold": float(t), **self.n_labelled_.get(c, {})}
+                          for c, m, t in zip(self.codes_, self.modes_, self.thresholds_)},
+                **getattr(self, "provenance_", {})}
+
+
+# --- training and applying, on segments ----------------------------------------------------------
+def label_matrix(unit_ids: list[str], labels: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """``(n_units, n_codes)`` of 1/0/-1 from ``segment_id, code, label`` rows."""
+    row = {u: i for i, u in enumerate(unit_ids)}
+    col = {c: j for j, c in enumerate(codes)}
+    Y = np.full((len(unit_ids), len(codes)), -1, dtype=np.int64)
+    for sid, code, lab in zip(labels["segment_id"].astype(str), labels["code"].astype(str), labels["label"]):
+        if sid in row and code in col:
+            Y[row[sid], col[code]] = int(lab)
+    return Y
+
+
+def gold_labels(gold: dict[str, set[str]], codes: list[str]) -> pd.DataFrame:
+    """Every code of every gold unit: 1 if the coder assigned it, else 0."""
+    rows = [(sid, c, int(c in assigned)) for sid, assigned in gold.items() for c in codes]
+    return pd.DataFrame(rows, columns=["segment_id", "code", "label"])
+
+
+def anchor_segments(codebook: Codebook) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The anchor examples as extra training units (read as answers to their dimension's
+    question), and their labels (positive for their code, unknown for the others)."""
+    rows, labels = [], []
+    for code in codebook.codable():
+        for i, text in enumerate(code.anchor_examples):
+            sid = f"@anker:{code.id}:{i + 1}"
+            rows.append({"segment_id": sid, "text": text, "start_char": 0, "kind": "anchor", "code_scope": code.dimension})
+            labels.append((sid, code.id, 1))
+    return pd.DataFrame(rows), pd.DataFrame(labels, columns=["segment_id", "code", "label"])
+
+
+def training_hash(segments: pd.DataFrame, labels: pd.DataFrame) -> str:
+    """SHA-256 of the training texts and labels, in a fixed order."""
+    h = hashlib.sha256()
+    text_of = dict(zip(segments["segment_id"].astype(str), segments["text"].fillna("").astype(str)))
+    for sid, code, lab in sorted(zip(labels["segment_id"].astype(str), labels["code"].astype(str), labels["label"].astype(int))):
+        h.update(f"{sid}\t{code}\t{lab}\t{text_of.get(sid, '')}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+def train_verifier(segments: pd.DataFrame, labels: pd.DataFrame, codebook: Codebook, *, embedding: str = "none", anchors: bool = True,
+                   random_state: int = 0, **assess_kwargs) -> Verifier:
+    """Fits a :class:`Verifier` on the labelled units of ``segments`` (plus the anchor examples).
+
+    Args:
+        segments: a segments table holding at least the labelled units.
+        labels: ``segment_id, code, label`` (1/0); pairs not listed are unknown.
+        codebook: the codebook to code with.
+        embedding: see :class:`Verifier`.
+        anchors: add the codebook's anchor examples as positives.
+        assess_kwargs: passed to :func:`pipeline.coding.coder.assess_segments`.
+    """
+    from pipeline.coding.coder import assess_segments
+
+    ids = set(labels["segment_id"].astype(str))
+    train = segments[segments["segment_id"].astype(str).isin(ids)].copy()
+    if anchors:
+        extra, extra_labels = anchor_segments(codebook)
+        train = pd.concat([train, extra], ignore_index=True)
+        labels = pd.concat([labels, extra_labels], ignore_index=True)
+    codes = [c.id for c in codebook.codable()]
+    a = assess_segments(train, codebook, code_interviewer=True, **assess_kwargs)
+    data = unit_data(a)
+    unit_ids = a.segments["segment_id"].astype(str).to_numpy()[a.idx].tolist()
+    model = Verifier(embedding=embedding, random_state=random_state).fit(data, label_matrix(unit_ids, labels, codes), codebook=codebook, codes=codes)
+    model.provenance_ = {"codebook": {"name": codebook.name, "version": codebook.version, "sha256": codebook.sha256},
+                         "training": {"units": len(unit_ids), "labels": int(len(labels)), "sha256": training_hash(train, labels)}}
+    return model
+
+
+def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.DataFrame, *, threshold: float | None = None):
+    """The verifier's decisions on an assessment: ``(decided codings, candidates, model_info)``.
+
+    A code that the verifier accepts keeps its rule evidence (``method=rule``); a code it adds
+    without a standing rule hit gets ``method=model`` and, as evidence, a hit the context took
+    back or the whole unit.
+    """
+    from pipeline.coding.coder import CANDIDATE_COLUMNS
+
+    data = unit_data(assessment)
+    probs = model.predict_proba(data)
+    thr = model.thresholds_ if threshold is None else np.full(len(model.codes_), threshold)
+    seg = assessment.segments
+    idx = assessment.idx
+    rule_first = {(int(r), c): rec for r, c, rec in zip(first["row"], first["code"], first.to_dict("records"))}
+    hits = assessment.assessed.drop_duplicates(["row", "code"])
+    any_hit = {(int(r), c): rec for r, c, rec in zip(hits["row"], hits["code"], hits.to_dict("records"))}
+    starts = pd.to_numeric(seg["start_char"], errors="coerce").fillna(0).astype(int).to_numpy()
+    texts = seg["text"].fillna("").astype(str).to_numpy()
+    seg_ids = seg["segment_id"].astype(str).to_numpy()
+    decided, cands = [], []
+    for k, row in enumerate(idx.tolist()):
+        for j, code in enumerate(model.codes_):
+            if code not in codebook.codes:
+                continue
+            p, t = float(probs[k, j]), float(thr[j])
+            yes = p >= t
+            hit = rule_first.get((row, code)) or any_hit.get((row, code))
+            if yes:
+                decided.append(_coding(row, code, p, rule_first.get((row, code)), hit, seg_ids[row], starts[row], texts[row]))
+            if yes or hit is not None or p >= t - NEAR:
+                cands.append({"segment_id": seg_ids[row], "code": code, "score": round(p, 4), "threshold": t, "accepted": int(yes),
+                              "status": "" if (row, code) in rule_first else (hit["status"] if hit else "model"),
+                              "evidence": hit["evidence"] if hit else "", "pattern": hit["pattern"] if hit else "", "row": row})
+    cols = ["segment_id", "code", "start_char", "end_char", "evidence", "method", "pattern", "score", "row"]
+    decided_df = pd.DataFrame(decided, columns=cols)
+    cand_df = pd.DataFrame(cands, columns=[*CANDIDATE_COLUMNS, "row"])
+    return decided_df, cand_df[CANDIDATE_COLUMNS], {**model.describe(), "threshold_override": threshold}
+
+
+def _coding(row: int, code: str, p: float, standing, hit, sid: str, start: int, text: str) -> dict:
+    if standing is not None:
+        return {"segment_id": sid, "code": code, "start_char": standing["start_char"], "end_char": standing["end_char"],
+                "evidence": standing["evidence"], "method": "rule", "pattern": standing["pattern"], "score": round(p, 4), "row": row}
+    if hit is not None:
+        return {"segment_id": sid, "code": code, "start_char": hit["start_char"], "end_char": hit["end_char"], "evidence": hit["evidence"],
+                "method": "model", "pattern": hit["pattern"], "score": round(p, 4), "row": row}
+    return {"segment_id": sid, "code": code, "start_char": start, "end_char": start + len(text),
+            "evidence": text if len(text) <= 300 else text[:297] + "...", "method": "model", "pattern": "", "score": round(p, 4), "row": row}
