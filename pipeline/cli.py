@@ -301,10 +301,12 @@ def coding_options(func):
     """Options of the coding stage (shared by code, run and compare)."""
 
     @click.option("--nlp", "nlp_name", metavar="NAME_OR_PATH", help="German pipeline: de_core_news_md (if installed), qda-de (offline default) or a spaCy pipeline path.")
-    @click.option("--train", "train_gold", metavar="GOLD", help="Train the learned coder on this gold file (CSV/XLSX segment_id,codes; several joined with ',').")
+    @click.option("--train", "train_gold", metavar="GOLD", help="Train the verifier on gold files (segment_id,codes) and/or reviewed.csv decisions, several joined with ','.")
     @click.option("--train-part", metavar="PART", help="Train only on this part (dev) of the gold's split.csv.")
-    @click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), help="Reuse a learned coder saved by an earlier run (model.joblib).")
-    @click.option("--threshold", type=click.FloatRange(0, 1), help="Probability from which the learned coder assigns a code (default 0.6).")
+    @click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), help="Apply a verifier saved by an earlier --train run (model.npz).")
+    @click.option("--threshold", type=click.FloatRange(0, 1), help="One decision threshold for every code instead of the verifier's own (chosen by cross-validation).")
+    @click.option("--verifier-embedding", default="none", show_default=True, metavar="NAME", help="Sentence embedding the verifier also uses when training: none, use, e5 (pip install 'qda[e5]').")
+    @click.option("--scope", type=click.Choice(["soft", "hard"]), help="hard: code only the dimensions a unit's question asks about. Default: as corpus.yaml says (soft).")
     @click.option("--code-interviewer", is_flag=True, default=None, help="Also code interviewer turns.")
     @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Processes for parsing.")
     @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache (.qda-cache).")
@@ -348,30 +350,36 @@ from pipeline.stages import (  # noqa: E402  (kept below the group: importing pa
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @coding_options
 @ingest_options
-def code_cmd(sources, codebook_path, out_dir, nlp_name, train_gold, train_part, model_path, threshold, code_interviewer, workers, no_cache, ingest_opts):
-    """Code units with a codebook: rule matches with evidence, optionally a learned coder.
+def code_cmd(sources, codebook_path, out_dir, nlp_name, train_gold, train_part, model_path, threshold, verifier_embedding, scope, code_interviewer,
+             workers, no_cache, ingest_opts):
+    """Code units with a codebook: rule matches with evidence, optionally decided by a trained verifier.
 
     SOURCES are raw files/folders (as for ingest) or an earlier run folder. Writes
-    segments.csv, codings.csv (one row per code per unit), codings_wide.csv (0/1 per code),
-    evidence.csv (every rule hit), run.json, and model.joblib when training.
+    segments.csv, codings.csv (one row per code per unit, with evidence and score),
+    codings_wide.csv (0/1 per code), evidence.csv (every rule hit), candidates.csv (what the
+    verifier considered, for review; with --train or --model), run.json, and model.npz when training.
 
     \b
     Example:
-      qda code corpora/beispiel --codebook codebooks/innovationsnetzwerke-v2.yaml --out outputs/kodiert
-      qda code corpora/beispiel --codebook codebooks/innovationsnetzwerke-v2.yaml \\
+      qda code corpora/beispiel --codebook codebooks/innovationsnetzwerke-v3.yaml --out outputs/kodiert
+      qda code corpora/beispiel --codebook codebooks/innovationsnetzwerke-v3.yaml \\
           --train corpora/beispiel/gold/umfrage_gold.csv --train-part dev --out outputs/kodiert-modell
+      qda code neue_runde/ --codebook codebooks/innovationsnetzwerke-v3.yaml \\
+          --model outputs/kodiert-modell/model.npz --out outputs/runde2
     """
     from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
 
     ing, reused = segments_from(sources, ingest_opts)
     cb, model, result = run_coding(ing.segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part,
-                                   model_path=model_path, threshold=threshold, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
+                                   model_path=model_path, threshold=threshold, verifier_embedding=verifier_embedding, scope=scope,
+                                   code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
     with staged_output(out_dir) as tmp:
         write_csv(ing.segments, tmp / "segments.csv")
         write_parquet(ing.segments, tmp / "segments.parquet")
         write_coding_outputs(tmp, result, model)
         opts = {"sources": list(sources), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
-                "model": str(model_path) if model_path else None, "threshold": threshold, "code_interviewer": code_interviewer,
+                "model": str(model_path) if model_path else None, "threshold": threshold, "verifier_embedding": verifier_embedding,
+                "scope": scope, "code_interviewer": code_interviewer,
                 "workers": workers, "cache": not no_cache, **({} if reused else vars(ingest_opts))}
         write_run_record(tmp, command="code", options=opts, inputs=[*ing.inputs, Path(codebook_path)], extra=coding_record(cb, result, model))
     if not reused:
@@ -900,7 +908,7 @@ def _now_text() -> str:
 @coding_options
 @ingest_options
 def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, nlp_name, train_gold, train_part, model_path, threshold,
-            code_interviewer, workers, no_cache, ingest_opts):
+            verifier_embedding, scope, code_interviewer, workers, no_cache, ingest_opts):
     """The main job: ingest → code → cluster → report, on FOLDER (default: the example corpus).
 
     \b
@@ -923,7 +931,8 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
     _echo_ingest_summary(result)
     click.echo(f"[2/4] code with {cb.name} {cb.version} ({codebook_path})")
     cb, model, coded = run_coding(result.segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part,
-                                  model_path=model_path, threshold=threshold, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
+                                  model_path=model_path, threshold=threshold, verifier_embedding=verifier_embedding, scope=scope,
+                                  code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
     _echo_coding_summary(cb, coded)
     if categories_file is None and Path(folder).is_dir() and (Path(folder) / "kategorien.yaml").is_file():
         categories_file = Path(folder) / "kategorien.yaml"
@@ -945,7 +954,8 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
                                                         min_cluster_size=None, group_column=network_column(selected.columns), keep_theme=False)
                 click.echo(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples()))
         opts = {"folder": str(folder), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
-                "threshold": threshold, "workers": workers, "cache": not no_cache, "categories": str(categories_file) if categories_file else None,
+                "model": str(model_path) if model_path else None, "threshold": threshold, "verifier_embedding": verifier_embedding,
+                "scope": scope, "workers": workers, "cache": not no_cache, "categories": str(categories_file) if categories_file else None,
                 "seed": seed, "cluster": not no_cluster, **vars(ingest_opts)}
         # the report reads the run record (codebook, pipeline); it is rewritten afterwards so that
         # its output hashes cover the report files too

@@ -1,7 +1,7 @@
 """The stages the commands share, as library functions (no printing, no exits).
 
 ``qda code``, ``run``, ``cluster``, ``compare`` and ``agreement`` are thin wrappers over these:
-reading sources or an earlier run folder, coding with an optional learned coder, writing the
+reading sources or an earlier run folder, coding with an optional trained verifier, writing the
 coding tables, clustering and writing the map, reading one coder's decisions.
 """
 
@@ -23,14 +23,46 @@ def segments_from(sources, ingest_opts):
     return run_ingest(list(sources), ingest_opts), False
 
 
+def training_labels(train: str, segments, cb, *, part: str | None = None):
+    """``segment_id, code, label`` rows from gold files and reviewed decisions (joined with ',').
+
+    A gold file (``segment_id,codes``) fixes every code of its units (1 or 0); a ``reviewed.csv``
+    of ``qda review import`` only the decided pairs. Where both speak of a pair, the gold wins.
+
+    Raises:
+        InputError / ValidationError: a missing file, units that are not in the coded data,
+            unknown codes.
+    """
+    import pandas as pd
+
+    from pipeline.coding.verifier import gold_labels
+    from pipeline.evaluate import check_gold, read_gold
+    from pipeline.review import is_reviewed_file, labels_from_file
+
+    codes = [c.id for c in cb.codable()]
+    units = set(segments["segment_id"].astype(str))
+    parts = []
+    for path in (p.strip() for p in str(train).split(",") if p.strip()):
+        if is_reviewed_file(path):
+            lab = labels_from_file(path)
+            check_gold({sid: {c} for sid, c in zip(lab["segment_id"], lab["code"])}, units, set(codes), path)
+        else:
+            gold = read_gold(path, part=part)
+            check_gold(gold, units, set(codes), path)
+            lab = gold_labels(gold, codes)
+        parts.append(lab)
+    labels = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["segment_id", "code", "label"])
+    return labels.drop_duplicates(["segment_id", "code"], keep="first").reset_index(drop=True)
+
+
 def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, threshold=None,
-               code_interviewer=None, workers=1, no_cache=False, progress=None, on_event=None):
-    """Loads the codebook, trains (``train_gold``) or loads (``model_path``) the learned coder and
+               code_interviewer=None, workers=1, no_cache=False, scope=None, verifier_embedding="none", progress=None, on_event=None):
+    """Loads the codebook, trains (``train_gold``) or loads (``model_path``) the verifier and
     codes the segments. Returns ``(codebook, model or None, CodingResult)``.
 
     Raises:
-        InputError / ValidationError: a missing model file, an invalid codebook, a gold file
-            that does not fit the segments.
+        InputError / ValidationError: a missing or foreign model file, an invalid codebook, a
+            gold file that does not fit the segments.
     """
     from pipeline.codebook import load_codebook
     from pipeline.coding import code_segments
@@ -38,25 +70,18 @@ def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train
     cb, _ = load_codebook(codebook_path)
     model = None
     if model_path is not None:
-        import joblib
+        from pipeline.coding.modelfile import load_model
 
-        if not Path(model_path).is_file():
-            from pipeline.errors import InputError
-
-            raise InputError(model_path, "file not found", "give the model.joblib of an earlier 'qda code --train' run")
-        model = joblib.load(model_path)
+        model = load_model(model_path, cb)
     elif train_gold:
-        from pipeline.evaluate import check_gold, read_gold
-        from pipeline.learned import LearnedCoder, training_data
+        from pipeline.coding.verifier import train_verifier
 
-        gold = read_gold(train_gold, part=train_part)
-        check_gold(gold, set(segments["segment_id"].astype(str)), {c.id for c in cb.codable()}, train_gold)
-        texts, labels = training_data(segments, gold, cb)
+        labels = training_labels(train_gold, segments, cb, part=train_part)
         if on_event:
-            on_event(f"training the learned coder on {len(texts)} examples ({len(gold)} gold units + anchor examples)")
-        model = LearnedCoder(threshold=threshold if threshold is not None else 0.6).fit(texts, labels, [c.id for c in cb.codable()])
+            on_event(f"training the verifier on {labels['segment_id'].nunique()} labelled units (+ the codebook's anchor examples)")
+        model = train_verifier(segments, labels, cb, embedding=verifier_embedding, nlp_name=nlp_name, use_cache=not no_cache)
     result = code_segments(segments, cb, nlp_name=nlp_name, code_interviewer=code_interviewer, model=model, threshold=threshold,
-                               use_cache=not no_cache, workers=workers, progress=progress)
+                           scope=scope, use_cache=not no_cache, workers=workers, progress=progress)
     return cb, model, result
 
 
@@ -66,10 +91,12 @@ def write_coding_outputs(tmp: Path, result, model) -> None:
     write_csv(result.codings, tmp / "codings.csv")
     write_csv(result.wide, tmp / "codings_wide.csv")
     write_csv(result.evidence, tmp / "evidence.csv")
+    if result.candidates is not None:
+        write_csv(result.candidates, tmp / "candidates.csv")
     if model is not None:
-        import joblib
+        from pipeline.coding.modelfile import MODEL_NAME, save_model
 
-        joblib.dump(model, tmp / "model.joblib")
+        save_model(model, tmp / MODEL_NAME)
 
 
 def coding_record(cb, result, model) -> dict:

@@ -1,5 +1,5 @@
 """The rule coder on concrete German units: negation, compounds, exclusions, gender forms,
-evidence offsets, scopes; the learned coder; qda code and qda evaluate."""
+evidence offsets, scopes; qda code and qda evaluate (the verifier: test_verifier.py)."""
 
 import json
 
@@ -124,14 +124,19 @@ def test_interviewer_turns_on_request(tmp_path):
     assert code_segments(seg, cb, use_cache=False, code_interviewer=True).codings["segment_id"].tolist() == ["t:1"]
 
 
-def test_code_scope_limits_dimensions(tmp_path):
-    f = write(tmp_path / "u.csv", "id;hindernisse;ideen\n1;Zeitmangel und Schulungen fehlen;Schulungen zu KI\n")
+def test_code_scope_hard_limits_dimensions_soft_does_not(tmp_path):
+    f = write(tmp_path / "u.csv", "id;hindernisse;ideen\n1;Zeitmangel, die Schulungen sind gut;Schulungen zu KI\n")
     from pipeline.ingest import IngestOptions
 
-    seg = ingest([str(f)], IngestOptions(id_column="id", text_columns=["hindernisse", "ideen"], dimensions={"hindernisse": ["huerde"], "ideen": ["methode"]})).segments
+    dims = {"hindernisse": ["huerde"], "ideen": ["methode"]}
     cb, _ = load_codebook(MINI)
-    got = code_segments(seg, cb, use_cache=False).codings[["segment_id", "code"]].values.tolist()
+    soft = ingest([str(f)], IngestOptions(id_column="id", text_columns=["hindernisse", "ideen"], dimensions=dims)).segments
+    got = code_segments(soft, cb, use_cache=False).codings[["segment_id", "code"]].values.tolist()
+    assert got == [["1:hindernisse", "huerde.zeit"], ["1:hindernisse", "methode.schulung"], ["1:ideen", "methode.schulung"]]
+    hard = ingest([str(f)], IngestOptions(id_column="id", text_columns=["hindernisse", "ideen"], dimensions=dims, scope="hard")).segments
+    got = code_segments(hard, cb, use_cache=False).codings[["segment_id", "code"]].values.tolist()
     assert got == [["1:hindernisse", "huerde.zeit"], ["1:ideen", "methode.schulung"]]
+    assert code_segments(soft, cb, use_cache=False, scope="hard").codings[["segment_id", "code"]].values.tolist() == got
 
 
 def test_parse_cache_is_used_on_the_second_run(tmp_path):
@@ -142,21 +147,6 @@ def test_parse_cache_is_used_on_the_second_run(tmp_path):
     assert (first.parse.parsed, first.parse.cached) == (2, 0)
     assert (second.parse.parsed, second.parse.cached) == (0, 2)
     pd.testing.assert_frame_equal(first.codings, second.codings)
-
-
-def test_learned_coder_follows_the_estimator_contract():
-    from sklearn.base import clone
-
-    from pipeline.learned import LearnedCoder
-
-    model = LearnedCoder(embedding="none", C=1.0, min_positive=2)
-    assert clone(model).get_params() == model.get_params()
-    texts = ["keine Zeit", "Zeitmangel ohne Ende", "zu wenig Zeit", "kein Geld", "Budget fehlt", "Geld fehlt überall", "alles gut"]
-    labels = [["zeit"], ["zeit"], ["zeit"], ["geld"], ["geld"], ["geld"], []]
-    assert model.fit(texts, labels) is model
-    assert model.codes_ == ["geld", "zeit"]
-    p = model.predict_proba(["Zeit fehlt total", "das Geld reicht nicht"])
-    assert p.shape == (2, 2) and p[0, 1] > p[0, 0] and p[1, 0] > p[1, 1]
 
 
 def test_cli_code_and_evaluate_on_the_example(tmp_path):

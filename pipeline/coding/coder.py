@@ -5,8 +5,9 @@
 * ``codings``: one row per code per unit (``segment_id, code, start_char, end_char, evidence,
   method, pattern, score``); offsets are into the document's normalised full text;
 * ``evidence``: every accepted rule hit (a code can fire several times in one unit);
-* ``candidates``: every (unit, code) the rules or the verifier considered, with the rules'
-  verdict (``status``), the verifier's ``score`` and ``threshold``, and whether it was coded;
+* ``candidates`` (with a verifier): every (unit, code) the rules proposed or the verifier scored
+  near its threshold, with the rules' verdict (``status``), the verifier's ``score`` and
+  ``threshold``, and whether it was coded;
 * ``wide``: one row per unit, one 0/1 column per codable code.
 
 Which units are coded: not interviewer turns (unless ``code_interviewer``), not empty or
@@ -111,7 +112,7 @@ def code_segments(
     evidence = accepted.loc[keep, EVIDENCE_COLUMNS].reset_index(drop=True)
     model_info = None
     decided = first
-    candidates = _rule_candidates(a.assessed, first, order)
+    candidates = None  # only the verifier scores pairs; rules alone have nothing to rank for review
     if model is not None:
         from pipeline.coding.verifier import apply_verifier
 
@@ -200,21 +201,6 @@ def _apply_hard_scope(assessed: pd.DataFrame, codebook: Codebook, questions: lis
         if hard[u] and q is not None and d not in q and status[i] == "":
             status[i] = "scope"
     return assessed.assign(status=status)
-
-
-def _rule_candidates(assessed: pd.DataFrame, first: pd.DataFrame, order: dict) -> pd.DataFrame:
-    """Rules alone: the coded pairs (score 1) and the pairs whose every hit was taken back
-    (score 0, with the reason), for reviewers who want to check what the rules let go."""
-    if not len(assessed):
-        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
-    coded = set(zip(first["row"], first["code"]))
-    back = assessed[assessed["status"] != ""]
-    back = back[[(r, c) not in coded for r, c in zip(back["row"], back["code"])]].drop_duplicates(["row", "code"])
-    out = pd.concat([first.assign(score=1.0, threshold=0.5, accepted=1, status=""),
-                     back.assign(score=0.0, threshold=0.5, accepted=0)], ignore_index=True)
-    out["_rank"] = out["code"].map(order)
-    out = out.sort_values(["row", "_rank"], kind="stable")
-    return out[CANDIDATE_COLUMNS].reset_index(drop=True)
 
 
 def summarise(result: CodingResult, codebook: Codebook) -> dict:

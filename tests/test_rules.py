@@ -1,0 +1,204 @@
+"""Each executable coding rule, with sentences written for these tests.
+
+The rules: typo tolerance only for unknown words, nouns need nouns, abbreviations need capitals,
+per-pattern negation, wishes, comparisons, "bringt nichts", hedges, compound positions,
+require/unless conditions (cues, other codes, the question), named conditions, question words,
+at most N codes per unit.
+"""
+
+import pytest
+
+from pipeline.codebook import codebook_from_data
+from pipeline.coding import RuleMatcher
+from pipeline.coding.questions import dimensions_in
+from pipeline.nlp import load_nlp
+
+
+def book(codes: list[dict], **top) -> object:
+    data = {"name": "Regeln", "version": "1", "matching": {"negation_window": 4, "typos": True},
+            "codes": [{"id": d, "label": d, "definition": d, "codable": False} for d in ("huerde", "methode", "innovationsform")] + codes, **top}
+    cb, problems = codebook_from_data(data)
+    errors = [p for p in problems if p.level == "error"]
+    assert not errors, errors
+    return cb
+
+
+def code(cid: str, include: list, **extra) -> dict:
+    return {"id": cid, "label": cid, "definition": cid, "anchor_examples": ["x"], "include": include, **extra}
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp("qda-de")
+
+
+def coded(cb, nlp, text: str, question: set[str] | None = None) -> list[str]:
+    return sorted({h.code for h in RuleMatcher(cb).match_text(nlp, text, question=question)})
+
+
+# --- single words ------------------------------------------------------------------------------
+def test_typos_only_for_words_the_dictionary_does_not_know(nlp):
+    cb = book([code("innovationsform.produkt", ["Rechner"]), code("huerde.zeit", ["Arbeitsbelastung"], lack_counts=True)])
+    assert coded(cb, nlp, "Die Arbeitsbelastnug ist enorm.") == ["huerde.zeit"]
+    assert coded(cb, nlp, "Das rechnet sich für uns nicht.") == []  # a real word, not a misspelt Rechner
+
+
+def test_a_noun_term_needs_a_noun(nlp):
+    cb = book([code("huerde.ressourcen", [{"term": "Stelle", "compounds": False}], lack_counts=True)])
+    assert coded(cb, nlp, "Die Stelle ist seit März unbesetzt.") == ["huerde.ressourcen"]
+    assert coded(cb, nlp, "Ich stelle das im Dialogkreis vor.") == []
+    # in a unit typed entirely in lower case, capitals carry no information
+    assert coded(cb, nlp, "bei uns ist die stelle seit märz unbesetzt") == ["huerde.ressourcen"]
+
+
+def test_a_lower_case_noun_is_still_a_noun(nlp):
+    cb = book([code("methode.austausch", ["Barcamp"])])
+    assert coded(cb, nlp, "Bei uns: barcamp im Herbst, war super.") == ["methode.austausch"]
+
+
+def test_abbreviations_match_capitals_only(nlp):
+    cb = book([code("huerde.fuehrung", ["OB"], lack_counts=True)])
+    assert coded(cb, nlp, "Die OB blockt jedes Projekt.") == ["huerde.fuehrung"]
+    assert coded(cb, nlp, "Ich weiß nicht, ob das klappt.") == []
+
+
+@pytest.mark.parametrize("mode,text,expected", [
+    (True, "Der Zeitmangel ist das Problem.", ["huerde.zeit"]),
+    (True, "Die Elternzeit der Kollegin läuft.", ["huerde.zeit"]),
+    ("modifier", "Der Zeitmangel ist das Problem.", ["huerde.zeit"]),
+    ("modifier", "Die Elternzeit der Kollegin läuft.", []),
+    ("head", "Die Elternzeit der Kollegin läuft.", ["huerde.zeit"]),
+    ("head", "Der Zeitmangel ist das Problem.", []),
+    (False, "Der Zeitmangel ist das Problem.", []),
+])
+def test_compound_position(nlp, mode, text, expected):
+    cb = book([code("huerde.zeit", [{"term": "Zeit", "compounds": mode}], lack_counts=True)])
+    assert coded(cb, nlp, text) == expected
+
+
+# --- context ---------------------------------------------------------------------------------
+def test_per_pattern_negation_false_is_honoured(nlp):
+    cb = book([code("methode.schulung", ["Kurs", {"phrase": "kein Kurs", "negation": False}])])
+    assert coded(cb, nlp, "Einen Kurs gab es nicht.") == []
+    assert coded(cb, nlp, "Es gibt kein Kurs mehr, schade.") == ["methode.schulung"]
+
+
+@pytest.mark.parametrize("text", [
+    "Ein Mentoring-Programm fänd ich klasse.",
+    "Wäre super, wenn es mal ein Mentoring-Programm gäbe.",
+    "Ich wünsche mir ein Mentoring-Programm für neue Leute.",
+])
+def test_a_wished_for_format_is_not_coded(nlp, text):
+    cb = book([code("methode.austausch", ["Mentoring-Programm"])])
+    assert coded(cb, nlp, text) == []
+
+
+def test_a_barrier_stays_a_barrier_when_phrased_as_a_wish(nlp):
+    cb = book([code("huerde.zeit", ["Zeit"], lack_counts=True)])
+    assert coded(cb, nlp, "Ich wünsche mir mehr Zeit für die Treffen.") == ["huerde.zeit"]
+
+
+@pytest.mark.parametrize("text", [
+    "Das Forum bringt mehr als jeder Vortrag.",
+    "Das ist greifbarer als jeder Vortrag.",
+    "Statt Vortrag machen wir jetzt Fallberatung.",
+])
+def test_a_format_named_only_for_comparison_is_not_coded(nlp, text):
+    cb = book([code("methode.impuls", ["Vortrag"])])
+    assert coded(cb, nlp, text) == []
+
+
+def test_a_format_that_brings_nothing_is_not_coded(nlp):
+    cb = book([code("methode.impuls", ["Newsletter"])])
+    assert coded(cb, nlp, "Den Newsletter les ich, bringt mir aber wenig.") == []
+    assert coded(cb, nlp, "Den Newsletter les ich jede Woche.") == ["methode.impuls"]
+
+
+def test_a_hedge_is_no_hypothetical(nlp):
+    cb = book([code("innovationsform.wissenstransfer", ["Wissenstransfer"])])
+    assert coded(cb, nlp, "Das ist Wissenstransfer, würde ich sagen.") == ["innovationsform.wissenstransfer"]
+    assert coded(cb, nlp, "Das wäre Wissenstransfer, wenn es jemand macht.") == []
+
+
+def test_lack_counts_for_barriers_but_no_problem_takes_back(nlp):
+    cb = book([code("huerde.zeit", ["Zeit"], lack_counts=True)])
+    assert coded(cb, nlp, "Wir haben keine Zeit dafür.") == ["huerde.zeit"]
+    assert coded(cb, nlp, "Zeit war bei uns eigentlich nie das Problem.") == []
+
+
+# --- conditions --------------------------------------------------------------------------------
+def test_require_a_cue_in_the_sentence_or_the_question(nlp):
+    cb = book([code("innovationsform.produkt", ["Tool"], require={"cues": ["einfuehrung"], "question": ["innovationsform"]})],
+              cues={"einfuehrung": ["einführen", "jetzt"]})
+    assert coded(cb, nlp, "Wir haben ein neues Tool eingeführt.") == ["innovationsform.produkt"]
+    assert coded(cb, nlp, "Im Kurs wurde ein Tool gezeigt.") == []
+    # in an answer to the innovation question, the question supplies the event
+    assert coded(cb, nlp, "Ein Tool für die Fristenberechnung.", {"innovationsform"}) == ["innovationsform.produkt"]
+
+
+def test_a_cue_inside_the_hit_does_not_satisfy_its_own_condition(nlp):
+    cb = book([code("innovationsform.kommunikation", [{"term": "Website", "require": "ansprache"}])], cues={"ansprache": ["Website", "erklären"]})
+    assert coded(cb, nlp, "Die Website hat ein neues Logo.") == []
+    assert coded(cb, nlp, "Die Website erklärt jetzt alles in Einfacher Sprache.") == ["innovationsform.kommunikation"]
+
+
+def test_unless_another_code_or_the_question(nlp):
+    cb = book([code("huerde.zeit", ["Zeitmangel"], lack_counts=True),
+               code("methode.schulung", ["Kurs"], unless={"codes": ["huerde.*"], "question": ["huerde"]})])
+    assert coded(cb, nlp, "Wegen Zeitmangel schaffe ich den Kurs nicht.") == ["huerde.zeit"]
+    assert coded(cb, nlp, "Der Kurs zu Datenanalyse war gut.") == ["methode.schulung"]
+    assert coded(cb, nlp, "Der Kurs liegt immer in der Nachtschicht.", {"huerde"}) == []
+
+
+def test_named_conditions_and_question_unless(nlp):
+    cb = book([code("huerde.ressourcen", [{"term": "Reisekosten", "require": "hindernis"}], lack_counts=True)],
+              cues={"mangel": ["kein", "fehlen"], "entwarnung": [{"phrase": "nichts Nennenswertes"}]},
+              conditions={"hindernis": {"cues": ["mangel"], "question": ["huerde"], "question_unless": ["entwarnung"], "scope": "clause"}})
+    assert coded(cb, nlp, "Reisekosten übernimmt keiner.") == ["huerde.ressourcen"]
+    assert coded(cb, nlp, "Die Reisekosten.", {"huerde"}) == ["huerde.ressourcen"]
+    assert coded(cb, nlp, "Nichts Nennenswertes. Die Reisekosten werden übernommen.", {"huerde"}) == []
+    assert cb.codes["huerde.ressourcen"].include[0].require.label() == "hindernis"
+
+
+def test_clause_scope(nlp):
+    cb = book([code("huerde.technik", [{"term": "Laptop", "require": {"cues": ["mangel"], "scope": "clause"}}], lack_counts=True)],
+              cues={"mangel": ["kein", "fehlen", "alt"]})
+    assert coded(cb, nlp, "Der Laptop ist uralt, und die Kurse sind kein Problem.") == []
+    assert coded(cb, nlp, "Einen Laptop hab ich keinen.") == ["huerde.technik"]
+
+
+def test_invalid_conditions_are_reported_with_their_place():
+    data = {"name": "x", "version": "1", "codes": [
+        {"id": "a", "label": "a", "definition": "a", "codable": False},
+        {"id": "a.b", "label": "b", "definition": "b", "include": ["X"], "require": {"cues": ["gibtsnicht?*"], "codes": ["z.*"], "question": ["q"], "scope": "absatz"}},
+    ]}
+    _, problems = codebook_from_data(data)
+    msgs = [f"{p.location}: {p.message}" for p in problems if p.level == "error"]
+    assert "codes → a.b → require → scope: must be one of clause, sentence, unit, not 'absatz'" in msgs
+    assert "codes → a.b → require → codes: 'z.*' matches no codable code" in msgs
+    assert any(m.startswith("codes → a.b → require → question: 'q' is not a dimension") for m in msgs)
+
+
+# --- the question ------------------------------------------------------------------------------
+@pytest.mark.parametrize("question,dims", [
+    ("Q_huerden", {"huerde"}),
+    ("Welche Hindernisse erleben Sie?", {"huerde"}),
+    ("Wie ist der Innovationszirkel aufgebaut?", set()),  # Innovation only as a modifier
+    ("Gab es eine Neuerung in Ihrem Haus?", {"innovationsform"}),
+])
+def test_question_words_on_lemmas_and_compound_heads(question, dims):
+    cb = book([code("huerde.zeit", ["Zeit"])], questions={"huerde": ["Hürde", "Hindernis", "Huerden"], "innovationsform": ["Innovation", "Neuerung"]})
+    assert dimensions_in(question, cb) == dims
+
+
+def test_at_most_max_codes_per_unit_the_questions_dimension_first(tmp_path):
+    import pandas as pd
+
+    from pipeline.coding import code_segments
+
+    cb = book([code("huerde.zeit", ["Zeitmangel"], lack_counts=True), code("huerde.ressourcen", ["Budget"], lack_counts=True),
+               code("methode.schulung", ["Kurs"]), code("methode.impuls", ["Vortrag"])], matching={"max_codes": 2})
+    seg = pd.DataFrame({"segment_id": ["1:ideen"], "text": ["Zeitmangel, kein Budget, aber der Kurs und der Vortrag waren gut."],
+                        "start_char": [0], "code_scope": ["methode"]})
+    got = code_segments(seg, cb, use_cache=False).codings["code"].tolist()
+    assert got == ["methode.schulung", "methode.impuls"]  # in codebook order
