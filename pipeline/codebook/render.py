@@ -26,6 +26,14 @@ def format_table(cb: Codebook, width: int | None = None) -> str:
         for more in wrapped[1:]:
             lines.append(" " * (id_w + 34 + 9) + more)
     lines += ["", "[Label] = Kategorie ohne eigene Kodierung; Muster = einschließend/ausschließend"]
+    conds = [(c.id, "require", c.require) for c in cb.codes.values() if c.require] + [(c.id, "unless", c.unless) for c in cb.codes.values() if c.unless]
+    if cb.conditions or conds:
+        lines += ["", "Kontextbedingungen:"]
+        lines += [f"  {name}: {cond.spec()}" for name, cond in cb.conditions.items()]
+        lines += [f"  {cid} {kind} {cond.label()}" for cid, kind, cond in conds]
+        n_pat = sum(1 for c in cb.codes.values() for p in c.include if p.require is not None or p.unless is not None)
+        if n_pat:
+            lines.append(f"  (dazu {n_pat} Suchmuster mit eigener Bedingung; --format markdown zeigt sie)")
     return "\n".join(lines) + "\n"
 
 
@@ -41,9 +49,18 @@ def format_markdown(cb: Codebook) -> str:
         + (", Groß-/Kleinschreibung beachtet" if m.case_sensitive else ", ohne Beachtung der Groß-/Kleinschreibung")
         + (", auch in Komposita" if m.compounds else "")
         + (f", Verneinungen im Abstand von {m.negation_window} Wörtern werden nicht kodiert" if m.negation_window else "")
-        + (", ein Tippfehler in langen Wörtern wird toleriert" if m.typos else "") + ".",
+        + (", ein Tippfehler in langen Wörtern wird toleriert" if m.typos else "")
+        + (f", höchstens {m.max_codes} Codes je Einheit" if m.max_codes else "") + ".",
         "",
     ]
+    if cb.conditions:
+        out += ["**Kontextbedingungen** (ein Treffer zählt nur mit/ohne diesen Kontext):", ""]
+        out += [f"- `{name}`: {cond.spec()}" for name, cond in cb.conditions.items()]
+        out.append("")
+    if cb.cues:
+        out += ["**Hinweislisten:**", ""]
+        out += [f"- `{name}`: " + ", ".join(p.label() for p in pats) for name, pats in cb.cues.items()]
+        out.append("")
     for code in cb.codes.values():
         level = "#" * min(2 + code.depth, 5)
         out.append(f"{level} {code.label} (`{code.id}`)")
@@ -59,8 +76,11 @@ def format_markdown(cb: Codebook) -> str:
             out.append("**Kodierregeln:**")
             out += [f"- {r}" for r in code.coding_rules]
             out.append("")
+        for kind, cond in (("Nur mit", code.require), ("Nicht bei", code.unless)):
+            if cond is not None:
+                out += [f"**{kind}:** `{cond.label()}`", ""]
         if code.include:
-            out.append("**Suchmuster:** " + ", ".join(f"`{p.label()}`" for p in code.include))
+            out.append("**Suchmuster:** " + ", ".join(f"`{p.describe()}`" for p in code.include))
             if code.exclude:
                 out.append("")
                 out.append("**Ausgenommen:** " + ", ".join(f"`{p.label()}`" for p in code.exclude))
