@@ -265,7 +265,7 @@ def export_codebook(file, fmt, layout, out_file):
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The YAML codebook to write.")
 @click.option("--name", help="Codebook name. Default: from the file.")
-@click.option("--version", "version", default="1", show_default=True, help="Version of the new YAML codebook.")
+@click.option("--version", "version", help="Version of the new YAML codebook. Default: from the file (a qda export), else 1.")
 def import_codebook(file, out_file, name, version):
     """Turn a .qdc, .qdpx, .qde, or a MAXQDA/ATLAS.ti/Taguette table into a YAML codebook
     that you can enrich with definitions and patterns.
@@ -282,7 +282,7 @@ def import_codebook(file, out_file, name, version):
     if suffix in (".qdc", ".qdpx", ".qde", ".xml"):
         cb, problems = import_refi(file, name=name, version=version)
     elif suffix in (".csv", ".tsv", ".xlsx", ".xlsm"):
-        cb, problems = read_table(file, name=name, version=version)
+        cb, problems = read_table(file, name=name, version=version or "1")
     else:
         from pipeline.errors import InputError
 
