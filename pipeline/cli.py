@@ -798,20 +798,29 @@ def agreement_cmd(codings, out_dir, names):
 @cli.command(name="export")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["qdpx"]), default="qdpx", show_default=True)
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .qdpx file to write.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .qdpx file to write ('.qdpx' is added when the name has no such extension).")
 @click.option("--user", default="qda", show_default=True, help="Coder name in the project.")
-def export_cmd(run_dir, fmt, out_file, user):
+@click.option("--segments", "segments_mode", type=click.Choice(["unit", "sentence", "evidence"]), default="unit", show_default=True,
+              help="What a coding marks: the whole coding unit (turn or answer), the sentence(s) with the evidence, or only the evidence. "
+                   "The evidence is always in the coding's comment.")
+def export_cmd(run_dir, fmt, out_file, user, segments_mode):
     """Export a coded run as a REFI-QDA project for MAXQDA, ATLAS.ti, NVivo, QualCoder.
+
+    Each coding marks its whole unit by default and names the unit (segment_id); the passage
+    that fired is in the coding's comment. 'qda import' of the file gives back the run's units
+    and codings, so 'qda agreement RUN_DIR FILE.qdpx' is 1.0 for an unchanged file.
 
     \b
     Example:
       qda export outputs/beispiel-2.0 --format qdpx --out beispiel.qdpx
+      qda export outputs/beispiel-2.0 --segments sentence --out beispiel-saetze.qdpx
     """
     import pandas as pd
 
     from pipeline.errors import InputError
     from pipeline.outputs import read_run_record
-    from pipeline.refi import export_project
+    from pipeline.refi import export_project, qdpx_path, sentence_spans
 
     for name in ("segments.csv", "codings.csv"):
         if not (run_dir / name).is_file():
@@ -827,9 +836,17 @@ def export_cmd(run_dir, fmt, out_file, user):
     seg["start_char"], seg["end_char"] = seg["start_char"].astype(int), seg["end_char"].astype(int)
     seg["unit"] = seg["unit"].astype(int)
     cod = pd.read_csv(run_dir / "codings.csv", dtype=str, keep_default_na=False)
+    sentences = None
+    if segments_mode == "sentence":
+        sentences = sentence_spans(seg, set(cod["segment_id"]), (record.get("options") or {}).get("nlp"))
+    out_file = qdpx_path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    counts = export_project(seg, cod, cb, out_file, project_name=f"{Path(run_dir).name} ({cb.name} {cb.version})", user=user)
-    click.echo(f"Wrote {out_file}: {counts['sources']} sources, {counts['codes']} codes, {counts['codings']} codings")
+    counts = export_project(seg, cod, cb, out_file, project_name=f"{Path(run_dir).name} ({cb.name} {cb.version})", user=user,
+                            segments_mode=segments_mode, sentences=sentences)
+    what = {"unit": "whole units", "sentence": "sentences", "evidence": "evidence only"}[segments_mode]
+    click.echo(f"Wrote {out_file}: {counts['sources']} sources, {counts['codes']} codes, {counts['codings']} codings ({what})")
+    if counts["skipped"]:
+        click.secho(f"  warning: {counts['skipped']} coding(s) name codes that are not in {cb_path}; left out", fg="yellow", err=True)
 
 
 @cli.command(name="import")
@@ -862,7 +879,8 @@ def import_cmd(project, out_dir):
             write_csv(gold, tmp / f"gold_{_slug(user)}.csv")
         write_run_record(tmp, command="import", options={"project": str(project)}, inputs=[project],
                          extra={"users": imp.users, "warnings": imp.warnings, "selections": imp.selections, "codings_in_file": imp.codings_in_file})
-    click.echo(f"{imp.segments['doc_id'].nunique()} text source(s), {len(imp.segments)} paragraph unit(s), {len(imp.codebook.codes)} codes, "
+    kind = "unit(s) of the exporting run" if imp.own_units else "paragraph unit(s)"
+    click.echo(f"{imp.segments['doc_id'].nunique()} text source(s), {len(imp.segments)} {kind}, {len(imp.codebook.codes)} codes, "
                f"{imp.codings_in_file} codings in {imp.selections} selections by {len(imp.users)} user(s)")
     for w in imp.warnings:
         click.secho(f"  warning: {w}", fg="yellow", err=True)
