@@ -687,7 +687,7 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
     import json
 
 
-    from pipeline.compare import compare_runs, comparison_html
+    from pipeline.compare import compare_runs, comparison_html, comparison_sheets
     from pipeline.evaluate import read_gold
     from pipeline.outputs import staged_output, write_csv, write_run_record, write_xlsx
 
@@ -711,7 +711,8 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
         (tmp / "diff.json").write_text(json.dumps(result["diff"], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         for name, df in tables.items():
             write_csv(df, tmp / f"{name}.csv")
-        write_xlsx(tables, tmp / "comparison.xlsx")
+        labels = {c.id: c.label for c in cb_a.codes.values()} | {c.id: c.label for c in cb_b.codes.values()}
+        write_xlsx(comparison_sheets(result, labels), tmp / "comparison.xlsx")
         (tmp / "comparison.html").write_text(comparison_html(result, cb_a, cb_b, _now_text()), encoding="utf-8")
         write_run_record(tmp, command="compare", options={"codebook_a": str(codebook_a), "codebook_b": str(codebook_b), "sources": list(sources),
                                                           "gold": gold, "part": part, "nlp": nlp_name},
@@ -905,8 +906,10 @@ def report_cmd(run_dir, out_dir, quotes):
     out_dir = out_dir or run_dir
     with staged_output(out_dir) as tmp:
         write_report(run, tmp, created=_now_text(), quotes_per_code=quotes)
+        # carry what the coding stage recorded, so that 'qda export' and a later report still find the codebook
+        carried = {k: run.record[k] for k in ("codebook", "nlp", "codes") if run.record.get(k)}
         write_run_record(tmp, command="report", options={"run_dir": str(run_dir), "quotes": quotes},
-                         inputs=[run_dir / "segments.csv", run_dir / "codings.csv"], previous=run.record)
+                         inputs=[run_dir / "segments.csv", run_dir / "codings.csv"], extra=carried, previous=run.record)
     click.echo(f"Report: {out_dir / 'report.html'}")
 
 

@@ -335,7 +335,7 @@ def write_table(cb: Codebook, path: Path, fmt: str, layout: str) -> None:
     else:
         from pipeline.outputs import write_xlsx
 
-        write_xlsx({"Codebook": frame}, path)
+        write_xlsx({"Codebook": frame}, path, typed=False)
 
 
 def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tuple[Codebook, list[Problem]]:
