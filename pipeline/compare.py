@@ -163,7 +163,7 @@ def _effect_html(result: dict, labels: dict[str, str]) -> str:
         code = html.escape(r["code"])
         cells = [f'<td><a href="#c-{code}">{html.escape(labels.get(r["code"], r["code"]))}</a> <code>{code}</code></td>', f"<td>{WHERE[r['in']]}</td>"]
         cells += [f'<td class="num" data-v="{r[k]}">{txt}</td>' for k, txt in (("units_a", r["units_a"]), ("units_b", r["units_b"]),
-                                                                              ("gained", f"+{r['gained']}"), ("lost", f"−{r['lost']}"))]
+                                                                              ("gained", _signed(r["gained"], 0)), ("lost", _signed(-r["lost"], 0)))]
         cells.append(f'<td class="num" data-v="{r["change"]}"{cls}>{_signed(r["change"], 0)}</td>')
         cells += [f'<td class="num" data-v="{r[k]}">{_de(r[k] * 100, 1)} %</td>' for k in ("share_a", "share_b")]
         cells.append(f'<td class="num" data-v="{r["change_points"]}"{cls}>{pts} Pp.</td>')
