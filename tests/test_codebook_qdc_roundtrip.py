@@ -29,10 +29,15 @@ description: |
 matching:
   match: surface
   case_sensitive: true
-  compounds: false
+  compounds: head
   negation_window: 6
   typos: false
   skip_interviewer: false
+cues:
+  einfuehrung: [eingeführt, umgestellt, {phrase: auf den Weg gebracht}]
+  hindernis: [bremst, hakt, "Problem*"]
+questions:
+  huerde: [hindert, bremst, Hürde]
 codes:
   - id: huerde
     label: Hürden & Hemmnisse
@@ -44,6 +49,8 @@ codes:
         label: Keine Zeit <neben> dem Job
         color: "#228833"
         lack_counts: true
+        require: {cues: [hindernis, fehlt], question: [huerde], scope: clause}
+        unless: {codes: ["methode.*"], scope: unit}
         definition: Fehlende Zeit oder „zu viel Tagesgeschäft“.
         anchor_examples:
           - "Ehrlich gesagt fehlt mir schlicht die Zeit, das nebenher zu machen."
@@ -58,10 +65,12 @@ codes:
           - near: [Kalender, voll]
             window: 4
           - term: Termin
-            compounds: false
+            compounds: modifier
             case_sensitive: false
             match: lemma
             negation: false
+            require: false
+            unless: einfuehrung
         exclude:
           - Zeitung
           - phrase: mit der Zeit
@@ -69,7 +78,15 @@ codes:
         label: Geld
         guid: 0a1b2c3d-0000-4000-8000-00000000000a
         definition: Kein Budget für Reisen oder Freistellung.
-        include: [Budget, Reisekosten]
+        include: [Budget, {term: Reisekosten, require: hindernis}]
+  - id: methode
+    label: Methoden
+    codable: false
+    children:
+      - id: methode.schulung
+        label: Schulung
+        definition: Kurse und Trainings.
+        include: [Schulung]
 """
 
 
@@ -102,7 +119,9 @@ def test_a_codebook_with_every_field_survives_the_qdc_round_trip(tmp_path):
     _assert_same(cb, back)
     assert back.matching.match == "surface" and back.matching.negation_window == 6 and not back.matching.typos
     termin = back.codes["huerde.zeit"].include[-1]
-    assert (termin.compounds, termin.case_sensitive, termin.match, termin.negation) == (False, False, "lemma", False)
+    assert (termin.compounds, termin.case_sensitive, termin.match, termin.negation, termin.require) == ("modifier", False, "lemma", False, False)
+    assert termin.unless.cues == ("einfuehrung",) and back.codes["huerde.zeit"].require.scope == "clause"
+    assert back.cues.keys() == {"einfuehrung", "hindernis"} and back.questions == {"huerde": ["hindert", "bremst", "Hürde"]}
     assert back.codes["huerde.geld"].extra["guid"] == "0a1b2c3d-0000-4000-8000-00000000000a"
 
 
@@ -160,6 +179,11 @@ PATTERN = st.one_of(
     st.builds(lambda a, b, n: {"near": [a, b], "window": n}, WORD, WORD, st.integers(1, 9)),
 )
 COLOR = st.sampled_from(["#0077bb", "#ee7733", "#009988", "#CC3311"])
+CONDITION = st.one_of(
+    st.just("stichwort"),
+    st.builds(lambda w, s: {"cues": [w], "scope": s}, WORD, st.sampled_from(["clause", "sentence", "unit"])),
+    st.builds(lambda w: {"cues": ["stichwort", w], "codes": ["*.*"]}, WORD),
+)
 
 
 @st.composite
@@ -176,12 +200,20 @@ def full_codebooks(draw):
                 code["lack_counts"] = True
             if draw(st.booleans()):
                 code["color"] = draw(COLOR)
+            if draw(st.booleans()):
+                code["require"] = draw(CONDITION)
+            if draw(st.booleans()):
+                code["unless"] = draw(CONDITION)
+            if draw(st.booleans()):
+                code["include"] = [*code["include"], {"term": draw(WORD) + "x", "require": False, "unless": draw(CONDITION)}]
             children.append(code)
         codes.append({"id": d, "label": draw(TEXT), "codable": False, "definition": draw(TEXT), "children": children})
     data = {"name": draw(TEXT), "version": draw(st.sampled_from(["1", "2.0", "2024-03"])), "language": "de", "codes": codes,
+            "cues": {"stichwort": draw(st.lists(PATTERN, min_size=1, max_size=3, unique_by=str))},
+            "questions": {codes[0]["id"]: draw(st.lists(WORD, min_size=1, max_size=3))},
             "matching": {"match": draw(st.sampled_from(["lemma", "surface"])), "case_sensitive": draw(st.booleans()),
-                         "compounds": draw(st.booleans()), "negation_window": draw(st.integers(0, 8)), "typos": draw(st.booleans()),
-                         "skip_interviewer": draw(st.booleans())}}
+                         "compounds": draw(st.sampled_from([True, False, "head", "modifier"])), "negation_window": draw(st.integers(0, 8)),
+                         "typos": draw(st.booleans()), "skip_interviewer": draw(st.booleans())}}
     if draw(st.booleans()):
         data["description"] = draw(TEXT)
     if draw(st.booleans()):
