@@ -222,3 +222,15 @@ def test_real_transcripts_survive_export_and_import(tmp_path):
         assert overall["units"] > 90 and overall["krippendorff_alpha"] == 1.0 and overall["percent_agreement"] == 1.0
         invoke(["import", out, "--out", tmp_path / f"back-{mode}"])
         assert (tmp_path / f"back-{mode}" / "segments.csv").read_bytes() == (run / "segments.csv").read_bytes()
+
+
+def test_export_still_finds_the_codebook_after_a_report(exported, tmp_path):
+    """'qda report' rewrites run.json; the coding stage's codebook must stay findable."""
+    import shutil
+
+    run, out = exported
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    invoke(["report", copy])
+    invoke(["export", copy, "--out", tmp_path / "nach-report.qdpx"])
+    assert (tmp_path / "nach-report.qdpx").read_bytes() == out.read_bytes()
