@@ -265,7 +265,7 @@ def export_codebook(file, fmt, layout, out_file):
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The YAML codebook to write.")
 @click.option("--name", help="Codebook name. Default: from the file.")
-@click.option("--version", "version", default="1", show_default=True, help="Version of the new YAML codebook.")
+@click.option("--version", "version", help="Version of the new YAML codebook. Default: from the file (a qda export), else 1.")
 def import_codebook(file, out_file, name, version):
     """Turn a .qdc, .qdpx, .qde, or a MAXQDA/ATLAS.ti/Taguette table into a YAML codebook
     that you can enrich with definitions and patterns.
@@ -282,7 +282,7 @@ def import_codebook(file, out_file, name, version):
     if suffix in (".qdc", ".qdpx", ".qde", ".xml"):
         cb, problems = import_refi(file, name=name, version=version)
     elif suffix in (".csv", ".tsv", ".xlsx", ".xlsm"):
-        cb, problems = read_table(file, name=name, version=version)
+        cb, problems = read_table(file, name=name, version=version or "1")
     else:
         from pipeline.errors import InputError
 
@@ -687,7 +687,7 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
     import json
 
 
-    from pipeline.compare import compare_runs, comparison_html
+    from pipeline.compare import compare_runs, comparison_html, comparison_sheets
     from pipeline.evaluate import read_gold
     from pipeline.outputs import staged_output, write_csv, write_run_record, write_xlsx
 
@@ -711,7 +711,8 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
         (tmp / "diff.json").write_text(json.dumps(result["diff"], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         for name, df in tables.items():
             write_csv(df, tmp / f"{name}.csv")
-        write_xlsx(tables, tmp / "comparison.xlsx")
+        labels = {c.id: c.label for c in cb_a.codes.values()} | {c.id: c.label for c in cb_b.codes.values()}
+        write_xlsx(comparison_sheets(result, labels), tmp / "comparison.xlsx")
         (tmp / "comparison.html").write_text(comparison_html(result, cb_a, cb_b, _now_text()), encoding="utf-8")
         write_run_record(tmp, command="compare", options={"codebook_a": str(codebook_a), "codebook_b": str(codebook_b), "sources": list(sources),
                                                           "gold": gold, "part": part, "nlp": nlp_name},
@@ -798,20 +799,29 @@ def agreement_cmd(codings, out_dir, names):
 @cli.command(name="export")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["qdpx"]), default="qdpx", show_default=True)
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .qdpx file to write.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .qdpx file to write ('.qdpx' is added when the name has no such extension).")
 @click.option("--user", default="qda", show_default=True, help="Coder name in the project.")
-def export_cmd(run_dir, fmt, out_file, user):
+@click.option("--segments", "segments_mode", type=click.Choice(["unit", "sentence", "evidence"]), default="unit", show_default=True,
+              help="What a coding marks: the whole coding unit (turn or answer), the sentence(s) with the evidence, or only the evidence. "
+                   "The evidence is always in the coding's comment.")
+def export_cmd(run_dir, fmt, out_file, user, segments_mode):
     """Export a coded run as a REFI-QDA project for MAXQDA, ATLAS.ti, NVivo, QualCoder.
+
+    Each coding marks its whole unit by default and names the unit (segment_id); the passage
+    that fired is in the coding's comment. 'qda import' of the file gives back the run's units
+    and codings, so 'qda agreement RUN_DIR FILE.qdpx' is 1.0 for an unchanged file.
 
     \b
     Example:
       qda export outputs/beispiel-2.0 --format qdpx --out beispiel.qdpx
+      qda export outputs/beispiel-2.0 --segments sentence --out beispiel-saetze.qdpx
     """
     import pandas as pd
 
     from pipeline.errors import InputError
     from pipeline.outputs import read_run_record
-    from pipeline.refi import export_project
+    from pipeline.refi import export_project, qdpx_path, sentence_spans
 
     for name in ("segments.csv", "codings.csv"):
         if not (run_dir / name).is_file():
@@ -827,9 +837,17 @@ def export_cmd(run_dir, fmt, out_file, user):
     seg["start_char"], seg["end_char"] = seg["start_char"].astype(int), seg["end_char"].astype(int)
     seg["unit"] = seg["unit"].astype(int)
     cod = pd.read_csv(run_dir / "codings.csv", dtype=str, keep_default_na=False)
+    sentences = None
+    if segments_mode == "sentence":
+        sentences = sentence_spans(seg, set(cod["segment_id"]), (record.get("options") or {}).get("nlp"))
+    out_file = qdpx_path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    counts = export_project(seg, cod, cb, out_file, project_name=f"{Path(run_dir).name} ({cb.name} {cb.version})", user=user)
-    click.echo(f"Wrote {out_file}: {counts['sources']} sources, {counts['codes']} codes, {counts['codings']} codings")
+    counts = export_project(seg, cod, cb, out_file, project_name=f"{Path(run_dir).name} ({cb.name} {cb.version})", user=user,
+                            segments_mode=segments_mode, sentences=sentences)
+    what = {"unit": "whole units", "sentence": "sentences", "evidence": "evidence only"}[segments_mode]
+    click.echo(f"Wrote {out_file}: {counts['sources']} sources, {counts['codes']} codes, {counts['codings']} codings ({what})")
+    if counts["skipped"]:
+        click.secho(f"  warning: {counts['skipped']} coding(s) name codes that are not in {cb_path}; left out", fg="yellow", err=True)
 
 
 @cli.command(name="import")
@@ -862,7 +880,8 @@ def import_cmd(project, out_dir):
             write_csv(gold, tmp / f"gold_{_slug(user)}.csv")
         write_run_record(tmp, command="import", options={"project": str(project)}, inputs=[project],
                          extra={"users": imp.users, "warnings": imp.warnings, "selections": imp.selections, "codings_in_file": imp.codings_in_file})
-    click.echo(f"{imp.segments['doc_id'].nunique()} text source(s), {len(imp.segments)} paragraph unit(s), {len(imp.codebook.codes)} codes, "
+    kind = "unit(s) of the exporting run" if imp.own_units else "paragraph unit(s)"
+    click.echo(f"{imp.segments['doc_id'].nunique()} text source(s), {len(imp.segments)} {kind}, {len(imp.codebook.codes)} codes, "
                f"{imp.codings_in_file} codings in {imp.selections} selections by {len(imp.users)} user(s)")
     for w in imp.warnings:
         click.secho(f"  warning: {w}", fg="yellow", err=True)
@@ -887,8 +906,10 @@ def report_cmd(run_dir, out_dir, quotes):
     out_dir = out_dir or run_dir
     with staged_output(out_dir) as tmp:
         write_report(run, tmp, created=_now_text(), quotes_per_code=quotes)
+        # carry what the coding stage recorded, so that 'qda export' and a later report still find the codebook
+        carried = {k: run.record[k] for k in ("codebook", "nlp", "codes") if run.record.get(k)}
         write_run_record(tmp, command="report", options={"run_dir": str(run_dir), "quotes": quotes},
-                         inputs=[run_dir / "segments.csv", run_dir / "codings.csv"], previous=run.record)
+                         inputs=[run_dir / "segments.csv", run_dir / "codings.csv"], extra=carried, previous=run.record)
     click.echo(f"Report: {out_dir / 'report.html'}")
 
 

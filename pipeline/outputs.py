@@ -68,16 +68,28 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table, byte-identical for identical tables: the workbook's creation date
-    and the zip entries' times are fixed (Excel shows the file's own date anyway)."""
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, typed: bool = True) -> None:
+    """One sheet per table, formatted for work in Excel and byte-identical for identical tables
+    (the workbook's dates and the zip entries' times are fixed; Excel shows the file's own date).
+
+    Every sheet gets a bold, frozen header row (and a frozen first column when it has more than
+    six columns), an autofilter, column widths fitted to the content (at most 60 characters;
+    longer text wraps), and number formats: a column whose header starts with "Anteil" or
+    contains "%" holds fractions and shows as per cent (0.4277 → 42.8 %).
+
+    Args:
+        typed: store text cells that are numbers or truth values ("44", "0.5", "True") as
+            numbers and booleans, where the conversion reads back as the same text.
+    """
     import zipfile
     from datetime import datetime
 
     fixed = datetime(2020, 1, 1)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets.items():
+            df = typed_frame(df) if typed else df
             df.to_excel(xw, index=False, sheet_name=name[:31])
+            _format_sheet(xw.sheets[name[:31]], df)
         xw.book.properties.created = fixed
         xw.book.properties.modified = fixed
         xw.book.properties.creator = "qda"
@@ -91,6 +103,73 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
             fixed_info.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(fixed_info, data)
     os.replace(tmp, path)
+
+
+def _typed_value(v):
+    if not isinstance(v, str):
+        return v
+    if v in ("True", "False"):
+        return v == "True"
+    if re.fullmatch(r"-?(0|[1-9]\d{0,14})", v):
+        return int(v)
+    if re.fullmatch(r"-?(0|[1-9]\d*)\.\d*[1-9]|-?(0|[1-9]\d*)\.0", v) and len(v) < 17:
+        return float(v)
+    return v
+
+
+def typed_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns whose every non-empty cell is a number (or every cell a truth value) as
+    numbers (booleans); other columns unchanged."""
+    out = df.copy()
+    for col in out.columns:
+        if not (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
+            continue
+        values = out[col].tolist()
+        conv = [_typed_value(v) for v in values]
+        filled = [c for v, c in zip(values, conv) if v not in ("", None)]
+        if not filled or any(isinstance(c, str) for c in filled):
+            continue
+        if all(isinstance(c, bool) for c in filled) or not any(isinstance(c, bool) for c in filled):
+            cells = [None if v in ("", None) else c for v, c in zip(values, conv)]
+            # without gaps the column gets a real numeric (or bool) dtype; with gaps it stays object so ints stay ints
+            out[col] = pd.Series(cells, index=out.index, dtype=None if len(filled) == len(values) else object)
+    return out
+
+
+def _is_percent(header) -> bool:
+    text = str(header)
+    return text.startswith("Anteil") or "%" in text
+
+
+def _format_sheet(ws, df: pd.DataFrame) -> None:
+    """Header, frozen panes, filter, widths, wrapping and number formats of one sheet."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    n_rows, n_cols = len(df) + 1, len(df.columns)
+    if n_cols == 0:
+        return
+    ws.freeze_panes = "B2" if n_cols > 6 else "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(n_cols)}{n_rows}"
+    bold, wrap_top, top = Font(bold=True), Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    for j, col in enumerate(df.columns, 1):
+        letter = get_column_letter(j)
+        values = df[col].tolist()
+        longest = max([len(str(col))] + [len(f"{v:.1%}" if isinstance(v, float) and _is_percent(col) else str(v)) for v in values[:2000]])
+        width = min(60, max(6, longest + 2))
+        ws.column_dimensions[letter].width = width
+        head = ws.cell(row=1, column=j)
+        head.font, head.alignment = bold, wrap_top
+        wrap = longest > 60
+        pct = _is_percent(col)
+        for i in range(2, n_rows + 1):
+            cell = ws.cell(row=i, column=j)
+            cell.alignment = wrap_top if wrap else top
+            numeric = isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool)
+            if pct and numeric:
+                cell.number_format = "0.0 %"
+            elif isinstance(cell.value, float):
+                cell.number_format = "0.0###"
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

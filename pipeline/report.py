@@ -27,6 +27,7 @@ import pandas as pd
 from pipeline.errors import InputError
 
 GROUP_CANDIDATES = ("network", "netzwerk", "question", "rolle", "role", "kind")
+SPARSE_MIN_UNITS = 10  # a dimension with fewer coded units is left out of figures and group tables
 
 
 @dataclass
@@ -59,7 +60,7 @@ def load_run(folder: Path) -> Run:
     cod = pd.read_csv(folder / "codings.csv", dtype=str, keep_default_na=False)
     record = {}
     if (folder / "run.json").is_file():
-        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        record = coding_record(json.loads((folder / "run.json").read_text(encoding="utf-8")))
     codes = record.get("codes") or sorted(set(cod["code"]))
     labels, dims = {}, {}
     cb_path = (record.get("codebook") or {}).get("path")
@@ -73,8 +74,28 @@ def load_run(folder: Path) -> Run:
         labels.setdefault(c, c)
         dims.setdefault(c, c.split(".")[0])
     clusters = pd.read_csv(folder / "cluster" / "clusters.csv", dtype=str, keep_default_na=False) if (folder / "cluster" / "clusters.csv").is_file() else None
-    categories = pd.read_csv(folder / "cluster" / "categories.csv", dtype=str, keep_default_na=False) if (folder / "cluster" / "categories.csv").is_file() else None
+    categories = None
+    if (folder / "cluster" / "categories.csv").is_file():
+        from pipeline.outputs import typed_frame
+
+        # read as text (a label "NA" stays a label), then numbers and truth values as such
+        categories = typed_frame(pd.read_csv(folder / "cluster" / "categories.csv", dtype=str, keep_default_na=False))
     return Run(folder, seg, cod, record, labels, dims, codes, clusters, categories)
+
+
+def coding_record(record: dict) -> dict:
+    """The run record with what the coding stage recorded (codebook, NLP pipeline, codes,
+    corpus options) taken from the earlier stages when a later command (``qda report``)
+    wrote the record on top."""
+    out = dict(record)
+    stages = [st for st in (record.get("stages") or {}).values() if isinstance(st, dict)]
+    for key in ("codebook", "nlp", "codes"):
+        if not out.get(key):
+            out[key] = next((st[key] for st in reversed(stages) if st.get(key)), out.get(key))
+    opts = out.get("options") or {}
+    if not (opts.get("folder") or opts.get("sources")):
+        out["options"] = next((st["options"] for st in reversed(stages) if (st.get("options") or {}).get("folder") or (st.get("options") or {}).get("sources")), opts)
+    return out
 
 
 def _eligible(run: Run) -> pd.DataFrame:
@@ -96,17 +117,41 @@ def group_columns(run: Run) -> list[str]:
     return [c for c in cols if not (c == "netzwerk" and "network" in cols)]
 
 
+def network_of(run: Run) -> str | None:
+    """The segments column holding the network, if any."""
+    return next((c for c in run.segments.columns if c.strip().lower() in ("network", "netzwerk")), None)
+
+
+def hidden_dimensions(freq: pd.DataFrame, *, min_units: int = SPARSE_MIN_UNITS) -> dict[str, int]:
+    """Dimensions with almost no data (fewer than ``min_units`` coded units over all their
+    codes): their shares would be noise, so figures and group tables leave them out."""
+    per_dim = freq.groupby("dimension", sort=False)["units"].sum()
+    return {d: int(n) for d, n in per_dim.items() if n < min_units}
+
+
 def build_tables(run: Run, *, quotes_per_code: int = 5) -> dict[str, pd.DataFrame]:
-    """Every table of the report, computed from segments and codings."""
+    """Every table of the report, computed from segments and codings (machine-readable column
+    names; :func:`display_table` gives the German headings)."""
     from pipeline.coding import scope_of
 
     units = _eligible(run)
     scopes = scope_of(units)
     cod = run.codings[run.codings["segment_id"].isin(set(units["segment_id"]))]
+    tables: dict[str, pd.DataFrame] = {"haeufigkeiten": _frequencies(run, units, scopes, cod), "kodierungen": codings_table(run),
+                                       "codes_x_dokumente": document_matrix(run, units, cod)}
+    for gcol in group_columns(run):
+        tables[f"nach_{gcol}"] = _by_group(run, units, scopes, cod, gcol)
+    tables["kookkurrenz"], tables["kookkurrenz_jaccard"] = _cooccurrence(run, cod)
+    tables["zitate"] = quotes_table(run, cod, quotes_per_code)
+    if run.categories is not None:
+        tables["kategorien"] = run.categories
+    return tables
+
+
+def _frequencies(run: Run, units: pd.DataFrame, scopes: list, cod: pd.DataFrame) -> pd.DataFrame:
     doc_of = dict(zip(run.segments["segment_id"], run.segments["doc_id"]))
-    tables: dict[str, pd.DataFrame] = {}
-    rows = []
     mentions_per_dim = cod["code"].map(lambda c: run.dimensions.get(c, c.split(".")[0])).value_counts().to_dict()
+    rows = []
     for code in run.codes:
         scoped = _in_scope(units, scopes, code)
         hits = cod[cod["code"] == code]
@@ -119,162 +164,162 @@ def build_tables(run: Run, *, quotes_per_code: int = 5) -> dict[str, pd.DataFram
             "share_of_units": round(hits["segment_id"].nunique() / len(scoped), 4) if len(scoped) else 0.0,
             "share_of_mentions": round(len(hits) / mentions_per_dim[dim], 4) if mentions_per_dim.get(dim) else 0.0,
         })
-    tables["haeufigkeiten"] = pd.DataFrame(rows)
-    # per group
+    return pd.DataFrame(rows)
+
+
+def _by_group(run: Run, units: pd.DataFrame, scopes: list, cod: pd.DataFrame, gcol: str) -> pd.DataFrame:
+    """Units with each code per group value, and their share of the group's units that could
+    carry the code."""
     coded = cod.merge(units, on="segment_id", how="left")
-    for gcol in group_columns(run):
-        counts = pd.crosstab(coded["code"], coded[gcol]).reindex(run.codes, fill_value=0)
-        base = {}
-        for code in run.codes:
-            sc = _in_scope(units, scopes, code)
-            base[code] = sc[gcol].value_counts()
-        shares = counts.astype(float).copy()
-        for code in run.codes:
-            for g in shares.columns:
-                b = base[code].get(g, 0)
-                shares.loc[code, g] = round(counts.loc[code, g] / b, 4) if b else 0.0
-        t = counts.add_prefix("units_").join(shares.add_prefix("share_"))
-        t.insert(0, "label", [run.labels.get(c, c) for c in t.index])
-        t.insert(0, "dimension", [run.dimensions.get(c, "") for c in t.index])
-        tables[f"nach_{gcol}"] = t.reset_index().rename(columns={"index": "code", "code": "code"})
-    # co-occurrence (units with both codes) and Jaccard
+    counts = pd.crosstab(coded["code"], coded[gcol]).reindex(run.codes, fill_value=0)
+    shares = counts.astype(float).copy()
+    for code in run.codes:
+        base = _in_scope(units, scopes, code)[gcol].value_counts()
+        for g in shares.columns:
+            b = base.get(g, 0)
+            shares.loc[code, g] = round(counts.loc[code, g] / b, 4) if b else 0.0
+    t = counts.add_prefix("units_").join(shares.add_prefix("share_"))
+    t.insert(0, "label", [run.labels.get(c, c) for c in t.index])
+    t.insert(0, "dimension", [run.dimensions.get(c, "") for c in t.index])
+    return t.rename_axis("code").reset_index()
+
+
+def _cooccurrence(run: Run, cod: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Units with both codes (diagonal: units with the code) and the Jaccard index."""
     wide = pd.crosstab(cod["segment_id"], cod["code"]).reindex(columns=run.codes, fill_value=0).clip(upper=1)
     m = wide.to_numpy().astype(np.int64)
     co = m.T @ m
     n = np.diag(co)
     union = n[:, None] + n[None, :] - co
     jac = np.divide(co, union, out=np.zeros_like(co, dtype=float), where=union > 0)
-    tables["kookkurrenz"] = pd.DataFrame(co, index=run.codes, columns=run.codes).rename_axis("code").reset_index()
-    tables["kookkurrenz_jaccard"] = pd.DataFrame(np.round(jac, 4), index=run.codes, columns=run.codes).rename_axis("code").reset_index()
-    # quotes: per code the shortest clear rule evidence first, from different documents
-    q_rows = []
-    seg_text = dict(zip(run.segments["segment_id"], run.segments["text"]))
-    src = dict(zip(run.segments["segment_id"], run.segments["source"]))
-    for code in run.codes:
-        hits = cod[cod["code"] == code].copy()
-        if hits.empty:
-            continue
-        hits["qlen"] = hits["segment_id"].map(lambda s: len(seg_text.get(s, "")))
-        hits["qrule"] = (hits["method"] != "rule").astype(int)
-        hits["qdoc"] = hits["segment_id"].map(doc_of)
-        hits = hits[hits["qlen"] >= 12].sort_values(["qrule", "qlen", "segment_id"]) if (hits["qlen"] >= 12).any() else hits.sort_values(["segment_id"])
-        picked, seen_docs = [], set()
-        for r in hits.itertuples():
-            if r.qdoc in seen_docs and len(hits["qdoc"].unique()) > len(seen_docs):
-                continue
-            picked.append(r)
-            seen_docs.add(r.qdoc)
-            if len(picked) == quotes_per_code:
-                break
-        for r in picked:
-            q_rows.append({"code": code, "label": run.labels.get(code, code), "segment_id": r.segment_id, "source": src.get(r.segment_id, ""),
-                           "evidence": r.evidence, "method": r.method, "text": seg_text.get(r.segment_id, "")})
-    tables["zitate"] = pd.DataFrame(q_rows, columns=["code", "label", "segment_id", "source", "evidence", "method", "text"])
-    if run.categories is not None:
-        tables["kategorien"] = run.categories
-    return tables
+    return (pd.DataFrame(co, index=run.codes, columns=run.codes).rename_axis("code").reset_index(),
+            pd.DataFrame(np.round(jac, 4), index=run.codes, columns=run.codes).rename_axis("code").reset_index())
 
 
-# --- figures ---------------------------------------------------------------------------------
+def _meta_columns(run: Run) -> list[str]:
+    from pipeline.ingest.common import SEGMENT_COLUMNS
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"figure.dpi": 110, "font.size": 9, "svg.hashsalt": "qda"})
-    return plt
+    return [c for c in run.segments.columns if c not in SEGMENT_COLUMNS and c not in ("code_scope", "question")]
 
 
-def draw_figures(run: Run, tables: dict[str, pd.DataFrame], folder: Path) -> list[tuple[str, str]]:
-    """PNG figures; returns ``(file name, caption)`` pairs."""
-    plt = _plt()
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    freq = tables["haeufigkeiten"]
-    for dim, grp in freq.groupby("dimension", sort=False):
-        grp = grp.sort_values("share_of_mentions")
-        fig, ax = plt.subplots(figsize=(7, 0.35 * len(grp) + 1.2))
-        ax.barh(grp["label"], grp["share_of_mentions"] * 100, color="#4c72b0")
-        for y, (v, u) in enumerate(zip(grp["share_of_mentions"], grp["units"])):
-            ax.text(v * 100 + 0.5, y, f"{v * 100:.0f} % (n={u})", va="center", fontsize=8)
-        ax.set_xlabel("Anteil an den Nennungen der Dimension (%)")
-        ax.set_title(f"{dim}: Anteile der Nennungen")
-        ax.set_xlim(0, max(5, grp["share_of_mentions"].max() * 100 * 1.3))
-        out.append(_save(plt, fig, folder, f"anteile_{_slug(dim)}.png", f"{dim}: Anteil jedes Codes an allen Nennungen der Dimension"))
-    gcol = "network" if "nach_network" in tables else ("netzwerk" if "nach_netzwerk" in tables else None)
-    if gcol:
-        t = tables[f"nach_{gcol}"].set_index("code")
-        share_cols = [c for c in t.columns if c.startswith("share_")]
-        mat = t[share_cols].astype(float) * 100
-        groups = [c[len("share_"):] for c in share_cols]
-        labels = [run.labels.get(c, c) for c in mat.index]
-        fig, ax = plt.subplots(figsize=(1.1 * len(groups) + 4, 0.32 * len(mat) + 1.5))
-        im = ax.imshow(mat.to_numpy(), cmap="Blues", aspect="auto")
-        ax.set_xticks(range(len(groups)), groups, rotation=30, ha="right")
-        ax.set_yticks(range(len(labels)), labels)
-        for i in range(mat.shape[0]):
-            for j in range(mat.shape[1]):
-                v = mat.iat[i, j]
-                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7, color="white" if v > mat.to_numpy().max() * 0.6 else "black")
-        fig.colorbar(im, ax=ax, label="% der Einheiten")
-        ax.set_title("Codes × Netzwerk (Anteil der kodierbaren Einheiten, %)")
-        out.append(_save(plt, fig, folder, "codes_x_netzwerk.png", "Anteil der Einheiten je Netzwerk, in denen ein Code vorkommt"))
-        # shares per dimension faceted by network
-        freq_net = t.reset_index()
-        dims = list(dict.fromkeys(freq["dimension"]))
-        fig, axes = plt.subplots(len(dims), 1, figsize=(9, 2.6 * len(dims)), squeeze=False)
-        for ax, dim in zip(axes[:, 0], dims):
-            sub = freq_net[freq_net["dimension"] == dim]
-            x = np.arange(len(sub))
-            wbar = 0.8 / max(1, len(groups))
-            for k, g in enumerate(groups):
-                ax.bar(x + k * wbar, sub[f"share_{g}"].astype(float) * 100, width=wbar, label=g)
-            ax.set_xticks(x + 0.4 - wbar / 2, [run.labels.get(c, c) for c in sub["code"]], rotation=25, ha="right", fontsize=7)
-            ax.set_ylabel("% Einheiten")
-            ax.set_title(dim)
-        axes[0, 0].legend(fontsize=7, ncol=min(5, len(groups)))
-        out.append(_save(plt, fig, folder, "anteile_nach_netzwerk.png", "Anteile je Dimension, nach Netzwerk"))
-    co = tables["kookkurrenz_jaccard"].set_index("code")
-    keep = [c for c in co.index if tables["kookkurrenz"].set_index("code").loc[c, c] > 0]
-    if len(keep) >= 2:
-        sub = co.loc[keep, keep]
-        fig, ax = plt.subplots(figsize=(0.32 * len(keep) + 4, 0.32 * len(keep) + 3))
-        im = ax.imshow(sub.to_numpy(), cmap="Purples", vmin=0, vmax=max(0.05, float(np.nanmax(sub.to_numpy() - np.eye(len(keep))))))
-        lab = [run.labels.get(c, c) for c in keep]
-        ax.set_xticks(range(len(keep)), lab, rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(range(len(keep)), lab, fontsize=7)
-        fig.colorbar(im, ax=ax, label="Jaccard")
-        ax.set_title("Gemeinsames Auftreten von Codes (Jaccard)")
-        out.append(_save(plt, fig, folder, "kookkurrenz.png", "Wie oft Codes in derselben Einheit vorkommen (Jaccard-Index)"))
-    cmap = run.folder / "cluster" / "cluster_map.png"
-    if cmap.is_file():
-        (folder / "kategorienkarte.png").write_bytes(cmap.read_bytes())
-        out.append(("kategorienkarte.png", "Kategorienkarte der Innovationsbeispiele (Farbe: Netzwerk)"))
+def _unit_label(frame: pd.DataFrame) -> pd.Series:
+    """Speaker of an interview turn, question of a survey answer."""
+    speaker = frame["speaker"].fillna("").astype(str) if "speaker" in frame else pd.Series("", index=frame.index)
+    if "question" not in frame:
+        return speaker
+    question = frame["question"].fillna("").astype(str)
+    return question.where((frame["kind"] == "survey") & (question != ""), speaker)
+
+
+def codings_table(run: Run) -> pd.DataFrame:
+    """One row per coding with its unit and context: document, speaker or question, the
+    unit's text, the evidence, code, method, score and the unit's metadata."""
+    seg = run.segments.drop(columns=[c for c in ("start_char", "end_char") if c in run.segments.columns])
+    c = run.codings.merge(seg, on="segment_id", how="left")
+    out = pd.DataFrame({
+        "doc_id": c["doc_id"], "segment_id": c["segment_id"], "kind": c["kind"], "speaker_or_question": _unit_label(c),
+        "code": c["code"], "label": c["code"].map(lambda x: run.labels.get(x, x)), "dimension": c["code"].map(lambda x: run.dimensions.get(x, "")),
+        "method": c["method"], "score": pd.to_numeric(c["score"], errors="coerce"), "pattern": c["pattern"], "evidence": c["evidence"],
+        "text": c["text"],
+    })
+    for col in _meta_columns(run):
+        out[col] = c[col].values
     return out
 
 
-def _save(plt, fig, folder: Path, name: str, caption: str) -> tuple[str, str]:
-    """Lays out, writes (without a timestamp, so reruns are byte-identical) and closes a figure."""
-    fig.tight_layout()
-    fig.savefig(folder / name, metadata={"Software": None})
-    plt.close(fig)
-    return name, caption
+def document_matrix(run: Run, units: pd.DataFrame, cod: pd.DataFrame) -> pd.DataFrame:
+    """Documents × codes (MAXQDA's code matrix, one row per document so it filters well):
+    per document its source, kind, network, codable units, and per code the units with it."""
+    doc_of = dict(zip(run.segments["segment_id"], run.segments["doc_id"]))
+    grp = units.groupby("doc_id", sort=False)
+    base = pd.DataFrame({"doc_id": list(grp.groups), "source": grp["source"].first().map(lambda s: Path(str(s)).name).values,
+                         "kind": grp["kind"].first().values})
+    net = network_of(run)
+    if net:
+        base["network"] = grp[net].first().values
+    base["units"] = grp.size().values
+    counts = pd.crosstab(cod["segment_id"].map(doc_of), cod["code"]).reindex(index=base["doc_id"], columns=run.codes, fill_value=0)
+    base["coded_units"] = base["doc_id"].map(cod.groupby(cod["segment_id"].map(doc_of))["segment_id"].nunique()).fillna(0).astype(int).values
+    return pd.concat([base.reset_index(drop=True), counts.reset_index(drop=True)], axis=1)
 
 
-def _slug(text: str) -> str:
-    import re
+# --- quotes ---------------------------------------------------------------------------------
 
-    from pipeline.codebook.exchange import _slug as slug
-
-    return slug(re.sub(r"\s+", "_", text))
+def _fold(text: str) -> str:
+    return " ".join(str(text).lower().split())
 
 
-# --- HTML ---------------------------------------------------------------------------------------
+def _length_penalty(n: int) -> float:
+    """0 for a quote of 60–400 characters, growing for shorter (less context) and longer."""
+    return (60 - n) / 60 if n < 60 else (n - 400) / 2000 if n > 400 else 0.0
 
+
+def pick_quotes(cands: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Up to ``n`` quotes chosen for variety: distinct texts, then spread over kinds of source
+    (interview, survey), networks and documents; rule evidence before model suggestions and
+    quotes of readable length first. Deterministic (ties by unit order)."""
+    cands = cands.assign(_key=cands["text"].map(_fold)).drop_duplicates("_key")
+    rows = list(cands.itertuples(index=False))
+    used: dict[str, set] = {"kind": set(), "network": set(), "doc_id": set()}
+    picked = []
+    while rows and len(picked) < n:
+        def score(item):
+            i, r = item
+            fresh = tuple(getattr(r, k) not in used[k] for k in ("kind", "network", "doc_id"))
+            return (*fresh, r.method == "rule", -_length_penalty(len(r.text)), -i)
+
+        i, best = max(enumerate(rows), key=score)
+        picked.append(best)
+        for k in used:
+            used[k].add(getattr(best, k))
+        rows.pop(i)
+    return pd.DataFrame(picked, columns=cands.columns).drop(columns="_key")
+
+
+def quotes_table(run: Run, cod: pd.DataFrame, per_code: int) -> pd.DataFrame:
+    """Quotes per code (see :func:`pick_quotes`) with their document, speaker or question,
+    network, the evidence and its offsets in the unit's text, and the code's true count."""
+    cols = ["code", "label", "units", "segment_id", "doc_id", "kind", "speaker_or_question", "network", "source", "evidence",
+            "evidence_start", "evidence_end", "method", "text"]
+    seg = run.segments.rename(columns={"start_char": "unit_start"}).drop(columns=["end_char"], errors="ignore")
+    c = cod.merge(seg, on="segment_id", how="left")
+    if c.empty:
+        return pd.DataFrame(columns=cols)
+    net = network_of(run)
+    start = pd.to_numeric(c["start_char"]) - pd.to_numeric(c["unit_start"])
+    c = c.assign(speaker_or_question=_unit_label(c), network=c[net].astype(str) if net else "",
+                 evidence_start=start, evidence_end=start + (pd.to_numeric(c["end_char"]) - pd.to_numeric(c["start_char"])))
+    c = c[c["text"].astype(str).str.strip().str.len() >= 12]
+    parts = []
+    for code in run.codes:
+        hits = c[c["code"] == code]
+        if hits.empty:
+            continue
+        q = pick_quotes(hits, per_code)
+        parts.append(q.assign(label=run.labels.get(code, code), units=int(cod.loc[cod["code"] == code, "segment_id"].nunique())))
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+# --- German headings and values for the workbook and the page ----------------------------------
+
+COLUMN_LABELS = {
+    "dimension": "Dimension", "code": "Code", "label": "Bezeichnung", "units": "Einheiten", "documents": "Dokumente",
+    "units_possible": "kodierbare Einheiten", "share_of_units": "Anteil an den Einheiten", "share_of_mentions": "Anteil an den Nennungen",
+    "doc_id": "Dokument", "segment_id": "Einheit", "kind": "Art", "speaker_or_question": "Sprecher:in bzw. Frage", "method": "Methode",
+    "score": "Wert (Regel 1, Modell: Wahrscheinlichkeit)", "pattern": "Suchmuster", "evidence": "Fundstelle", "text": "Text der Einheit",
+    "source": "Quelle", "network": "Netzwerk", "netzwerk": "Netzwerk", "question": "Frage", "rolle": "Rolle", "role": "Rolle",
+    "coded_units": "Einheiten mit Code", "evidence_start": "Fundstelle ab Zeichen", "evidence_end": "Fundstelle bis Zeichen",
+    "cluster": "Nr.", "top_terms": "typische Begriffe", "size": "Beispiele (Anzahl)", "guided": "gesteuert", "examples": "Beispiele",
+    # the review section (pipeline.review.report)
+    "reviewed": "durchgesehene Einheiten", "predicted": "durchgesehene Vorschläge", "accepted": "angenommen", "rejected": "abgelehnt",
+    "missed": "von Prüfenden ergänzt", "accepted_share": "Anteil angenommen",
+}
+GROUP_LABELS = {"network": "Netzwerk", "netzwerk": "Netzwerk", "question": "Frage", "rolle": "Rolle", "role": "Rolle", "kind": "Art der Quelle"}
+VALUE_LABELS = {"kind": {"interview": "Interview", "survey": "Umfrage"}, "method": {"rule": "Regel", "model": "Modell", "import": "Import"}}
 TABLE_TITLES = {
     "haeufigkeiten": "Häufigkeiten je Code",
+    "kodierungen": "Kodierungen",
+    "codes_x_dokumente": "Dokumente × Codes",
     "kookkurrenz": "Kookkurrenz (Einheiten mit beiden Codes)",
     "kookkurrenz_jaccard": "Kookkurrenz (Jaccard)",
     "zitate": "Zitate je Code",
@@ -284,26 +329,162 @@ TABLE_TITLES = {
 
 def _title(name: str) -> str:
     if name.startswith("nach_"):
-        return f"Codes nach {name[5:]}"
+        return f"Codes nach {GROUP_LABELS.get(name[5:], name[5:])}"
     return TABLE_TITLES.get(name, name)
 
 
-def _table_html(name: str, df: pd.DataFrame) -> str:
+EMPTY_GROUP = {"question": "ohne Frage (z. B. Interviews)"}
+
+
+def _group_value(value: str, gcol: str = "") -> str:
+    """A group's value as shown: German for known values, a word for the empty one."""
+    return VALUE_LABELS.get(gcol, {}).get(value, value) or EMPTY_GROUP.get(gcol, "ohne Angabe")
+
+
+def column_label(col: str, gcol: str = "") -> str:
+    """German heading of a table column (``units_DVNW`` → ``Einheiten: DVNW``)."""
+    if col in COLUMN_LABELS:
+        return COLUMN_LABELS[col]
+    for prefix, word in (("units_", "Einheiten"), ("share_", "Anteil")):
+        if col.startswith(prefix):
+            return f"{word}: {_group_value(col[len(prefix):], gcol)}"
+    return col
+
+
+def display_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A table as people read it: German headings and values (Interview, Regel …)."""
+    gcol = name[5:] if name.startswith("nach_") else "network"
+    out = df.copy()
+    for col, values in VALUE_LABELS.items():
+        if col in out.columns:
+            out[col] = out[col].map(lambda v, values=values: values.get(v, v))
+    return out.rename(columns={c: column_label(c, gcol) for c in out.columns})
+
+
+SHEET_NAMES = {"haeufigkeiten": "Häufigkeiten", "kodierungen": "Kodierungen", "codes_x_dokumente": "Dokumente × Codes",
+               "kookkurrenz": "Kookkurrenz", "kookkurrenz_jaccard": "Kookkurrenz Jaccard", "zitate": "Zitate", "kategorien": "Kategorien",
+               "durchsicht": "Durchsicht"}
+
+
+def sheet_name(name: str) -> str:
+    """The workbook sheet of a table (German, at most 31 characters)."""
+    if name.startswith("nach_"):
+        return f"nach {GROUP_LABELS.get(name[5:], name[5:])}"[:31]
+    return SHEET_NAMES.get(name, name)[:31]
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+def _is_percent(header: str) -> bool:
+    return str(header).startswith("Anteil") or "%" in str(header)
+
+
+def _de(x: float, digits: int) -> str:
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
+def _cell(v, header: str) -> str:
+    """One table cell: numbers right-aligned with their raw value for sorting, shares as
+    per cent, German decimal commas, truth values as ja/nein."""
+    if isinstance(v, (bool, np.bool_)):
+        return f"<td>{'ja' if v else 'nein'}</td>"
+    if isinstance(v, (float, np.floating)):
+        if np.isnan(v):
+            return '<td class="num" data-v=""></td>'
+        txt = f"{_de(v * 100, 1)} %" if _is_percent(header) else _de(v, 4).rstrip("0").rstrip(",")
+        return f'<td class="num" data-v="{v}">{txt}</td>'
+    if isinstance(v, (int, np.integer)):
+        return f'<td class="num" data-v="{v}">{v}</td>'
+    text = str(v)
+    return f'<td class="long">{html.escape(text)}</td>' if len(text) > 80 else f"<td>{html.escape(text)}</td>"
+
+
+def _table_html(name: str, df: pd.DataFrame, *, title: str | None = None, note: str = "", cls: str = "") -> str:
+    """A sortable table (click a heading) with sticky headings, in its own section."""
     head = "".join(f'<th scope="col" data-col="{i}">{html.escape(str(c))}</th>' for i, c in enumerate(df.columns))
-    body = []
-    for row in df.itertuples(index=False):
-        cells = []
-        for v in row:
-            if isinstance(v, float):
-                txt = f"{v:.4f}".rstrip("0").rstrip(".") if not np.isnan(v) else ""
-                cells.append(f'<td class="num" data-v="{v}">{txt}</td>')
-            elif isinstance(v, (int, np.integer)):
-                cells.append(f'<td class="num" data-v="{v}">{v}</td>')
-            else:
-                cells.append(f"<td>{html.escape(str(v))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<section id="t-{name}"><h3>{html.escape(_title(name))}</h3><div class="scroll"><table class="sortable" data-name="{name}">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div></section>")
+    body = "".join("<tr>" + "".join(_cell(v, h) for v, h in zip(row, df.columns)) + "</tr>" for row in df.itertuples(index=False))
+    note_html = f'<p class="note">{note}</p>' if note else ""
+    title = _title(name) if title is None else title
+    heading = f"<h3>{html.escape(title)}</h3>" if title else ""
+    return (f'<section id="t-{name}">{heading}{note_html}<div class="scroll">'
+            f'<table class="sortable {cls}" data-name="{name}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></section>')
+
+
+def _group_table_html(name: str, t: pd.DataFrame, gcol: str) -> str:
+    """Codes by group: per group the share of the group's units with the code and the count."""
+    groups = [c[len("share_"):] for c in t.columns if c.startswith("share_")]
+    head = ['<th scope="col" data-col="0">Code</th>'] + [f'<th scope="col" data-col="{i}">{html.escape(_group_value(g, gcol))}</th>'
+                                                          for i, g in enumerate(groups, 1)]
+    rows = []
+    for _, r in t.iterrows():
+        cells = [f'<td><span class="lab">{html.escape(str(r["label"]))}</span> <code>{html.escape(str(r["code"]))}</code></td>']
+        for g in groups:
+            share, units = float(r[f"share_{g}"]), int(r[f"units_{g}"])
+            cells.append(f'<td class="num" data-v="{share}">{_de(share * 100, 1)} % <small>({units})</small></td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<section id="t-{name}"><h3>{html.escape(_title(name))}</h3><p class="note">Anteil der Einheiten der Gruppe, die den Code tragen '
+            f'konnten; in Klammern die Zahl der Einheiten.</p><div class="scroll"><table class="sortable matrix" data-name="{name}">'
+            f'<thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></section>')
+
+
+def matrix_columns(doc_matrix: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """The code × document matrix for the page: one column per interview (or other document
+    with speakers) and one per survey file (its respondents together). Rows: codes; values:
+    units with the code. The last row holds each column's codable units."""
+    key = np.where(doc_matrix["kind"] == "survey", "Umfrage: " + doc_matrix["source"].astype(str), doc_matrix["doc_id"].astype(str))
+    grouped = doc_matrix.groupby(key, sort=False)[["units", *codes]].sum()
+    return grouped.T
+
+
+def _matrix_html(run: Run, doc_matrix: pd.DataFrame) -> str:
+    """Codes × documents as a table whose cells are shaded by the share of the column's units."""
+    m = matrix_columns(doc_matrix, run.codes)
+    units = m.loc["units"]
+    shares = m.drop(index="units").div(units.replace(0, np.nan), axis=1).fillna(0.0)
+    top = float(shares.to_numpy().max()) or 1.0
+    head = '<th scope="col" data-col="0">Code</th>' + "".join(
+        f'<th scope="col" data-col="{i}">{html.escape(c).replace("_", "_<wbr>")} <small>({int(units[c])} Einheiten)</small></th>'
+        for i, c in enumerate(m.columns, 1))
+    rows = []
+    for code in run.codes:
+        cells = [f'<td><span class="lab">{html.escape(run.labels.get(code, code))}</span> <code>{html.escape(code)}</code></td>']
+        for c in m.columns:
+            n, share = int(m.loc[code, c]), float(shares.loc[code, c])
+            a = share / top
+            style = f' style="background:rgba(0,114,178,{0.06 + 0.8 * a:.2f});color:{"#fff" if a > 0.55 else "#111"}"' if n else ""
+            cells.append(f'<td class="num" data-v="{n}"{style} title="{n} von {int(units[c])} Einheiten ({_de(share * 100, 1)} %)">{n or ""}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="scroll"><table class="sortable matrix" data-name="matrix"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _excerpt(text: str, start: int, end: int, width: int = 420) -> str:
+    """The quote as HTML: the evidence marked; a long unit cut to ``width`` characters around it."""
+    ok = 0 <= start < end <= len(text)
+    if len(text) > width:
+        centre = (start + end) // 2 if ok else 0
+        a = max(0, min(centre - width // 2, len(text) - width))
+        a = text.rfind(" ", 0, a) + 1 if a else 0
+        b = text.find(" ", a + width)
+        b = len(text) if b < 0 else b
+    else:
+        a, b = 0, len(text)
+    pre, post = ("… " if a else ""), (" …" if b < len(text) else "")
+    if not ok or start < a or end > b:
+        return pre + html.escape(text[a:b]) + post
+    return pre + html.escape(text[a:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>" + html.escape(text[end:b]) + post
+
+
+def _quote_source(r) -> str:
+    kind = VALUE_LABELS["kind"].get(r.kind, r.kind)
+    parts = [f"{kind} {r.doc_id}"]
+    if r.speaker_or_question:
+        parts.append(("Frage: " if r.kind == "survey" else "Sprecher:in ") + str(r.speaker_or_question))
+    if r.network:
+        parts.append(f"Netzwerk {r.network}")
+    if r.method == "model":
+        parts.append("vom Modell vorgeschlagen")
+    return " · ".join(html.escape(p) for p in parts)
 
 
 def _quotes_html(run: Run, quotes: pd.DataFrame) -> str:
@@ -311,12 +492,12 @@ def _quotes_html(run: Run, quotes: pd.DataFrame) -> str:
     for code, grp in quotes.groupby("code", sort=False):
         items = []
         for r in grp.itertuples():
-            text, ev = r.text, r.evidence
-            i = text.find(ev) if ev and r.method == "rule" else -1
-            shown = html.escape(text) if i < 0 else html.escape(text[:i]) + "<mark>" + html.escape(ev) + "</mark>" + html.escape(text[i + len(ev):])
-            items.append(f'<li><blockquote>{shown}</blockquote><cite>{html.escape(r.segment_id)} · {html.escape(Path(r.source).name)}'
-                         f'{" · Modell" if r.method == "model" else ""}</cite></li>')
-        parts.append(f"<details><summary>{html.escape(run.labels.get(code, code))} <code>{html.escape(code)}</code> ({len(grp)})</summary><ul class=\"quotes\">{''.join(items)}</ul></details>")
+            s, e = (int(r.evidence_start), int(r.evidence_end)) if r.method != "model" else (-1, -1)
+            items.append(f'<li class="quote"><blockquote>{_excerpt(str(r.text), s, e)}</blockquote><cite>{_quote_source(r)}</cite></li>')
+        n = int(grp["units"].iloc[0])
+        parts.append(f'<details class="code"><summary>{html.escape(run.labels.get(code, code))} <code>{html.escape(code)}</code> '
+                     f'<span class="count">{n} {"Einheit" if n == 1 else "Einheiten"} · {len(grp)} {"Zitat" if len(grp) == 1 else "Zitate"}</span>'
+                     f'</summary><ul class="quotes">{"".join(items)}</ul></details>')
     return "".join(parts)
 
 
@@ -330,8 +511,8 @@ document.querySelectorAll('table.sortable th').forEach(function (th) {
     var rows = Array.prototype.slice.call(tbody.rows);
     rows.sort(function (a, b) {
       var x = a.cells[i], y = b.cells[i];
-      var xv = x.dataset.v !== undefined ? parseFloat(x.dataset.v) : x.textContent;
-      var yv = y.dataset.v !== undefined ? parseFloat(y.dataset.v) : y.textContent;
+      var xv = x.dataset.v !== undefined && x.dataset.v !== '' ? parseFloat(x.dataset.v) : x.textContent;
+      var yv = y.dataset.v !== undefined && y.dataset.v !== '' ? parseFloat(y.dataset.v) : y.textContent;
       var c = (typeof xv === 'number' && typeof yv === 'number') ? xv - yv : String(xv).localeCompare(String(yv), 'de');
       return asc ? c : -c;
     });
@@ -340,64 +521,137 @@ document.querySelectorAll('table.sortable th').forEach(function (th) {
 });
 """
 
+FILTER_JS = """
+(function () {
+  var box = document.getElementById('filter'), status = document.getElementById('filter-status');
+  if (!box) { return; }
+  function fold(s) { return s.toLowerCase().replace(/ß/g, 'ss').normalize('NFD').replace(/[\\u0300-\\u036f]/g, ''); }
+  function text(el) { if (el.dataset.f === undefined) { el.dataset.f = fold(el.textContent); } return el.dataset.f; }
+  function apply() {
+    var words = fold(box.value).split(/\\s+/).filter(Boolean), shown = 0, total = 0;
+    function hit(el) { var t = text(el); return words.every(function (w) { return t.indexOf(w) >= 0; }); }
+    document.querySelectorAll('table.sortable tbody tr').forEach(function (tr) {
+      var ok = hit(tr); tr.hidden = !ok; total++; if (ok) { shown++; }
+    });
+    document.querySelectorAll('details.code').forEach(function (d) {
+      var all = words.length && hit(d.querySelector('summary')), any = false;
+      d.querySelectorAll('li.quote').forEach(function (li) {
+        var ok = !words.length || all || hit(li); li.hidden = !ok; total++; if (ok) { shown++; any = true; }
+      });
+      d.hidden = words.length > 0 && !any;
+      if (words.length && any) { d.open = true; }
+    });
+    status.textContent = words.length ? shown + ' von ' + total + ' Zeilen und Zitaten passen' : '';
+  }
+  box.addEventListener('input', apply);
+})();
+"""
+
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d1d1f;line-height:1.45}
 header{background:#21416b;color:#fff;padding:1.2rem 2rem}header h1{margin:0 0 .3rem;font-size:1.5rem}
 header dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.4rem 0 0;font-size:.9rem}header dt{opacity:.8}
-nav{padding:.6rem 2rem;background:#eef2f7;font-size:.9rem}nav a{margin-right:1rem;color:#21416b}
-main{padding:1rem 2rem;max-width:1200px}h2{border-bottom:2px solid #21416b;padding-bottom:.2rem;margin-top:2rem}
-.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.82rem;margin:.5rem 0 1rem}
-th,td{border:1px solid #d0d7e2;padding:.25rem .5rem;vertical-align:top}th{background:#f3f6fa;cursor:pointer;position:sticky;top:0}
-th[aria-sort=ascending]::after{content:' ▲'}th[aria-sort=descending]::after{content:' ▼'}td.num{text-align:right;font-variant-numeric:tabular-nums}
+nav{padding:.5rem 2rem;background:#eef2f7;font-size:.9rem;position:sticky;top:0;z-index:5;display:flex;flex-wrap:wrap;gap:.3rem 1rem;align-items:center}
+nav a{color:#21416b}nav input{margin-left:auto;padding:.25rem .5rem;min-width:18rem;border:1px solid #9aa7b8;border-radius:4px;font:inherit}
+#filter-status{font-size:.8rem;color:#444}
+main{padding:1rem 2rem;max-width:1400px}h2{border-bottom:2px solid #21416b;padding-bottom:.2rem;margin-top:2rem;scroll-margin-top:3rem}
+h3{scroll-margin-top:3rem}section{margin-bottom:1.2rem}
+.scroll{overflow:auto;max-height:80vh;border:1px solid #d0d7e2;margin:.4rem 0 .8rem}
+table{border-collapse:separate;border-spacing:0;font-size:.82rem;width:100%}
+th,td{border-right:1px solid #d0d7e2;border-bottom:1px solid #d0d7e2;padding:.25rem .45rem;vertical-align:top;overflow-wrap:break-word;hyphens:auto}
+thead th{background:#f3f6fa;cursor:pointer;position:sticky;top:0;z-index:2;text-align:left;font-weight:600}
+table.matrix tbody td:first-child{position:sticky;left:0;background:#fff;z-index:1;min-width:14rem}
+table.matrix thead th:first-child{position:sticky;left:0;z-index:3}
+table.small td,table.small th{font-size:.74rem;padding:.15rem .3rem}td.diag{background:#e6e6e6;color:#666;font-style:italic}
+td.long{min-width:12rem;overflow-wrap:anywhere}td small,th small{color:inherit;opacity:.75;font-weight:normal}
+th[aria-sort=ascending]::after{content:' ▲'}th[aria-sort=descending]::after{content:' ▼'}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #e3e3e3}figcaption{font-size:.85rem;color:#555}
-mark{background:#ffe58a}blockquote{margin:.2rem 0;padding-left:.6rem;border-left:3px solid #c7d2e3}cite{font-size:.78rem;color:#666}
-details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}ul.quotes{list-style:none;padding-left:.5rem}
-.note{font-size:.85rem;color:#444}
-@media print{nav{display:none}header{background:#fff;color:#000}details{display:block}details>*{display:block}th{position:static}}
+mark{background:#ffe58a}blockquote{margin:.2rem 0;padding-left:.6rem;border-left:3px solid #c7d2e3}cite{font-size:.78rem;color:#555;font-style:normal}
+details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}summary .count{font-weight:normal;color:#555;margin-left:.4rem}
+ul.quotes{list-style:none;padding-left:.5rem}li.quote{margin-bottom:.5rem}
+.note{font-size:.85rem;color:#444}.hidden-dims{background:#fff7e0;border-left:3px solid #E69F00;padding:.4rem .7rem}
+@media print{nav{display:none}header{background:#fff;color:#000}details{display:block}details>*{display:block}th{position:static}.scroll{max-height:none;overflow:visible}}
 """
 
 
-def render_html(run: Run, tables: dict[str, pd.DataFrame], figures: list[tuple[str, str]], fig_dir: Path, created: str) -> str:
+def _hidden_note(hidden: dict[str, int]) -> str:
+    if not hidden:
+        return ""
+    items = ", ".join(f"{html.escape(d)} ({n} {'kodierte Einheit' if n == 1 else 'kodierte Einheiten'})" for d, n in hidden.items())
+    return (f'<p class="note hidden-dims">Nicht in den Abbildungen und Gruppentabellen, weil fast keine Daten vorliegen: {items}. '
+            f"Anteile aus so wenigen Einheiten wären Zufall; ihre Zahlen stehen in der Häufigkeitstabelle und in <code>report.xlsx</code>.</p>")
+
+
+def _figures_html(figures: list[tuple[str, str]], fig_dir: Path) -> str:
+    out = []
+    for name, caption in figures:
+        data = base64.b64encode((fig_dir / name).read_bytes()).decode()
+        out.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption></figure>')
+    return "".join(out)
+
+
+def _facts(run: Run, created: str) -> str:
     rec = run.record
     cb = rec.get("codebook") or {}
     nlp = rec.get("nlp") or {}
     seg = run.segments
     corpus = (rec.get("options") or {}).get("folder") or ", ".join((rec.get("options") or {}).get("sources", []) or []) or str(run.folder)
+    methods = ", ".join(f"{VALUE_LABELS['method'].get(k, k)}: {v}" for k, v in run.codings["method"].value_counts().items())
     facts = [
         ("Korpus", corpus),
         ("Dokumente / Einheiten", f"{seg['doc_id'].nunique()} / {len(seg)}"),
         ("Kodierleitfaden", f"{cb.get('name', '?')} {cb.get('version', '')}"),
         ("NLP-Pipeline", f"{nlp.get('name', '?')} {nlp.get('version', '')}"),
-        ("Kodierungen", f"{len(run.codings)} ({', '.join(f'{k}: {v}' for k, v in run.codings['method'].value_counts().items())})"),
+        ("Kodierungen", f"{len(run.codings)} ({methods})" if methods else "0"),
         ("Erstellt", created),
     ]
-    dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
-    figs = []
-    for name, caption in figures:
-        data = base64.b64encode((fig_dir / name).read_bytes()).decode()
-        figs.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption></figure>')
-    order = ["haeufigkeiten"] + [k for k in tables if k.startswith("nach_")] + ["kookkurrenz", "kookkurrenz_jaccard"] + (["kategorien"] if "kategorien" in tables else [])
-    table_html = "".join(_table_html(k, tables[k]) for k in order if k in tables)
-    nav = '<a href="#ueberblick">Überblick</a><a href="#abbildungen">Abbildungen</a><a href="#tabellen">Tabellen</a><a href="#zitate">Zitate</a>'
+    return "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
+
+
+def render_html(run: Run, tables: dict[str, pd.DataFrame], figures: list[tuple[str, str]], fig_dir: Path, created: str, *,
+                extra_sections: list[tuple[str, str, str]] = ()) -> str:
+    """The self-contained report page. ``extra_sections``: ``(id, title, html)`` added before
+    the quotes (and linked in the navigation)."""
+    cb = run.record.get("codebook") or {}
+    hidden = hidden_dimensions(tables["haeufigkeiten"])
+    freq = display_table("haeufigkeiten", tables["haeufigkeiten"])
+    groups = "".join(_group_table_html(k, t[~t["dimension"].isin(hidden)], k[5:]) for k, t in tables.items() if k.startswith("nach_"))
+    cats = ""
+    if "kategorien" in tables:
+        cats = _table_html("kategorien", display_table("kategorien", tables["kategorien"]))
+    extra = "".join(f'<h2 id="{html.escape(i)}">{html.escape(t)}</h2>{h}' for i, t, h in extra_sections)
+    nav = "".join(f'<a href="#{i}">{t}</a>' for i, t in [("ueberblick", "Überblick"), ("haeufigkeiten", "Häufigkeiten"), ("matrix", "Codes × Dokumente"),
+                                                          ("abbildungen", "Abbildungen"), ("tabellen", "Tabellen"), *[(i, t) for i, t, _ in extra_sections],
+                                                          ("zitate", "Zitate"), *([("durchsicht", "Durchsicht")] if "durchsicht" in tables else [])])
     return f"""<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Auswertung – {html.escape(str(cb.get('name', 'qda')))}</title><style>{CSS}</style></head>
-<body><header id="ueberblick"><h1>Auswertung der Kodierung</h1><dl>{dl}</dl></header>
-<nav>{nav}</nav><main>
-<p class="note">Anteil der Einheiten: Einheiten mit dem Code ÷ Einheiten, die ihn tragen konnten (ohne Fragen der Interviewenden,
-leere und Platzhalter-Antworten; bei Umfragefragen nur die Dimension, nach der die Frage fragt). Anteil der Nennungen:
-Kodierungen des Codes ÷ alle Kodierungen seiner Dimension. Alle Zahlen sind aus <code>codings.csv</code> berechnet.</p>
-<h2 id="abbildungen">Abbildungen</h2>{''.join(figs)}
-<h2 id="tabellen">Tabellen</h2><p class="note">Spaltenköpfe anklicken zum Sortieren. Dieselben Tabellen liegen als CSV in <code>tables/</code> und als Arbeitsmappe <code>report.xlsx</code>.</p>
-{table_html}
-<h2 id="zitate">Zitate je Code</h2><p class="note">Die markierte Stelle ist die Fundstelle, an der die Regel angeschlagen hat.</p>
-{_quotes_html(run, tables['zitate'])}
-</main><script>{SORT_JS}</script></body></html>
+<body><header id="ueberblick"><h1>Auswertung der Kodierung</h1><dl>{_facts(run, created)}</dl></header>
+<nav>{nav}<input type="search" id="filter" placeholder="Filtern: Code, Netzwerk, Wort …" aria-label="Tabellen und Zitate filtern"><span id="filter-status" aria-live="polite"></span></nav><main>
+<p class="note">Anteil an den Einheiten: Einheiten mit dem Code ÷ Einheiten, die ihn tragen konnten (ohne Fragen der Interviewenden,
+leere und Platzhalter-Antworten; bei Umfragefragen nur die Dimension, nach der die Frage fragt). Anteil an den Nennungen:
+Kodierungen des Codes ÷ alle Kodierungen seiner Dimension. Alle Zahlen sind aus <code>codings.csv</code> berechnet; jede Kodierung
+mit ihrem Kontext steht auf dem Blatt „Kodierungen“ von <code>report.xlsx</code>.</p>
+{_hidden_note(hidden)}
+<h2 id="haeufigkeiten">Häufigkeiten je Code</h2>{_table_html("haeufigkeiten", freq, title="")}
+<h2 id="matrix">Codes × Dokumente</h2><p class="note">Einheiten mit dem Code je Interview und je Umfrage (alle Befragten zusammen); die Farbe zeigt
+den Anteil an den Einheiten der Spalte. Je Dokument einzeln: Blatt „Dokumente × Codes“ in <code>report.xlsx</code>.</p>{_matrix_html(run, tables["codes_x_dokumente"])}
+<h2 id="abbildungen">Abbildungen</h2>{_figures_html(figures, fig_dir)}
+<h2 id="tabellen">Tabellen</h2><p class="note">Spaltenköpfe anklicken zum Sortieren; das Feld oben filtert alle Tabellen und Zitate.
+Dieselben Tabellen liegen als CSV in <code>tables/</code> und als Arbeitsmappe <code>report.xlsx</code>, dort auch die
+Kookkurrenz (Einheiten mit beiden Codes und Jaccard-Index) als Tabelle.</p>
+{groups}{cats}
+{extra}
+<h2 id="zitate">Zitate je Code</h2><p class="note">Je Code bis zu {max([len(g) for _, g in tables["zitate"].groupby("code")] or [0])} Zitate mit verschiedenen Texten,
+über Interviews und Umfrage, Netzwerke und Dokumente verteilt; daneben die Zahl aller Einheiten mit dem Code. Markiert ist die Fundstelle, an der die Regel angeschlagen hat.</p>
+{_quotes_html(run, tables["zitate"])}
+</main><script>{SORT_JS}{FILTER_JS}</script></body></html>
 """
 
 
 def write_report(run: Run, out: Path, *, created: str, quotes_per_code: int = 5) -> dict[str, pd.DataFrame]:
     """Writes tables/, figures/, report.xlsx and report.html into ``out``."""
+    from pipeline.figures import draw_figures
     from pipeline.outputs import write_csv, write_xlsx
     from pipeline.review.report import add_review_section, review_tables
 
@@ -406,8 +660,8 @@ def write_report(run: Run, out: Path, *, created: str, quotes_per_code: int = 5)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         write_csv(df, out / "tables" / f"{name}.csv")
-    write_xlsx(tables, out / "report.xlsx")
-    figures = draw_figures(run, tables, out / "figures")
+    write_xlsx({sheet_name(k): display_table(k, df) for k, df in tables.items()}, out / "report.xlsx")
+    figures = draw_figures(run, tables, out / "figures", hidden_dimensions=set(hidden_dimensions(tables["haeufigkeiten"])))
     page = add_review_section(render_html(run, tables, figures, out / "figures", created), run, tables)
     (out / "report.html").write_text(page, encoding="utf-8")
     return tables

@@ -428,7 +428,8 @@ def test_report_shows_the_accepted_share_per_code(run, tmp_path):
     t = pd.read_csv(run / "tables" / "durchsicht.csv").set_index("code")
     assert t.loc["huerde.zeit", "accepted_share"] == pytest.approx(0.6667, abs=1e-4)
     assert t.loc["huerde.fuehrung", ["predicted", "accepted"]].tolist() == [1, 1]
-    assert "durchsicht" in pd.read_excel(run / "report.xlsx", sheet_name=None)
+    sheet = pd.read_excel(run / "report.xlsx", sheet_name="Durchsicht")  # German sheet names and headings in the workbook
+    assert sheet.set_index("Code").loc["huerde.zeit", "Anteil angenommen"] == pytest.approx(0.6667, abs=1e-4)
     page = (run / "report.html").read_text(encoding="utf-8")
     assert '<h2 id="durchsicht">' in page and "5 Einheiten durchgesehen, 6 Entscheidungen" in page
     assert "Von 5 durchgesehenen Kodierungen wurden 3 angenommen (60 %)" in page

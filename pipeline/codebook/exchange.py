@@ -3,7 +3,10 @@ the spreadsheet layouts of MAXQDA, ATLAS.ti and Taguette.
 
 Mayring's fields travel in the REFI ``<Description>`` (and in the spreadsheet memo) in the
 layout of :func:`pipeline.codebook.serialize.description_text`, so a round trip through
-another tool keeps definitions, anchor examples, coding rules and patterns.
+another tool keeps definitions, anchor examples, coding rules and patterns. In REFI files each
+code's description ends with a ``[qda:code]`` data block holding the code's complete YAML data,
+and a ``<Set>`` named after the codebook holds a ``[qda:codebook]`` block with the codebook's
+own fields (name, version, description, matching settings …): YAML → .qdc → YAML is lossless.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import csv
 import io
 import re
 import unicodedata
+import uuid
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -20,7 +24,9 @@ import pandas as pd
 
 from pipeline.codebook.load import Problem, codebook_from_data
 from pipeline.codebook.model import Codebook
-from pipeline.codebook.serialize import code_guid, description_text, parse_description
+from pipeline.codebook.serialize import (
+    GUID_NAMESPACE, code_block_data, code_guid, codebook_block_data, data_block, description_text, merge_edited, parse_description, split_blocks,
+)
 from pipeline.errors import InputError
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -36,7 +42,7 @@ def _code_xml(cb: Codebook, code, indent: str) -> list[str]:
     if code.color and re.fullmatch(r"#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})", code.color):
         attrs += f' color="{code.color}"'
     kids = cb.children(code.id)
-    desc = description_text(code)
+    desc = description_text(code) + "\n\n" + data_block("code", code_block_data(cb, code))
     lines = [f"{indent}<Code {attrs}>"]
     lines.append(f"{indent}  <Description>{escape(desc)}</Description>")
     for k in kids:
@@ -54,12 +60,23 @@ def codes_xml(cb: Codebook, indent: str = "  ") -> list[str]:
     return lines
 
 
+def codebook_set_xml(cb: Codebook, indent: str = "  ") -> list[str]:
+    """The ``<Sets>`` element holding one set named after the codebook, whose description
+    carries the codebook's own fields (readable text and a ``[qda:codebook]`` block). The set
+    has no members: it exists for its description (Codebook.xsd has no other place for it)."""
+    guid = uuid.uuid5(GUID_NAMESPACE, f"{cb.name}\x1fcodebook")
+    readable = f"Kodierleitfaden {cb.name}, Version {cb.version}" + (f"\n\n{cb.description}" if cb.description else "")
+    desc = readable + "\n\n" + data_block("codebook", codebook_block_data(cb))
+    return [f"{indent}<Sets>", f"{indent}  <Set guid=\"{guid}\" name={quoteattr(f'Kodierleitfaden {cb.name} {cb.version} (qda)')}>",
+            f"{indent}    <Description>{escape(desc)}</Description>", f"{indent}  </Set>", f"{indent}</Sets>"]
+
+
 def export_qdc(cb: Codebook) -> str:
-    """A REFI-QDA codebook (valid against Codebook.xsd). No ``<Sets/>``: the schema forbids an
-    empty one."""
+    """A REFI-QDA codebook (valid against Codebook.xsd), with the codebook's own fields in a set."""
     origin = f"qda {cb.name} {cb.version}".strip()
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<CodeBook xmlns="{NS_CODEBOOK}" origin={quoteattr(origin)}>']
     lines += codes_xml(cb)
+    lines += codebook_set_xml(cb)
     lines.append("</CodeBook>")
     return "\n".join(lines) + "\n"
 
@@ -98,12 +115,18 @@ def _slug(text: str) -> str:
     return text or "code"
 
 
-def import_refi(path: Path | str, *, name: str | None = None, version: str = "1") -> tuple[Codebook, list[Problem]]:
+def import_refi(path: Path | str, *, name: str | None = None, version: str | None = None) -> tuple[Codebook, list[Problem]]:
     """Reads the codebook of a ``.qdc``, ``.qdpx`` or ``.qde`` into a Codebook.
 
-    Tolerates what real exports contain: upper/lower-case GUIDs, an empty ``<Sets/>``, CRLF in
+    A file written by qda is read back from its data blocks, completely (every field of every
+    code and of the codebook); a readable field edited in another tool wins over the block.
+    Files of other tools: tolerates upper/lower-case GUIDs, an empty ``<Sets/>``, CRLF in
     descriptions, ATLAS.ti's ``Parent::Child`` names (made a hierarchy where the parent exists).
     IDs are made from the names; the vendor GUID is kept so re-export keeps it.
+
+    Args:
+        name, version: override the codebook's name and version (default: from the file's
+            ``[qda:codebook]`` block, else its name and version "1").
 
     Raises:
         InputError: not a REFI-QDA file, or XML that cannot be parsed.
@@ -121,71 +144,19 @@ def import_refi(path: Path | str, *, name: str | None = None, version: str = "1"
         raise InputError(path, f"is not valid XML ({exc})", "export the codebook again from your QDA tool")
     if _local(root.tag) not in ("CodeBook", "Project"):
         raise InputError(path, f"is not a REFI-QDA codebook or project (root element <{_local(root.tag)}>)", "use a .qdc, .qdpx or .qde file")
-    codes_el = None
-    for el in root.iter():
-        if _local(el.tag) == "Codes":
-            codes_el = el
-            break
+    codes_el = next((el for el in root.iter() if _local(el.tag) == "Codes"), None)
     if codes_el is None:
         raise InputError(path, "contains no <Codes>", "export the codebook again with its codes")
-    codes: list[dict] = []
-    used: set[str] = set()
-    by_name: dict[str, dict] = {}
-
-    def unique(cid: str) -> str:
-        base, n = cid, 2
-        while cid in used:
-            cid = f"{base}_{n}"
-            n += 1
-        used.add(cid)
-        return cid
-
-    def walk(el, parent: dict | None):
-        for child in el:
-            if _local(child.tag) != "Code":
-                continue
-            cname = (child.get("name") or "").strip() or "Code"
-            desc_el = next((d for d in child if _local(d.tag) == "Description"), None)
-            parsed = parse_description(desc_el.text if desc_el is not None and desc_el.text else "")
-            slug = parsed.get("id") or ((parent["id"] + "." if parent else "") + _slug(cname.split("::")[-1]))
-            own = bool(parsed.get("id"))  # exported by qda: the name is the label as written
-            entry = {
-                "id": unique(slug),
-                "label": cname if own else (cname.split("::")[-1].strip() if "::" in cname else cname),
-                "_own": own,
-                "codable": (child.get("isCodable") or "true").strip().lower() != "false",
-                "guid": (child.get("guid") or "").strip("{}").lower() or None,
-                "_name": cname,
-                "_parent": parent,
-                "children": [],
-            }
-            for key in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
-                if key in parsed:
-                    entry[key] = parsed[key]
-            if parsed.get("codable") is False:
-                entry["codable"] = False
-            color = child.get("color")
-            if color and re.fullmatch(r"#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})", color):
-                entry["color"] = color
-            (parent["children"] if parent else codes).append(entry)
-            by_name[cname] = entry
-            walk(child, entry)
-
-    walk(codes_el, None)
-    # ATLAS.ti writes hierarchy into names: "Coke::diet Coke" belongs under "Coke"
-    for cname, entry in list(by_name.items()):
-        if "::" in cname and entry["_parent"] is None and not entry["_own"]:
-            parent = by_name.get(cname.rsplit("::", 1)[0].strip())
-            if parent is not None and parent is not entry:
-                codes.remove(entry)
-                used.discard(entry["id"])
-                entry["id"] = unique(f"{parent['id']}.{_slug(entry['label'])}")
-                entry["_parent"] = parent
-                parent["children"].append(entry)
-                _reparent_ids(entry, used)
+    meta = _codebook_block(root)
+    codes = _CodeTree().read(codes_el)
+    if not codes:
+        raise InputError(path, "contains no codes", "export the codebook again with its codes")
+    cb_name = (name or meta.get("name") or root.get("name") or root.get("origin") or path.stem).strip() or path.stem
 
     def clean(entry: dict) -> dict:
         out = {k: v for k, v in entry.items() if not k.startswith("_") and v not in (None, [])}
+        if out.get("guid") and out["guid"] == str(uuid.uuid5(GUID_NAMESPACE, f"{cb_name}\x1f{out['id']}")):
+            out.pop("guid")  # the GUID qda would give the code anyway: nothing to keep
         if entry["children"]:
             out["children"] = [clean(c) for c in entry["children"]]
         else:
@@ -194,11 +165,107 @@ def import_refi(path: Path | str, *, name: str | None = None, version: str = "1"
             out.pop("definition", None)
         return out
 
-    cb_name = name or (root.get("name") or root.get("origin") or path.stem)
-    data_dict = {"name": cb_name.strip() or path.stem, "version": version, "language": "de", "codes": [clean(c) for c in codes]}
-    if not codes:
-        raise InputError(path, "contains no codes", "export the codebook again with its codes")
+    data_dict = {"language": "de", **meta, "name": cb_name, "version": version or meta.get("version") or "1", "codes": [clean(c) for c in codes]}
     return codebook_from_data(data_dict, source=str(path), require_definitions=False)
+
+
+def _codebook_block(root) -> dict:
+    """The ``[qda:codebook]`` block of the first set that has one (a qda export), else {}."""
+    for el in root.iter():
+        if _local(el.tag) != "Set":
+            continue
+        desc = next((d for d in el if _local(d.tag) == "Description"), None)
+        block = split_blocks(desc.text if desc is not None and desc.text else "")[1].get("codebook")
+        if isinstance(block, dict):
+            return {k: v for k, v in block.items() if k != "codes"}
+    return {}
+
+
+class _CodeTree:
+    """Builds the nested code entries of a ``<Codes>`` element (IDs unique, hierarchy from
+    nesting and from ATLAS.ti's ``Parent::Child`` names)."""
+
+    def __init__(self):
+        self.used: set[str] = set()
+        self.by_name: dict[str, dict] = {}
+        self.roots: list[dict] = []
+
+    def unique(self, cid: str) -> str:
+        base, n = cid, 2
+        while cid in self.used:
+            cid = f"{base}_{n}"
+            n += 1
+        self.used.add(cid)
+        return cid
+
+    def read(self, codes_el) -> list[dict]:
+        self._walk(codes_el, None)
+        # ATLAS.ti writes hierarchy into names: "Coke::diet Coke" belongs under "Coke"
+        for cname, entry in list(self.by_name.items()):
+            if "::" in cname and entry["_parent"] is None and not entry["_own"]:
+                parent = self.by_name.get(cname.rsplit("::", 1)[0].strip())
+                if parent is not None and parent is not entry:
+                    self.roots.remove(entry)
+                    self.used.discard(entry["id"])
+                    entry["id"] = self.unique(f"{parent['id']}.{_slug(entry['label'])}")
+                    entry["_parent"] = parent
+                    parent["children"].append(entry)
+                    _reparent_ids(entry, self.used)
+        return self.roots
+
+    def _walk(self, el, parent: dict | None) -> None:
+        for child in el:
+            if _local(child.tag) != "Code":
+                continue
+            cname = (child.get("name") or "").strip() or "Code"
+            desc_el = next((d for d in child if _local(d.tag) == "Description"), None)
+            readable, blocks = split_blocks(desc_el.text if desc_el is not None and desc_el.text else "")
+            block = blocks.get("code")
+            if isinstance(block, dict) and block.get("id"):
+                entry = self._own_entry(child, cname, block, readable)
+            else:
+                entry = self._foreign_entry(child, cname, readable, parent)
+            entry.update({"guid": (child.get("guid") or "").strip("{}").lower() or None, "_name": cname, "_parent": parent, "children": []})
+            (parent["children"] if parent else self.roots).append(entry)
+            self.by_name[cname] = entry
+            self._walk(child, entry)
+
+    def _own_entry(self, el, cname: str, block: dict, readable: str) -> dict:
+        """A code exported by qda: its block, with what another tool may have changed (the
+        readable fields, the name, codability, colour) taken over."""
+        entry = merge_edited({k: v for k, v in block.items() if k not in ("children", "guid")}, readable)
+        entry["id"] = self.unique(str(entry["id"]))
+        entry["_own"] = True
+        if cname != (entry.get("label") or entry["id"]):
+            entry["label"] = cname
+        codable = (el.get("isCodable") or "true").strip().lower() != "false"
+        if codable != (entry.get("codable", True) is not False):
+            entry["codable"] = codable
+        color = el.get("color")
+        if color and re.fullmatch(r"#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})", color) and color.lower() != str(entry.get("color", "")).lower():
+            entry["color"] = color
+        return entry
+
+    def _foreign_entry(self, el, cname: str, readable: str, parent: dict | None) -> dict:
+        """A code from another tool (or an older qda export): fields from the readable layout."""
+        parsed = parse_description(readable)
+        own = bool(parsed.get("id"))  # an older qda export: the name is the label as written
+        slug = parsed.get("id") or ((parent["id"] + "." if parent else "") + _slug(cname.split("::")[-1]))
+        entry = {
+            "id": self.unique(slug),
+            "label": cname if own else (cname.split("::")[-1].strip() if "::" in cname else cname),
+            "_own": own,
+            "codable": (el.get("isCodable") or "true").strip().lower() != "false",
+        }
+        for key in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
+            if key in parsed:
+                entry[key] = parsed[key]
+        if parsed.get("codable") is False:
+            entry["codable"] = False
+        color = el.get("color")
+        if color and re.fullmatch(r"#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})", color):
+            entry["color"] = color
+        return entry
 
 
 def _reparent_ids(entry: dict, used: set[str]) -> None:
@@ -268,7 +335,7 @@ def write_table(cb: Codebook, path: Path, fmt: str, layout: str) -> None:
     else:
         from pipeline.outputs import write_xlsx
 
-        write_xlsx({"Codebook": frame}, path)
+        write_xlsx({"Codebook": frame}, path, typed=False)
 
 
 def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tuple[Codebook, list[Problem]]:
