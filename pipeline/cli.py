@@ -24,7 +24,7 @@ class QdaGroup(click.Group):
             click.secho(f"Error: {exc}", err=True, fg="red")
             ctx.exit(1)
         except Terminated as exc:
-            click.secho(f"Stopped ({exc}): no output is left half-written; the staging folder was removed.", err=True, fg="red")
+            click.secho(f"Stopped by {exc.signame}: no output is left half-written (the staging folder was removed).", err=True, fg="red")
             ctx.exit(128 + exc.signum)
 
 

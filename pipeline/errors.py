@@ -56,4 +56,5 @@ class Terminated(BaseException):
         import signal
 
         self.signum = int(signum)
-        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signame = signal.Signals(signum).name
+        super().__init__(f"stopped by {self.signame}")

@@ -46,8 +46,8 @@ RUN_PARTS = {
     "segments": ("segments.csv", "segments.parquet"),
     "codings": ("codings.csv", "codings_wide.csv", "evidence.csv", "candidates.csv", "model.npz"),
     "cluster": ("cluster/", "clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html", "gold_contingency.csv", "stability.csv"),
-    "report": ("tables/", "figures/", "report.xlsx", "report.html"),
     "evaluation": ("evaluation/",),
+    "report": ("tables/", "figures/", "report.xlsx", "report.html"),
 }
 COMPUTED_FROM = {
     "codings": {"segments"},

@@ -216,6 +216,7 @@ class Case:
     out: str | None = "out"  # the folder that must not change
     env: dict = field(default_factory=dict)
     command: str = ""  # for the coverage count; default: the first argument
+    pending: str | None = None  # the fix lies in a file another branch owns: xfail(strict) until it is merged
 
     def __post_init__(self):
         self.command = self.command or self.args[0]
@@ -268,6 +269,9 @@ CASES = [
          "codes.xlsx: is not a readable XLSX workbook", "→ open it in Excel or LibreOffice"),
     Case("codebook import: a table without a code column", text("codes.csv", "Farbe,Notiz\nrot,x\n"), ["codebook", "import", "codes.csv", "--out", "neu.yaml"],
          "codes.csv: no code column (looked for 'Code', 'tag', 'id')", "→ use a MAXQDA (Code, Memo), ATLAS.ti (Code, Comment) or Taguette (tag, description) layout"),
+    Case("codebook import: a pattern cell with broken JSON", text("codes.csv", 'id,label,definition,include\nzeit,Zeit,Zeitmangel,"{""regex"": kaputt"\n'),
+         ["codebook", "import", "codes.csv", "--out", "neu.yaml"], "codes.csv, row 2 (zeit), include:", "→",
+         pending="pipeline/codebook/exchange.py: read_table calls json.loads on the cell unguarded (outputs branch)"),
     Case("codebook import: JSON is no codebook type", text("codes.json", "{"), ["codebook", "import", "codes.json", "--out", "neu.yaml"],
          "codes.json: unsupported codebook type '.json'", "→ use .qdc, .qdpx, .qde, .csv or .xlsx"),
     Case("codebook import: .qdpx zip bomb", qdpx_bomb, ["codebook", "import", "bombe.qdpx", "--out", "neu.yaml"],
@@ -426,6 +430,9 @@ CASES = [
          "datei: is a file, not a folder", "→ remove or rename the file", names="datei", out="lauf"),
     Case("review import: decisions that are not JSON", text("entscheidungen.json", "{"), ["review", "import", "lauf", "entscheidungen.json"],
          "entscheidungen.json: is not valid JSON", "→ import the JSON the review page downloads", names="entscheidungen.json", out="lauf"),
+    Case("review import: 0-byte decisions CSV", text("entscheidungen.csv", b""), ["review", "import", "lauf", "entscheidungen.csv"],
+         "entscheidungen.csv: file is empty", "→", names="entscheidungen.csv", out="lauf",
+         pending="pipeline/review/decisions.py: _read_csv lets pandas' EmptyDataError through"),
     Case("review import: an xlsx that is no workbook", text("entscheidungen.xlsx", "kein Excel"), ["review", "import", "lauf", "entscheidungen.xlsx"],
          "entscheidungen.xlsx: cannot be read as an Excel workbook", "→ save it again as .xlsx", names="entscheidungen.xlsx", out="lauf"),
 ]
@@ -436,7 +443,15 @@ def _staging_left(folder: Path) -> list[str]:
     return sorted(str(p) for p in folder.rglob(".*") if any(m in p.name for m in pattern))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def _param(case: Case):
+    marks = [pytest.mark.xfail(strict=True, reason=f"needs a fix in {case.pending}")] if case.pending else []
+    return pytest.param(case, id=case.name, marks=marks)
+
+
+REFUSED = [c for c in CASES if not c.pending]  # what the README counts
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_bad_input_is_refused_with_a_message(project, tmp_path, monkeypatch, case):
     work = tmp_path / "w"
     shutil.copytree(project, work, symlinks=True)
@@ -467,7 +482,20 @@ def test_bad_input_is_refused_with_a_message(project, tmp_path, monkeypatch, cas
 
 
 def test_the_table_covers_every_command():
-    assert len(CASES) >= 60
+    assert len(REFUSED) >= 60
     assert len({c.name for c in CASES}) == len(CASES)
-    commands = {c.command for c in CASES}
+    commands = {c.command for c in REFUSED}
     assert commands >= {"codebook", "ingest", "code", "cluster", "evaluate", "compare", "agreement", "export", "import", "report", "run", "review"}
+
+
+@pytest.mark.xfail(strict=True, reason="needs a fix in pipeline/cluster (read_guides): read with pipeline.yamlsafe.load_yaml (cluster branch)")
+def test_a_categories_file_found_in_the_corpus_folder_is_read_safely(tmp_path):
+    """``qda run FOLDER`` reads FOLDER/kategorien.yaml without --categories: read_guides itself
+    must refuse what the --categories check refuses."""
+    from pipeline.cluster import read_guides
+    from pipeline.errors import InputError
+
+    path = tmp_path / "kategorien.yaml"
+    path.write_text("- label: Digitales\n  seed_terms: [" + ", ".join(["&t [Tool]"] + ["*t"] * 25) + "]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="uses more than 20 YAML aliases"):
+        read_guides(path)
