@@ -366,10 +366,13 @@ def _commit(staging: Path, real: Path, target: Path, *, fingerprint: dict | None
     return notes
 
 
-def fingerprint_files(paths) -> dict:
+def fingerprint_files(paths) -> dict | None:
     """The fingerprint of a set of input files: their SHA-256 by path, and one SHA-256 over the
-    sorted contents' hashes (so it does not depend on where the files lie)."""
+    sorted contents' hashes (so it does not depend on where the files lie). None when none of
+    the files exists (the command itself then says which is missing)."""
     files = {str(p): sha256(Path(p)) for p in sorted({str(p) for p in paths}) if Path(p).is_file()}
+    if not files:
+        return None
     return {"sha256": hashlib.sha256("\n".join(sorted(files.values())).encode()).hexdigest(), "files": files}
 
 

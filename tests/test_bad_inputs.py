@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,7 +26,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT, tree_snapshot
 from pipeline.cli import cli
-from test_ingest_bad_inputs import MB, replace_member, zero_bomb
+from test_ingest_bad_inputs import MB, deflate, replace_member, zero_bomb
 
 MINI = (ROOT / "tests" / "fixtures" / "mini_codebook.yaml").read_text(encoding="utf-8")
 SURVEY = (
@@ -98,6 +99,16 @@ def xlsx_bomb(name: str, header: list[str]) -> Callable[[Path], None]:
     def build(folder: Path) -> None:
         workbook(name, [header, ["1", "x"]])(folder)
         replace_member(folder / name, "xl/worksheets/sheet1.xml", lambda _: (zero_bomb(1024), 0, 1024 * MB))
+
+    return build
+
+
+def xlsx_lying(name: str, header: list[str]) -> Callable[[Path], None]:
+    """A real workbook whose sheet's zip header understates its size (a CRC error on reading)."""
+
+    def build(folder: Path) -> None:
+        workbook(name, [header, ["1", "huerde.zeit"]])(folder)
+        replace_member(folder / name, "xl/worksheets/sheet1.xml", lambda data: (deflate(data), zlib.crc32(data), 100))
 
     return build
 
@@ -346,6 +357,8 @@ CASES = [
     Case("evaluate: gold xlsx bomb", xlsx_bomb("gold.xlsx", ["segment_id", "codes"]), ["evaluate", "--gold", "gold.xlsx", "--codings", "lauf"],
          "gold.xlsx, zip member xl/worksheets/sheet1.xml: would unpack to 1,024 MB, over the limit of 256 MB per member", "→ if you trust this file, raise the limit",
          names="gold.xlsx", out="lauf"),
+    Case("evaluate: gold xlsx whose zip header lies about its size", xlsx_lying("gold.xlsx", ["segment_id", "codes"]), ["evaluate", "--gold", "gold.xlsx", "--codings", "lauf"],
+         "gold.xlsx, zip member xl/worksheets/sheet1.xml: is a damaged XLSX workbook (Bad CRC-32", "→ open it in Excel or LibreOffice", names="gold.xlsx", out="lauf"),
     Case("evaluate: gold with an unclosed quote", text("gold.csv", BAD_CSV), ["evaluate", "--gold", "gold.csv", "--codings", "lauf"],
          "gold.csv, line 3: is not valid CSV (a quote (\") opened there is never closed)", "→ write the gold as segment_id,codes", names="gold.csv", out="lauf"),
     Case("evaluate: gold with too many fields", text("gold.csv", RAGGED_CSV), ["evaluate", "--gold", "gold.csv", "--codings", "lauf"],
@@ -400,6 +413,8 @@ CASES = [
          "bombe.qdpx: project.qde is 2147483648 bytes unpacked, over the 209715200 byte limit", "→ this does not look like a real project"),
     Case("import: zip slip", zip_slip, ["import", "projekt.qdpx", "--out", "out"],
          "projekt.qdpx: zip entry '../../ausserhalb.txt' points outside the project", "→ refusing to read it; export the project again"),
+    Case("import: a project that does not exist, into a run folder", nothing, ["import", "fehlt.qdpx", "--out", "lauf"],
+         "fehlt.qdpx: file not found", "→ check the path", names="fehlt.qdpx", out="lauf"),
     Case("import: into a run folder over other inputs", zip_slip, ["import", "projekt.qdpx", "--out", "lauf"],
          "lauf: holds a run over other inputs", "→ write to a new folder with --out, or add --force", names="lauf", out="lauf"),
     # --- report --------------------------------------------------------------------------------
@@ -499,3 +514,13 @@ def test_a_categories_file_found_in_the_corpus_folder_is_read_safely(tmp_path):
     path.write_text("- label: Digitales\n  seed_terms: [" + ", ".join(["&t [Tool]"] + ["*t"] * 25) + "]\n", encoding="utf-8")
     with pytest.raises(InputError, match="uses more than 20 YAML aliases"):
         read_guides(path)
+
+
+def test_nul_bytes_in_a_gold_file_are_removed_not_fatal(project, tmp_path, monkeypatch):
+    work = tmp_path / "w"
+    shutil.copytree(project, work)
+    monkeypatch.chdir(work)
+    (work / "gold.csv").write_bytes(b"segment_id,codes\n1,huerde.zeit\x00\n2,huerde.fuehrung\n")
+    r = CliRunner().invoke(cli, ["evaluate", "--gold", "gold.csv", "--codings", "lauf"])
+    assert r.exit_code == 0, r.output
+    assert "2 gold units" in r.output
