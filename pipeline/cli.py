@@ -54,18 +54,18 @@ def _megabytes(ctx, param, value):
     return number
 
 
-def output_folder(fingerprint=None, *, out: str | None = "out_dir", default: str | None = None):
+def output_folder(fingerprint=None, *, out: str | None = "out_dir", default: str | None = None, force_option: bool = True):
     """For commands that write a folder: adds ``--force``, and before the work starts checks that
     the folder (the ``out`` parameter, else ``default``) can be written and holds no run over
     other inputs (``fingerprint(params)`` gives the inputs), and creates its staging folder.
-    SIGTERM and SIGHUP stop the command cleanly. ``out=None``: the command calls
-    :func:`pipeline.outputs.prepare_output` itself once it knows its folder.
+    SIGTERM and SIGHUP stop the command cleanly; what was removed as stale is printed.
+    ``out=None``: the command calls :func:`pipeline.outputs.prepare_output` itself once it
+    knows its folder.
     """
 
     def decorate(func):
-        @click.option("--force", is_flag=True, help="Replace the output folder whole, also when it holds a run over other inputs.")
         @functools.wraps(func)
-        def wrapper(*args, force, **kwargs):
+        def wrapper(*args, force=False, **kwargs):
             from pipeline.outputs import output_scope, prepare_output
 
             with output_scope(force=force) as scope:
@@ -77,6 +77,8 @@ def output_folder(fingerprint=None, *, out: str | None = "out_dir", default: str
                 click.echo(f"  {note}")
             return result
 
+        if force_option:
+            wrapper = click.option("--force", is_flag=True, help="Replace the output folder whole, also when it holds a run over other inputs.")(wrapper)
         return wrapper
 
     return decorate
@@ -619,6 +621,7 @@ def _evaluate_reviewed(gold, run_dir, codings, segments, codes, part, method):
 
 
 @review.command(name="import")
+@output_folder(out=None, force_option=False)
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("decisions", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--reviewer", help="Name recorded with decisions that carry none.")

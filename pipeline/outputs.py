@@ -16,6 +16,7 @@ import platform
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -47,13 +48,14 @@ RUN_PARTS = {
     "codings": ("codings.csv", "codings_wide.csv", "evidence.csv", "candidates.csv", "model.npz"),
     "cluster": ("cluster/", "clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html", "gold_contingency.csv", "stability.csv"),
     "evaluation": ("evaluation/",),
+    "review": ("reviewed.csv", "review/"),  # reviewers' decisions: computed from nothing, never removed for a rerun
     "report": ("tables/", "figures/", "report.xlsx", "report.html"),
 }
 COMPUTED_FROM = {
     "codings": {"segments"},
     "cluster": {"segments", "codings"},
-    "report": {"segments", "codings", "cluster", "evaluation"},
     "evaluation": {"segments", "codings"},
+    "report": {"segments", "codings", "cluster", "review"},
 }
 
 
@@ -131,8 +133,9 @@ def output_scope(*, force: bool = False):
             yield scope
     finally:
         _SCOPE.reset(token)
-        for prep in scope.prepared.values():
-            _remove_staging(prep.staging, prep.created)
+        with _signals_deferred():
+            for prep in scope.prepared.values():
+                _remove_staging(prep.staging, prep.created)
 
 
 def check_output(path: Path | str, *, folder: bool = True) -> Path:
@@ -152,34 +155,39 @@ def check_output(path: Path | str, *, folder: bool = True) -> Path:
     existing = Path(absolute.anchor)
     for i in range(1, len(absolute.parts) + 1):
         current = Path(*absolute.parts[:i])
-        shown = path if current == absolute else current
-        if os.path.islink(current):
-            try:
-                os.stat(current)
-            except FileNotFoundError:
-                raise InputError(shown, f"is a symbolic link to {os.readlink(current)}, which does not exist", f"remove the link or {fix}") from None
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    raise InputError(shown, "is a symbolic link that leads back to itself (a loop)", f"remove the link or {fix}") from None
-                raise InputError(shown, f"cannot be reached ({exc.strerror})", fix) from None
-        if not current.exists():
+        shown, last = (path if current == absolute else current), current == absolute
+        kind = _kind_of(current, shown, fix)
+        if kind is None:
             break
-        last = current == absolute
-        if current.is_dir():
+        if kind == "folder":
             if last and not folder:
                 raise InputError(path, "is a folder", "give --out the name of the file to write")
             existing = current
-            continue
-        if last and not folder:
+        elif last and not folder:
             existing = current.parent
-            break
-        raise InputError(shown, "is a file, not a folder" + ("" if last else f", so {path} cannot be made"), f"remove or rename the file, or {fix}")
+        else:
+            raise InputError(shown, "is a file, not a folder" + ("" if last else f", so {path} cannot be made"), f"remove or rename the file, or {fix}")
     try:
         probe = tempfile.mkdtemp(prefix=".qda-write-test-", dir=existing)
     except OSError as exc:
         raise InputError(existing, f"cannot be written to ({exc.strerror or exc})", fix) from None
     os.rmdir(probe)
     return absolute.resolve()
+
+
+def _kind_of(current: Path, shown: Path, fix: str) -> str | None:
+    """"folder", "file" or None (does not exist) for one step of :func:`check_output`."""
+    try:
+        st = os.stat(current)
+    except FileNotFoundError:
+        if os.path.islink(current):
+            raise InputError(shown, f"is a symbolic link to {os.readlink(current)}, which does not exist", f"remove the link or {fix}") from None
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(shown, "is a symbolic link that leads back to itself (a loop)", f"remove the link or {fix}") from None
+        raise InputError(shown, f"cannot be reached ({exc.strerror})", fix) from None
+    return "folder" if stat.S_ISDIR(st.st_mode) else "file"
 
 
 def _make_staging(real: Path) -> tuple[Path, list[Path]]:
@@ -288,7 +296,8 @@ def staged_output(target: Path, *, fingerprint: dict | None = None, force: bool 
         if scope is not None:
             scope.notes += notes
     finally:
-        _remove_staging(staging, created if not real.exists() else [])
+        with _signals_deferred():  # a second SIGTERM does not stop the clean-up half-way
+            _remove_staging(staging, created if not real.exists() else [])
 
 
 def _part_of(rel: str) -> str | None:

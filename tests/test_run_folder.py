@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import ROOT, tree_snapshot, write
 from pipeline.cli import cli
 from pipeline.errors import InputError, Terminated
-from pipeline.outputs import RUN_PARTS, check_output, output_scope, prepare_output, staged_output, stale_entries
+from pipeline.outputs import COMPUTED_FROM, check_output, output_scope, prepare_output, staged_output, stale_entries
 
 MINI = ROOT / "tests" / "fixtures" / "mini_codebook.yaml"
 SURVEY = (
@@ -186,6 +186,22 @@ def test_other_inputs_are_refused_and_force_replaces_the_folder_whole(project):
     assert staging_folders(project) == []
 
 
+def test_importing_review_decisions_removes_the_report_that_showed_the_old_ones(project):
+    from pipeline.review import load_review_run
+
+    assert qda("code", "umfrage.csv", "--codebook", "cb.yaml", "--out", "lauf", "--no-cache").exit_code == 0
+    assert qda("report", "lauf").exit_code == 0
+    doc = {"run": load_review_run(project / "lauf").fingerprint,
+           "decisions": [{"segment_id": "1", "code": "huerde.zeit", "decision": "accept"}]}
+    write(project / "d.json", json.dumps(doc))
+    r = qda("review", "import", "lauf", "d.json")
+    assert r.exit_code == 0, r.output
+    assert "removed what was computed from the earlier output: tables/" in r.output and "report.html" in r.output
+    assert not (project / "lauf" / "report.html").exists()
+    assert (project / "lauf" / "reviewed.csv").is_file() and (project / "lauf" / "codings.csv").is_file()
+    assert qda("report", "lauf").exit_code == 0, "the report is written again, with the review"
+
+
 def test_a_changed_input_file_is_named(project):
     assert qda("ingest", "umfrage.csv", "--out", "lauf").exit_code == 0
     write(project / "umfrage.csv", SURVEY.replace("bis Ostern", "bis Pfingsten"))
@@ -214,7 +230,8 @@ def test_stale_entries_follow_the_parts_table(tmp_path):
     assert stale_entries({"report.html", "tables/a.csv", "run.json"}, tmp_path) == []
     assert stale_entries({"codings.csv", "run.json"}, tmp_path) == ["model.npz", "cluster/", "evaluation/", "report.html"]
     assert stale_entries({"segments.csv", "segments.parquet", "run.json"}, tmp_path) == ["codings.csv", "model.npz", "cluster/", "evaluation/", "report.html"]
-    assert all(name not in {"reviewed.csv", "review/", "run.json"} for names in RUN_PARTS.values() for name in names)
+    assert stale_entries({"reviewed.csv", "review/log.csv"}, tmp_path) == ["report.html"]
+    assert "review" not in COMPUTED_FROM, "reviewers' decisions are never removed as stale"
 
 
 # --- a run that codes nothing ---------------------------------------------------------------
