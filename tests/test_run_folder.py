@@ -108,7 +108,7 @@ def test_sigterm_during_qda_code_leaves_no_staging_folder_and_no_output(tmp_path
         time.sleep(0.5)  # now in the middle of reading and coding
         assert proc.poll() is None, "the run must still be going when it is stopped"
         proc.send_signal(signal.SIGTERM)
-        stdout, stderr = proc.communicate(timeout=60)
+        _, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
