@@ -78,6 +78,9 @@ class OutputScope:
 _SCOPE: contextvars.ContextVar[OutputScope | None] = contextvars.ContextVar("qda_output_scope", default=None)
 
 
+_STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)  # no SIGHUP on Windows
+
+
 @contextlib.contextmanager
 def raise_on_termination():
     """While active, SIGTERM and SIGHUP raise :class:`~pipeline.errors.Terminated` in the main
@@ -91,7 +94,7 @@ def raise_on_termination():
         raise Terminated(signum)
 
     previous = {}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in _STOP_SIGNALS:
         previous[sig] = signal.getsignal(sig)
         signal.signal(sig, _raise)
     try:
@@ -107,7 +110,7 @@ def _signals_deferred():
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    blocked = {signal.SIGTERM, signal.SIGHUP}
+    blocked = set(_STOP_SIGNALS)
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     try:
         yield
