@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import QdaError
+from pipeline.errors import QdaError, Terminated
 
 
 class QdaGroup(click.Group):
@@ -23,6 +23,9 @@ class QdaGroup(click.Group):
         except QdaError as exc:
             click.secho(f"Error: {exc}", err=True, fg="red")
             ctx.exit(1)
+        except Terminated as exc:
+            click.secho(f"Stopped by {exc.signame}: no output is left half-written (the staging folder was removed).", err=True, fg="red")
+            ctx.exit(128 + exc.signum)
 
 
 @click.group(cls=QdaGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -49,6 +52,82 @@ def _megabytes(ctx, param, value):
         origin = f" (from ${param.envvar})" if source == click.core.ParameterSource.ENVIRONMENT else ""
         raise click.BadParameter(f"{value!r}{origin} is not a number of megabytes (1 or more)")
     return number
+
+
+def output_folder(fingerprint=None, *, out: str | None = "out_dir", default: str | None = None, force_option: bool = True):
+    """For commands that write a folder: adds ``--force``, and before the work starts checks that
+    the folder (the ``out`` parameter, else ``default``) can be written and holds no run over
+    other inputs (``fingerprint(params)`` gives the inputs), and creates its staging folder.
+    SIGTERM and SIGHUP stop the command cleanly; what was removed as stale is printed.
+    ``out=None``: the command calls :func:`pipeline.outputs.prepare_output` itself once it
+    knows its folder.
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, force=False, **kwargs):
+            from pipeline.outputs import output_scope, prepare_output
+
+            with output_scope(force=force) as scope:
+                target = (kwargs.get(out) if out else None) or (kwargs.get(default) if default else None)
+                if target is not None:
+                    prepare_output(target, fingerprint=fingerprint(kwargs) if fingerprint else None)
+                result = func(*args, **kwargs)
+            for note in scope.notes:
+                click.echo(f"  {note}")
+            return result
+
+        if force_option:
+            wrapper = click.option("--force", is_flag=True, help="Replace the output folder whole, also when it holds a run over other inputs.")(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def output_file(func):
+    """For commands that write one file (``out_file``): checks before the work starts that it
+    can be written; SIGTERM and SIGHUP stop the command cleanly."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from pipeline.outputs import check_output, raise_on_termination
+
+        if kwargs.get("out_file") is not None:
+            check_output(kwargs["out_file"], folder=False)
+        with raise_on_termination():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _sources_fingerprint(params):
+    from pipeline.stages import input_fingerprint
+
+    return input_fingerprint(params["sources"])
+
+
+def _project_fingerprint(params):
+    from pipeline.outputs import fingerprint_files
+
+    return fingerprint_files([params["project"]])
+
+
+def _run_folder_fingerprint(params):
+    """A command that reads a run folder writes for the same inputs; the folder is checked first."""
+    from pipeline.outputs import recorded_fingerprint
+    from pipeline.tablefiles import check_run_folder
+
+    check_run_folder(params["run_dir"])
+    return recorded_fingerprint(params["run_dir"])
+
+
+def _checked_yaml(ctx, param, value):
+    """A YAML file option read with the limits of :mod:`pipeline.yamlsafe` before the work starts."""
+    if value is not None:
+        from pipeline.yamlsafe import load_yaml
+
+        load_yaml(value, what=param.name.replace("_", " "))
+    return value
 
 
 def ingest_options(func):
@@ -106,6 +185,7 @@ def _echo_ingest_summary(result) -> None:
 
 
 @cli.command()
+@output_folder(_sources_fingerprint)
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write segments.csv, segments.parquet and run.json into.")
 @ingest_options
@@ -169,6 +249,7 @@ def validate(file, no_anchors):
 
 
 @codebook.command()
+@output_file
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of the terminal.")
@@ -196,13 +277,18 @@ def _write_text_or_echo(text: str, out_file: Path | None) -> None:
 
     out_file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out_file.parent, prefix=f".{out_file.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, out_file)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out_file)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     click.echo(f"Wrote {out_file}")
 
 
 @codebook.command()
+@output_file
 @click.argument("old", type=click.Path(path_type=Path))
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -227,6 +313,7 @@ def diff(old, new, fmt, out_file):
 
 
 @codebook.command(name="export")
+@output_file
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["qdc", "csv", "xlsx"]), required=True, help="REFI-QDA codebook or a spreadsheet.")
 @click.option("--layout", type=click.Choice(["maxqda", "atlasti", "taguette", "qda"]), help="Spreadsheet columns. Default: taguette for csv, maxqda for xlsx.")
@@ -262,6 +349,7 @@ def export_codebook(file, fmt, layout, out_file):
 
 
 @codebook.command(name="import")
+@output_file
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The YAML codebook to write.")
 @click.option("--name", help="Codebook name. Default: from the file.")
@@ -279,6 +367,11 @@ def import_codebook(file, out_file, name, version):
     from pipeline.codebook.exchange import import_refi, read_table
 
     suffix = Path(file).suffix.lower()
+    if suffix in (".csv", ".tsv", ".xlsx", ".xlsm"):  # archive limits, an empty or broken CSV: refused before it is read
+        from pipeline.tablefiles import read_table_file
+
+        read_table_file(file, what="codebook table", fix="export the code list again from your QDA tool")
+
     if suffix in (".qdc", ".qdpx", ".qde", ".xml"):
         cb, problems = import_refi(file, name=name, version=version)
     elif suffix in (".csv", ".tsv", ".xlsx", ".xlsm"):
@@ -326,6 +419,10 @@ def _echo_coding_summary(cb, result) -> None:
     dims = ", ".join(f"{d} {n}" for d, n in s["per_dimension"].items())
     click.echo(f"  codings per dimension: {dims or '–'};  by method: {', '.join(f'{k} {v}' for k, v in s['by_method'].items()) or '–'}")
     click.echo(f"  parsed {s['parsed']} new unit text(s), {s['from_cache']} from the cache ({result.parse.pipeline['name']} {result.parse.pipeline['version']})")
+    if not s["coded_units"]:
+        why = ("none of them is to be coded (interviewer turns, empty or placeholder answers)" if not s["eligible_units"]
+               else "no pattern of the codebook matched; check that it is the right codebook for these texts")
+        click.secho(f"  no unit was coded: {why}", fg="yellow")
 
 
 def run_coding(segments, codebook_path, *, echo=True, **kwargs):
@@ -345,6 +442,7 @@ from pipeline.stages import (  # noqa: E402  (kept below the group: importing pa
 
 
 @cli.command(name="code")
+@output_folder(_sources_fingerprint)
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--codebook", "codebook_path", required=True, type=click.Path(path_type=Path), help="The YAML codebook.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -408,17 +506,15 @@ def evaluate_cmd(gold, run_dir, part, split, method):
     """
     import json
 
-    import pandas as pd
-
     from pipeline.errors import InputError
     from pipeline.evaluate import check_gold, evaluate, predictions_from_codings, read_gold
     from pipeline.outputs import read_run_record, staged_output, write_csv, write_run_record
+    from pipeline.tablefiles import read_run_table
 
     for name in ("codings.csv", "segments.csv"):
         if not (run_dir / name).is_file():
             raise InputError(run_dir / name, "not found", "run 'qda code ... --out DIR' first and pass that DIR to --codings")
-    codings = pd.read_csv(run_dir / "codings.csv", dtype=str, keep_default_na=False)
-    segments = pd.read_csv(run_dir / "segments.csv", dtype=str, keep_default_na=False)
+    codings, segments = read_run_table(run_dir, "codings.csv"), read_run_table(run_dir, "segments.csv")
     record = read_run_record(run_dir) or {}
     codes = record.get("codes") or sorted(set(codings["code"]))
     from pipeline.review import is_reviewed_file
@@ -461,6 +557,7 @@ def review():
 
 
 @review.command(name="export")
+@output_file
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write: .xlsx, .html or .csv.")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "html", "csv"]), help="Default: from the extension of --out.")
@@ -524,6 +621,7 @@ def _evaluate_reviewed(gold, run_dir, codings, segments, codes, part, method):
 
 
 @review.command(name="import")
+@output_folder(out=None, force_option=False)
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("decisions", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--reviewer", help="Name recorded with decisions that carry none.")
@@ -564,6 +662,7 @@ def review_import(run_dir, decisions, reviewer):
 
 
 @cli.command(name="cluster")
+@output_folder(_sources_fingerprint)
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--where", "where", multiple=True, metavar="COLUMN=PATTERN", help="Keep units matching a glob, e.g. question=innovationsbeispiel or code=innovationsform.* (repeatable).")
@@ -575,7 +674,7 @@ def review_import(run_dir, decisions, reviewer):
 @click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="HDBSCAN's smallest category. Default: ~2 % of the units, at least 5.")
 @click.option("--group-column", help="Colour of the map, shares per group, and the theme removed (see --keep-theme). Default: a column named network or netzwerk, if any.")
 @click.option("--keep-theme", is_flag=True, help="Do not subtract each group's mean embedding (cluster by topic, not by kind).")
-@click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML list of {label, description, seed_terms} to steer towards.")
+@click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), callback=_checked_yaml, help="YAML list of {label, description, seed_terms} to steer towards.")
 @click.option("--guide", "guide_codebook", type=click.Path(dir_okay=False, path_type=Path), help="A codebook whose dimension's codes steer the categories.")
 @click.option("--guide-dimension", default="innovationsform", show_default=True, help="The codebook dimension used by --guide.")
 @click.option("--labels", "labels_column", metavar="COLUMN", help="Column with a few hand-made categories (semi-supervised).")
@@ -596,22 +695,18 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
           --categories corpora/beispiel/kategorien.yaml \\
           --join corpora/beispiel/gold/innovationsbeispiele_kategorien.csv --gold-column kategorie --out outputs/karte
     """
-
-    import pandas as pd
-
     from pipeline.cluster import apply_where, guides_from_codebook, parse_where, read_guides
     from pipeline.errors import InputError
     from pipeline.outputs import staged_output, write_run_record
+    from pipeline.tablefiles import read_run_table, read_table_file
 
     ing, reused = segments_from(sources, ingest_opts)
     seg = ing.segments
     codings = None
     if reused and (Path(sources[0]) / "codings.csv").is_file():
-        codings = pd.read_csv(Path(sources[0]) / "codings.csv", dtype=str, keep_default_na=False)
+        codings = read_run_table(sources[0], "codings.csv")
     for jf in join_files:
-        extra = pd.read_csv(jf, dtype=str, keep_default_na=False)
-        if "segment_id" not in extra.columns:
-            raise InputError(jf, "has no segment_id column", "a --join file needs segment_id and the columns to add")
+        extra = read_table_file(jf, what="--join file", fix="a --join file needs segment_id and the columns to add", required=("segment_id",))
         extra = extra.drop_duplicates("segment_id")
         seg = seg.merge(extra, on="segment_id", how="left", suffixes=("", "_joined"))
         for c in extra.columns:
@@ -665,6 +760,7 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
 
 
 @cli.command(name="compare")
+@output_folder(_sources_fingerprint)
 @click.argument("codebook_a", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("codebook_b", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("sources", nargs=-1, required=True)
@@ -731,6 +827,7 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp_name, 
 
 
 @cli.command(name="agreement")
+@output_folder()
 @click.argument("codings", nargs=-1, required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write agreement.csv and summary.json here.")
 @click.option("--name", "names", multiple=True, help="Coder names, in the order of CODINGS (default: file names).")
@@ -753,9 +850,9 @@ def agreement_cmd(codings, out_dir, names):
     from pipeline.outputs import staged_output, write_csv, write_run_record
 
     if len(codings) < 2 and not any(Path(c).suffix.lower() in (".qdpx", ".qde") for c in codings):
-        raise QdaError("agreement needs at least two coders' files (or a REFI-QDA project coded by several users)")
+        raise click.UsageError(f"agreement needs at least two coders' files (or a REFI-QDA project coded by several users); got {', '.join(codings)}")
     if names and len(names) != len(codings):
-        raise QdaError(f"--name was given {len(names)} time(s) for {len(codings)} file(s); give one name per file")
+        raise click.UsageError(f"--name was given {len(names)} time(s) for {len(codings)} file(s); give one name per file")
     decisions, unit_sets = {}, []
     for i, src in enumerate(codings):
         name = names[i] if names else Path(src).stem if not Path(src).is_dir() else Path(src).name
@@ -797,6 +894,7 @@ def agreement_cmd(codings, out_dir, names):
 
 
 @cli.command(name="export")
+@output_file
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["qdpx"]), default="qdpx", show_default=True)
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -826,6 +924,10 @@ def export_cmd(run_dir, fmt, out_file, user, segments_mode):
     for name in ("segments.csv", "codings.csv"):
         if not (run_dir / name).is_file():
             raise InputError(run_dir / name, "not found", "run 'qda code ... --out DIR' (or 'qda run') first")
+
+    from pipeline.tablefiles import check_run_folder
+
+    check_run_folder(run_dir)  # empty tables, a run.json that is not JSON
     record = read_run_record(run_dir) or {}
     cb_path = (record.get("codebook") or {}).get("path")
     if not cb_path or not Path(cb_path).is_file():
@@ -851,6 +953,7 @@ def export_cmd(run_dir, fmt, out_file, user, segments_mode):
 
 
 @cli.command(name="import")
+@output_folder(_project_fingerprint)
 @click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 def import_cmd(project, out_dir):
@@ -889,6 +992,7 @@ def import_cmd(project, out_dir):
 
 
 @cli.command(name="report")
+@output_folder(_run_folder_fingerprint, default="run_dir")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the run folder itself.")
 @click.option("--quotes", default=5, show_default=True, type=click.IntRange(1, 50), help="Quotes per code.")
@@ -920,10 +1024,11 @@ def _now_text() -> str:
 
 
 @cli.command(name="run")
+@output_folder(out=None)
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--codebook", "codebook_path", type=click.Path(path_type=Path), help="Default: the newest reference codebook in codebooks/.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Run folder. Default: outputs/<corpus>-<codebook version>/.")
-@click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), help="Categories to steer the clustering (default: FOLDER/kategorien.yaml if present).")
+@click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), callback=_checked_yaml, help="Categories to steer the clustering (default: FOLDER/kategorien.yaml if present).")
 @click.option("--no-cluster", is_flag=True, help="Skip the clustering stage.")
 @click.option("--seed", default=42, show_default=True, help="Seed of the clustering.")
 @coding_options
@@ -940,13 +1045,14 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
     from pipeline.cluster import read_guides
     from pipeline.codebook import load_codebook
     from pipeline.ingest import ingest as run_ingest
-    from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
+    from pipeline.outputs import prepare_output, staged_output, write_csv, write_parquet, write_run_record
     from pipeline.report import load_run, write_report
 
     folder = folder or default_corpus()
     codebook_path = codebook_path or newest_codebook()
     cb, _ = load_codebook(codebook_path)
     out_dir = out_dir or Path("outputs") / f"{Path(folder).resolve().name}-{cb.version}"
+    prepare_output(out_dir, fingerprint=_sources_fingerprint({"sources": [str(folder)]}))
     click.echo(f"[1/4] ingest {folder}")
     result = run_ingest([str(folder)], ingest_opts)
     _echo_ingest_summary(result)

@@ -42,3 +42,19 @@ class ValidationError(QdaError):
 
 class RegistryError(QdaError):
     """An unknown name was asked of a registry."""
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived while a command was writing (see
+    :func:`pipeline.outputs.raise_on_termination`).
+
+    A ``BaseException`` like ``KeyboardInterrupt``, so that no ``except Exception`` on the way
+    swallows it: every ``finally`` runs, and staging folders are removed.
+    """
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = int(signum)
+        self.signame = signal.Signals(signum).name
+        super().__init__(f"stopped by {self.signame}")

@@ -24,25 +24,19 @@ def read_gold(path: Path | str, *, part: str | None = None, split: Path | str | 
         split: CSV ``segment_id,part``; default: ``split.csv`` next to the gold file.
 
     Raises:
-        InputError: missing file or columns, a unit listed twice.
+        InputError: a missing, empty or damaged file (an .xlsx is checked against the archive
+            limits before it is opened), missing columns, a unit listed twice.
     """
+    from pipeline.tablefiles import read_table_file
+
     paths = [Path(p) for p in str(path).split(",") if p.strip()]
     gold: dict[str, set[str]] = {}
+    fix = "write the gold as segment_id,codes with codes separated by ';'"
     for p in paths:
-        if not p.is_file():
-            raise InputError(p, "file not found", "check the path of the gold file")
-        if p.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(p, dtype=str, keep_default_na=False, na_values=[])
-        else:
-            from pipeline.ingest.common import decode
-            from pipeline.ingest.survey import sniff_delimiter
-            import io
-
-            text, _ = decode(p, p.read_bytes())
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sniff_delimiter(text))
-        frame.columns = [c.strip().lower() for c in frame.columns]
+        frame = read_table_file(p, what="gold file", fix=fix)
+        frame.columns = [c.lower() for c in frame.columns]
         if "segment_id" not in frame or "codes" not in frame:
-            raise InputError(p, f"needs the columns segment_id and codes (has {', '.join(frame.columns)})", "write the gold as segment_id,codes with codes separated by ';'")
+            raise InputError(p, f"needs the columns segment_id and codes (has {', '.join(frame.columns)})", fix)
         for sid, codes in zip(frame["segment_id"].str.strip(), frame["codes"].fillna("")):
             if not sid:
                 continue
@@ -53,7 +47,7 @@ def read_gold(path: Path | str, *, part: str | None = None, split: Path | str | 
         split_path = Path(split) if split else paths[0].parent / "split.csv"
         if not split_path.is_file():
             raise InputError(split_path, "split file not found", "pass --split FILE (segment_id,part) or drop --part")
-        sp = pd.read_csv(split_path, dtype=str, keep_default_na=False)
+        sp = read_table_file(split_path, what="split file", fix="write the split as segment_id,part (e.g. dev or test)", required=("segment_id", "part"))
         keep = set(sp.loc[sp["part"] == part, "segment_id"])
         if not keep:
             raise InputError(split_path, f"no unit is in part {part!r}", f"parts there: {', '.join(sorted(set(sp['part'])))}")

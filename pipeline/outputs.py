@@ -7,15 +7,21 @@ them in only when all of them are complete, so a failing run leaves the target u
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import errno
 import hashlib
 import json
 import os
 import platform
 import re
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import __version__
+from pipeline.errors import InputError, Terminated
 
 RECORDED_PACKAGES = (
     "qda", "pandas", "pyarrow", "numpy", "spacy", "simplemma", "scikit-learn", "bertopic",
@@ -31,28 +38,360 @@ RECORDED_PACKAGES = (
 )
 
 
+# --- the output folder: checked before the work, staged, cleaned up on any exit --------------
+
+# The parts of a run folder (a name ending in "/" is a folder) and what each is computed from.
+# When a command rewrites a part, files of that part it did not write again, and every part
+# computed from it, are removed: a run folder never mixes tables of two versions.
+RUN_PARTS = {
+    "segments": ("segments.csv", "segments.parquet"),
+    "codings": ("codings.csv", "codings_wide.csv", "evidence.csv", "candidates.csv", "model.npz"),
+    "cluster": ("cluster/", "clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html", "gold_contingency.csv", "stability.csv"),
+    "evaluation": ("evaluation/",),
+    "review": ("reviewed.csv", "review/"),  # reviewers' decisions: computed from nothing, never removed for a rerun
+    "report": ("tables/", "figures/", "report.xlsx", "report.html"),
+}
+COMPUTED_FROM = {
+    "codings": {"segments"},
+    "cluster": {"segments", "codings"},
+    "evaluation": {"segments", "codings"},
+    "report": {"segments", "codings", "cluster", "review"},
+}
+
+
+@dataclass
+class _Prepared:
+    staging: Path
+    fingerprint: dict | None
+    created: list[Path]  # folders made for the staging folder, removed again if left empty
+
+
+@dataclass
+class OutputScope:
+    """What one command prepared: staging folders by target, and notes for the terminal."""
+
+    force: bool = False
+    prepared: dict[Path, _Prepared] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+_SCOPE: contextvars.ContextVar[OutputScope | None] = contextvars.ContextVar("qda_output_scope", default=None)
+
+
+_STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)  # no SIGHUP on Windows
+
+
 @contextlib.contextmanager
-def staged_output(target: Path):
+def raise_on_termination():
+    """While active, SIGTERM and SIGHUP raise :class:`~pipeline.errors.Terminated` in the main
+    thread, so that ``finally`` blocks run (a closed laptop lid or ``kill`` leaves no staging
+    folder with personal data behind). Elsewhere than in the main thread it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise Terminated(signum)
+
+    previous = {}
+    for sig in _STOP_SIGNALS:
+        previous[sig] = signal.getsignal(sig)
+        signal.signal(sig, _raise)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """SIGTERM and SIGHUP wait until the block is done (main thread, POSIX)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    blocked = set(_STOP_SIGNALS)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def output_scope(*, force: bool = False):
+    """The frame of one command that writes: :func:`prepare_output` registers staging folders
+    in it, :func:`staged_output` uses them, and on leaving, staging folders not used are removed.
+
+    Args:
+        force: a folder over other inputs is replaced whole instead of refused.
+
+    Yields:
+        The :class:`OutputScope`; its ``notes`` say what was removed or replaced.
+    """
+    scope = OutputScope(force=force)
+    token = _SCOPE.set(scope)
+    try:
+        with raise_on_termination():
+            yield scope
+    finally:
+        _SCOPE.reset(token)
+        with _signals_deferred():
+            for prep in scope.prepared.values():
+                _remove_staging(prep.staging, prep.created)
+
+
+def check_output(path: Path | str, *, folder: bool = True) -> Path:
+    """Checks that ``path`` can be written, before any work: no symbolic-link loop, no dangling
+    link, no file where a folder must be (or a folder where the file goes), and the nearest
+    existing folder writable (tried by creating and removing a folder there).
+
+    Returns:
+        The resolved path.
+
+    Raises:
+        InputError: naming the offending path and what to do.
+    """
+    path = Path(path)
+    absolute = Path(os.path.abspath(path))
+    fix = "give --out a folder you can write to" if folder else "give --out a file name in a folder you can write to"
+    existing = Path(absolute.anchor)
+    for i in range(1, len(absolute.parts) + 1):
+        current = Path(*absolute.parts[:i])
+        shown, last = (path if current == absolute else current), current == absolute
+        kind = _kind_of(current, shown, fix)
+        if kind is None:
+            break
+        if kind == "folder":
+            if last and not folder:
+                raise InputError(path, "is a folder", "give --out the name of the file to write")
+            existing = current
+        elif last and not folder:
+            existing = current.parent
+        else:
+            raise InputError(shown, "is a file, not a folder" + ("" if last else f", so {path} cannot be made"), f"remove or rename the file, or {fix}")
+    try:
+        probe = tempfile.mkdtemp(prefix=".qda-write-test-", dir=existing)
+    except OSError as exc:
+        raise InputError(existing, f"cannot be written to ({exc.strerror or exc})", fix) from None
+    os.rmdir(probe)
+    return absolute.resolve()
+
+
+def _kind_of(current: Path, shown: Path, fix: str) -> str | None:
+    """"folder", "file" or None (does not exist) for one step of :func:`check_output`."""
+    try:
+        st = os.stat(current)
+    except FileNotFoundError:
+        if os.path.islink(current):
+            raise InputError(shown, f"is a symbolic link to {os.readlink(current)}, which does not exist", f"remove the link or {fix}") from None
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(shown, "is a symbolic link that leads back to itself (a loop)", f"remove the link or {fix}") from None
+        raise InputError(shown, f"cannot be reached ({exc.strerror})", fix) from None
+    return "folder" if stat.S_ISDIR(st.st_mode) else "file"
+
+
+def _make_staging(real: Path) -> tuple[Path, list[Path]]:
+    created = []
+    parent = real.parent
+    for folder in [*reversed(parent.parents), parent]:
+        if not folder.exists():
+            folder.mkdir()
+            created.append(folder)
+    return Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=parent)), created
+
+
+def _remove_staging(staging: Path, created: list[Path]) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only if still empty
+
+
+def _check_inputs(target: Path, real: Path, fingerprint: dict | None, force: bool) -> None:
+    """Refuses a folder that holds a run over other inputs (unless ``force``), and ``force`` on
+    a folder that qda did not write."""
+    if not real.is_dir():
+        return
+    if force:
+        if (real / "run.json").is_file() or not any(real.iterdir()):
+            return
+        raise InputError(target, "holds files that qda did not write (there is no run.json), so --force will not delete it",
+                         "give --out a new folder")
+    old = (read_run_record(real) or {}).get("input_fingerprint")
+    if not fingerprint or not isinstance(old, dict) or old.get("sha256") == fingerprint["sha256"]:
+        return
+    raise InputError(target, f"holds a run over other inputs ({describe_difference(old, fingerprint)})",
+                     f"write to a new folder with --out, or add --force to replace {target} whole")
+
+
+def describe_difference(old: dict, new: dict) -> str:
+    """What differs between two input fingerprints, by file name."""
+    before = {Path(p).name: h for p, h in (old.get("files") or {}).items()}
+    now = {Path(p).name: h for p, h in (new.get("files") or {}).items()}
+
+    def names(items) -> str:
+        items = list(items)
+        return ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "") if items else "no file"
+
+    if set(before) == set(now):
+        return f"{names(n for n in now if before[n] != now[n])} changed since it was written"
+    return f"it was made from {names(before)}; this command reads {names(now)}"
+
+
+def prepare_output(target: Path | str, *, fingerprint: dict | None = None) -> Path:
+    """Checks ``target`` before the work starts (see :func:`check_output`; and that it holds no
+    run over other inputs, see :func:`input_fingerprint`) and creates its staging folder now.
+    Within an :func:`output_scope`, :func:`staged_output` later fills that folder.
+
+    Returns:
+        The staging folder.
+
+    Raises:
+        InputError: the folder cannot be written, or holds a run over other inputs.
+    """
+    scope = _SCOPE.get()
+    real = check_output(target)
+    _check_inputs(Path(target), real, fingerprint, scope.force if scope else False)
+    if scope is not None and real in scope.prepared:
+        scope.prepared[real].fingerprint = fingerprint or scope.prepared[real].fingerprint
+        return scope.prepared[real].staging
+    staging, created = _make_staging(real)
+    if scope is None:
+        _remove_staging(staging, created)
+    else:
+        scope.prepared[real] = _Prepared(staging, fingerprint, created)
+    return staging
+
+
+@contextlib.contextmanager
+def staged_output(target: Path, *, fingerprint: dict | None = None, force: bool | None = None):
     """Yields a temporary folder; on success its files replace those of ``target``.
 
     Files in ``target`` that the command does not write are kept (a run folder collects the
-    files of several stages). On an exception nothing in ``target`` changes.
+    files of several stages), except what is stale (see :data:`RUN_PARTS`). On an exception,
+    SIGTERM or SIGHUP the temporary folder is removed and nothing in ``target`` changes.
+
+    Args:
+        target: the output folder.
+        fingerprint: the inputs (see :func:`input_fingerprint`), recorded in ``run.json``;
+            default: what :func:`prepare_output` was given, else the folder's own.
+        force: replace ``target`` whole; default: the :func:`output_scope`'s.
+
+    Raises:
+        InputError: ``target`` cannot be written, or holds a run over other inputs.
     """
     target = Path(target)
-    parent = target.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    scope = _SCOPE.get()
+    real = check_output(target)
+    prepared = scope.prepared.pop(real, None) if scope else None
+    fingerprint = fingerprint or (prepared.fingerprint if prepared else None)
+    force = force if force is not None else bool(scope and scope.force)
+    _check_inputs(target, real, fingerprint, force)
+    staging, created = (prepared.staging, prepared.created) if prepared and prepared.staging.is_dir() else _make_staging(real)
     try:
-        yield tmp
-        target.mkdir(parents=True, exist_ok=True)
-        for src in sorted(tmp.rglob("*")):
-            if src.is_dir():
-                continue
-            dst = target / src.relative_to(tmp)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
+        with raise_on_termination():
+            yield staging
+            with _signals_deferred():  # moving in is not interrupted half-way
+                notes = _commit(staging, real, target, fingerprint=fingerprint, force=force)
+        if scope is not None:
+            scope.notes += notes
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with _signals_deferred():  # a second SIGTERM does not stop the clean-up half-way
+            _remove_staging(staging, created if not real.exists() else [])
+
+
+def _part_of(rel: str) -> str | None:
+    for part, names in RUN_PARTS.items():
+        if any(rel == n or (n.endswith("/") and rel.startswith(n)) for n in names):
+            return part
+    return None
+
+
+def stale_entries(written: set[str], folder: Path) -> list[str]:
+    """Entries of ``folder`` (files, or folders ending in "/") to remove when the files
+    ``written`` (relative paths) replace their namesakes there: files of a rewritten part that
+    were not written again, and every part computed from a rewritten part."""
+    touched = {p for p in map(_part_of, written) if p}
+    derived, grew = set(), True
+    while grew:
+        more = {part for part, sources in COMPUTED_FROM.items() if sources & (touched | derived)} - touched - derived
+        derived |= more
+        grew = bool(more)
+    out = []
+    for part in sorted(touched | derived, key=list(RUN_PARTS).index):
+        for name in RUN_PARTS[part]:
+            path = folder / name.rstrip("/")
+            if not name.endswith("/"):
+                if path.is_file() and name not in written:
+                    out.append(name)
+            elif path.is_dir():
+                if part in derived or not any(w.startswith(name) for w in written):
+                    out.append(name)
+                else:
+                    out += [str(f.relative_to(folder)) for f in sorted(path.rglob("*")) if f.is_file() and str(f.relative_to(folder)) not in written]
+    return out
+
+
+def _commit(staging: Path, real: Path, target: Path, *, fingerprint: dict | None, force: bool) -> list[str]:
+    """Moves the staged files into ``real``; returns notes for the terminal."""
+    written = {str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()}
+    replace_whole = force and real.is_dir()
+    stale = [] if replace_whole or not real.is_dir() else stale_entries(written, real)
+    record_path = staging / "run.json"
+    if record_path.is_file():
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        if not fingerprint and not replace_whole:  # a stage that reads the run folder keeps its inputs
+            fingerprint = (read_run_record(real) or {}).get("input_fingerprint")
+        if fingerprint:
+            record["input_fingerprint"] = fingerprint
+        if stale:
+            record["removed_stale"] = stale
+        _dump_record(record, record_path)
+    notes = []
+    old = None
+    if replace_whole:
+        old = Path(tempfile.mkdtemp(prefix=f".{real.name}.old-", dir=real.parent))
+        os.replace(real, old / real.name)
+        notes.append(f"replaced {target} whole (--force)")
+    try:
+        real.mkdir(parents=True, exist_ok=True)
+        for name in stale:
+            gone = real / name.rstrip("/")
+            shutil.rmtree(gone) if gone.is_dir() else gone.unlink()
+        for rel in sorted(written):
+            dst = real / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, dst)
+    except BaseException:
+        if old is not None:  # put the old folder back
+            shutil.rmtree(real, ignore_errors=True)
+            os.replace(old / real.name, real)
+            shutil.rmtree(old, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    if stale:
+        notes.append(f"removed what was computed from the earlier output: {', '.join(stale[:8])}" + (f" and {len(stale) - 8} more" if len(stale) > 8 else ""))
+    return notes
+
+
+def fingerprint_files(paths) -> dict | None:
+    """The fingerprint of a set of input files: their SHA-256 by path, and one SHA-256 over the
+    sorted contents' hashes (so it does not depend on where the files lie). None when none of
+    the files exists (the command itself then says which is missing)."""
+    files = {str(p): sha256(Path(p)) for p in sorted({str(p) for p in paths}) if Path(p).is_file()}
+    if not files:
+        return None
+    return {"sha256": hashlib.sha256("\n".join(sorted(files.values())).encode()).hexdigest(), "files": files}
+
+
+def recorded_fingerprint(folder: Path | str) -> dict | None:
+    """The input fingerprint a run folder's ``run.json`` records, if any."""
+    fp = (read_run_record(Path(folder)) or {}).get("input_fingerprint")
+    return fp if isinstance(fp, dict) and fp.get("sha256") else None
 
 
 def sha256(path: Path) -> str:
@@ -245,8 +584,12 @@ def write_run_record(
         stages[previous.get("command", "earlier")] = {k: v for k, v in previous.items() if k != "stages"}
         record["stages"] = stages
     path = folder / "run.json"
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n", encoding="utf-8")
+    _dump_record(record, path)
     return path
+
+
+def _dump_record(record: dict, path: Path) -> None:
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n", encoding="utf-8")
 
 
 def read_run_record(folder: Path) -> dict | None:

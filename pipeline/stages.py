@@ -10,12 +10,37 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def run_folder_source(sources) -> Path | None:
+    """The run folder when ``sources`` is one (a folder with segments.parquet and no corpus.yaml)."""
+    if len(sources) == 1 and Path(sources[0]).is_dir() and (Path(sources[0]) / "segments.parquet").is_file() \
+            and not any((Path(sources[0]) / n).is_file() for n in ("corpus.yaml", "corpus.yml")):
+        return Path(sources[0])
+    return None
+
+
+def input_fingerprint(sources) -> dict | None:
+    """What a run folder written from ``sources`` belongs to (see
+    :func:`pipeline.outputs.fingerprint_files`): the source files' contents, or the fingerprint
+    an earlier run folder given as the source records (None if it records none).
+
+    Raises:
+        InputError: a source is missing or a glob matches nothing (as ingest would say).
+    """
+    from pipeline.ingest import expand_sources
+    from pipeline.outputs import fingerprint_files, recorded_fingerprint
+
+    sources = [str(s) for s in sources]
+    folder = run_folder_source(sources)
+    if folder is not None:
+        return recorded_fingerprint(folder)
+    return fingerprint_files(p for p, _ in expand_sources(sources))
+
+
 def segments_from(sources, ingest_opts):
     """A previous run folder (with segments.parquet) or raw files to ingest."""
     from pipeline.ingest import IngestResult, ingest as run_ingest
 
-    if len(sources) == 1 and Path(sources[0]).is_dir() and (Path(sources[0]) / "segments.parquet").is_file() \
-            and not any((Path(sources[0]) / n).is_file() for n in ("corpus.yaml", "corpus.yml")):
+    if run_folder_source(sources) is not None:
         import pandas as pd
 
         seg = pd.read_parquet(Path(sources[0]) / "segments.parquet")
@@ -185,27 +210,29 @@ def cluster_selection(segments, codings):
 
 
 def read_coder(path: Path):
-    """``(decisions, units)`` of one coder's file or run folder."""
-    import pandas as pd
+    """``(decisions, units)`` of one coder's file or run folder.
 
+    Raises:
+        InputError: a missing, empty or damaged file or table.
+    """
     from pipeline.coding import eligible_units
     from pipeline.errors import InputError
     from pipeline.evaluate import predictions_from_codings, read_gold
+    from pipeline.tablefiles import read_csv_file, read_run_table
 
     if path.is_dir():
         if not (path / "codings.csv").is_file():
             raise InputError(path, "has no codings.csv", "give a run folder of 'qda code', a codings.csv or a gold file")
-        cod = pd.read_csv(path / "codings.csv", dtype=str, keep_default_na=False)
-        seg = pd.read_csv(path / "segments.csv", dtype=str, keep_default_na=False)
+        cod, seg = read_run_table(path, "codings.csv"), read_run_table(path, "segments.csv")
         units = set(seg.loc[eligible_units(seg, code_interviewer=False), "segment_id"])
         return predictions_from_codings(cod), units
     if not path.is_file():
         raise InputError(path, "file not found", "check the path")
     head = path.read_text(encoding="utf-8-sig", errors="replace").split("\n", 1)[0].lower()
     if "method" in head and "code" in head:
-        cod = pd.read_csv(path, dtype=str, keep_default_na=False)
+        cod = read_csv_file(path, what="codings file", fix="give a codings.csv written by 'qda code'", required=("segment_id", "code", "method"))
         seg_file = path.parent / "segments.csv"
-        units = set(pd.read_csv(seg_file, dtype=str, keep_default_na=False)["segment_id"]) if seg_file.is_file() else set(cod["segment_id"])
+        units = set(read_run_table(path.parent, "segments.csv")["segment_id"]) if seg_file.is_file() else set(cod["segment_id"])
         return predictions_from_codings(cod), units
     gold = read_gold(path)
     return gold, set(gold)

@@ -51,3 +51,12 @@ def test_every_command_is_documented_with_an_example(name, cmd):
 def test_readme_has_no_unfilled_placeholders():
     prose = re.sub(r"```.*?```|`[^`]*`", "", README, flags=re.S)  # code may hold NAME_OR_PATH and such
     assert not re.search(r"\b[A-Z]{4,}_[A-Z_]{3,}\b", prose), "a placeholder is left in the README"
+
+
+def test_readme_counts_the_bad_inputs_the_tables_test():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from count_bad_inputs import count, readme_count
+
+    assert readme_count(README) == count()[0], "run: uv run python scripts/count_bad_inputs.py"

@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.codebook.model import COMPOUND_MODES, MATCH_ON, SCOPES, Code, Codebook, Condition, MatchSettings, Pattern
 from pipeline.errors import InputError, ValidationError
 
@@ -42,48 +40,24 @@ class Problem:
         return f"{self.level}: {self.location}: {self.message}" if self.location else f"{self.level}: {self.message}"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
-
-
-def _construct_mapping(loader, node, deep=False):
-    seen = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(None, None, f"key '{key}' appears twice in one mapping", mark)
-        seen[key] = True
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _did_you_mean(key: str, allowed: set[str]) -> str:
     close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
     return f"unknown key '{key}'; did you mean '{close[0]}'?" if close else f"unknown key '{key}'; allowed: {', '.join(sorted(allowed))}"
 
 
 def read_yaml(path: Path) -> Any:
-    """Loads YAML safely; a syntax error names line and column."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found", "check the path of the codebook")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"is not UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start})", "save the codebook as UTF-8")
-    if not text.strip():
+    """Loads a codebook's YAML safely (see :mod:`pipeline.yamlsafe`: aliases, depth and
+    duplicate keys are refused before a value is built); a syntax error names line and column.
+
+    Raises:
+        InputError: a missing, undecodable, empty or invalid file.
+    """
+    from pipeline.yamlsafe import load_yaml
+
+    data = load_yaml(path, what="codebook", fix="fix the YAML syntax there (indentation, a missing ':' or quotes around text with ': ')")
+    if data is None:
         raise InputError(path, "file is empty", "a codebook needs at least name, version and codes")
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(path, f"is not valid YAML: {problem}", "fix the YAML syntax there (indentation, a missing ':' or quotes around text with ': ')", where=where)
+    return data
 
 
 def parse_pattern(raw: Any, loc: str, problems: list[Problem]) -> Pattern | None:

@@ -30,9 +30,8 @@ import glob as globmod
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from pipeline.errors import InputError, ValidationError
+from pipeline.errors import ValidationError
+from pipeline.yamlsafe import load_yaml
 
 _SOURCE_KEYS = {
     "path", "kind", "meta", "meta_pattern", "text_columns", "id_column", "meta_columns",
@@ -69,17 +68,13 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
     """Reads ``folder/corpus.yaml`` if there is one.
 
     Raises:
+        InputError: the file is not valid YAML or is refused (see :mod:`pipeline.yamlsafe`).
         ValidationError: every problem of the file at once, each with its location.
     """
     path = next((folder / n for n in CORPUS_FILES if (folder / n).is_file()), None)
     if path is None:
         return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise InputError(path, f"is not valid YAML ({getattr(exc, 'problem', exc)})", "fix the YAML syntax there", where=where)
+    data = load_yaml(path, what="corpus.yaml")  # aliases, depth and duplicate keys refused before a value is built
     problems: list[tuple[str, str]] = []
     if not isinstance(data, dict):
         raise ValidationError(path, [("", "must be a mapping with a 'sources' list")])
