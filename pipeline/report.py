@@ -608,6 +608,15 @@ def _facts(run: Run, created: str) -> str:
     return "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in facts)
 
 
+def _empty_note(run: Run) -> str:
+    """A run in which no unit got a code says so first (and why that can be), instead of empty tables."""
+    if len(run.codings):
+        return ""
+    return ('<p class="note warn"><strong>In diesem Lauf wurde keine Einheit kodiert</strong> (no unit was coded): keine Regel des '
+            "Kodierleitfadens traf zu. Passt der Kodierleitfaden zum Material (Sprache, Thema)? Sind die Einheiten leer oder Fragen der "
+            "Interviewenden (<code>--code-interviewer</code>)? Die Tabellen unten sind deshalb leer.</p>\n")
+
+
 def render_html(run: Run, tables: dict[str, pd.DataFrame], figures: list[tuple[str, str]], fig_dir: Path, created: str, *,
                 extra_sections: list[tuple[str, str, str]] = ()) -> str:
     """The self-contained report page. ``extra_sections``: ``(id, title, html)`` added before
@@ -632,7 +641,7 @@ def render_html(run: Run, tables: dict[str, pd.DataFrame], figures: list[tuple[s
 leere und Platzhalter-Antworten; bei Umfragefragen nur die Dimension, nach der die Frage fragt). Anteil an den Nennungen:
 Kodierungen des Codes ÷ alle Kodierungen seiner Dimension. Alle Zahlen sind aus <code>codings.csv</code> berechnet; jede Kodierung
 mit ihrem Kontext steht auf dem Blatt „Kodierungen“ von <code>report.xlsx</code>.</p>
-{_hidden_note(hidden)}
+{_empty_note(run)}{_hidden_note(hidden)}
 <h2 id="haeufigkeiten">Häufigkeiten je Code</h2>{_table_html("haeufigkeiten", freq, title="")}
 <h2 id="matrix">Codes × Dokumente</h2><p class="note">Einheiten mit dem Code je Interview und je Umfrage (alle Befragten zusammen); die Farbe zeigt
 den Anteil an den Einheiten der Spalte. Je Dokument einzeln: Blatt „Dokumente × Codes“ in <code>report.xlsx</code>.</p>{_matrix_html(run, tables["codes_x_dokumente"])}

@@ -281,8 +281,8 @@ CASES = [
     Case("codebook import: a table without a code column", text("codes.csv", "Farbe,Notiz\nrot,x\n"), ["codebook", "import", "codes.csv", "--out", "neu.yaml"],
          "codes.csv: no code column (looked for 'Code', 'tag', 'id')", "→ use a MAXQDA (Code, Memo), ATLAS.ti (Code, Comment) or Taguette (tag, description) layout"),
     Case("codebook import: a pattern cell with broken JSON", text("codes.csv", 'id,label,definition,include\nzeit,Zeit,Zeitmangel,"{""regex"": kaputt"\n'),
-         ["codebook", "import", "codes.csv", "--out", "neu.yaml"], "codes.csv", "zeit",  # any message naming the file and the code's row
-         pending="pipeline/codebook/exchange.py: read_table calls json.loads on the cell unguarded (outputs branch)"),
+         ["codebook", "import", "codes.csv", "--out", "neu.yaml"], "codes.csv, row 2, column include: the pattern '{\"regex\": kaputt' of code 'zeit' is not valid JSON",
+         "→ write options as JSON"),
     Case("codebook import: JSON is no codebook type", text("codes.json", "{"), ["codebook", "import", "codes.json", "--out", "neu.yaml"],
          "codes.json: unsupported codebook type '.json'", "→ use .qdc, .qdpx, .qde, .csv or .xlsx"),
     Case("codebook import: .qdpx zip bomb", qdpx_bomb, ["codebook", "import", "bombe.qdpx", "--out", "neu.yaml"],

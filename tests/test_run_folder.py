@@ -252,7 +252,6 @@ def test_a_run_where_no_unit_is_coded_says_so(project):
     assert "no unit was coded" in r.output and (project / "l" / "report.html").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason="needs a fix in pipeline/report.py: the report does not say that no unit was coded (outputs branch)")
 def test_the_report_of_a_run_without_codings_says_so(project):
     write(project / "nichts" / "umfrage.csv", NOTHING)
     assert qda("run", "nichts", "--codebook", "cb.yaml", "--out", "l", "--no-cache").exit_code == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 import uuid
@@ -326,6 +327,17 @@ def codebook_table(cb: Codebook, layout: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _pattern_cell(path: Path, text: str, row: int, code: str, column: str):
+    """One line of an include/exclude cell: a plain pattern, or a pattern with options as JSON."""
+    if not text.strip().startswith("{"):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"the pattern {text.strip()[:60]!r} of code {code!r} is not valid JSON ({exc.msg}, character {exc.pos + 1})",
+                         'write options as JSON, e.g. {"regex": "\\bKI\\b"}, or the pattern as plain text', where=f"row {row}, column {column}")
+
+
 def write_table(cb: Codebook, path: Path, fmt: str, layout: str) -> None:
     frame = codebook_table(cb, layout)
     if fmt == "csv":
@@ -361,7 +373,7 @@ def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tu
     codes: dict[str, dict] = {}
     order: list[str] = []
     if "id" in cols and "definition" in cols:
-        for _, r in frame.iterrows():
+        for row_no, (_, r) in enumerate(frame.iterrows(), start=2):
             cid = r[cols["id"]].strip()
             if not cid:
                 continue
@@ -373,7 +385,7 @@ def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tu
                     e[key] = [x for x in r[cols[key]].split("\n") if x.strip()]
             for key in ("include", "exclude"):
                 if key in cols and r[cols[key]].strip():
-                    e[key] = [json.loads(x) if x.strip().startswith("{") else x for x in r[cols[key]].split("\n") if x.strip()]
+                    e[key] = [_pattern_cell(path, x, row_no, cid, cols[key]) for x in r[cols[key]].split("\n") if x.strip()]
             codes[cid] = e
             order.append(cid)
         data = {"name": name or path.stem, "version": version, "codes": [codes[c] for c in order]}
