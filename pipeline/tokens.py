@@ -17,6 +17,7 @@ Parses are cached by :mod:`pipeline.parse_cache` (arrays, no pickle).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,8 +393,6 @@ def parse_texts(
     for i, k in enumerate(keys):
         first.setdefault(k, i)
     cached, found = (cache.read(list(first)) if cache else (None, {}))
-    if cache:
-        warnings += cache.warnings
     todo = [k for k in first if k not in found]
     parts = [cached] if cached is not None else []
     where = dict(found)  # key -> row in the concatenation of parts
@@ -412,6 +411,7 @@ def parse_texts(
     if cache:
         table.memo_path = cache.memo_path
         table.memo_before = memo_before
+        warnings += cache.warnings
     stats = ParseStats(units=len(texts), parsed=len(todo), cached=sum(1 for k in keys if k in found), pipeline=info, warnings=warnings)
     return table, stats
 
@@ -420,4 +420,5 @@ def save_words(table) -> None:
     """Saves the word memo next to the cache if matching or parsing learned new words."""
     path = getattr(table, "memo_path", None)
     if path is not None and memo_size() > getattr(table, "memo_before", 0):
-        save_memo(path)
+        with contextlib.suppress(OSError):  # the memo only saves time; a full disk must not stop a run
+            save_memo(path)
