@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.nlp import DEFAULT_PIPELINE, cheap_info, lexicon_of, load_memo, load_nlp, memo_size, pipeline_info, save_memo
+from pipeline.nlp import cheap_info, lexicon_of, load_memo, load_nlp, memo_size, pipeline_info, save_memo
 
 @dataclass(eq=False)
 class TokenTable:
