@@ -200,8 +200,28 @@ def ingest(sources, out_dir, ingest_opts):
       qda ingest umfrage.csv --text-column hindernisse --id-column id --out outputs/umfrage
     """
     from pipeline.ingest import ingest as run_ingest
+    from pipeline.ingest import needs_streaming
     from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
 
+    if needs_streaming(list(sources)):  # a large export: read and written in parts, bounded memory
+        from pipeline.distributed import AppendedTable
+        from pipeline.ingest import StreamedIngest
+
+        result = StreamedIngest(list(sources), ingest_opts)
+        with staged_output(out_dir) as tmp:
+            table = AppendedTable(tmp / "segments.csv", tmp / "segments.parquet")
+            try:
+                for frame in result:
+                    table.append(frame)
+            finally:
+                table.close()
+            write_run_record(tmp, command="ingest", options={"sources": list(sources), **vars(ingest_opts)}, inputs=result.inputs,
+                             extra={"ingest": result.record()})
+        click.echo(f"{len(result.files)} file(s), {table.rows} unit(s) (read in parts)")
+        for w in result.warnings:
+            click.secho(f"  warning: {w}", fg="yellow", err=True)
+        click.echo(f"Wrote {out_dir}/segments.csv")
+        return
     result = run_ingest(list(sources), ingest_opts)
     with staged_output(out_dir) as tmp:
         write_csv(result.segments, tmp / "segments.csv")

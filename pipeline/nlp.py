@@ -42,9 +42,10 @@ def fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _simplemma():
-    import simplemma
+    """simplemma for German, over its dictionary loaded fast (see :mod:`pipeline.dictionary`)."""
+    from pipeline.dictionary import GermanLemmatizer
 
-    return simplemma
+    return GermanLemmatizer()
 
 
 # Word-level results (lemma, compound split, compound keys) are pure functions of the word and

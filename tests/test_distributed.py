@@ -162,3 +162,15 @@ def test_partitions_cut_between_documents_only():
     assert pd.concat(parts, ignore_index=True).equals(seg)
     assert [len(p) for p in partitions(seg, 7)] == [7, 7, 1]
     assert [len(p) for p in partitions(seg, 100)] == [15]
+
+
+def test_qda_ingest_reads_a_large_export_in_parts_with_the_same_output(tmp_path, monkeypatch):
+    survey = _survey(tmp_path / "umfrage.csv", 600)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(survey), "--out", str(tmp_path / "whole")]).exit_code == 0
+    monkeypatch.setattr("pipeline.ingest.survey.STREAM_BYTES", 1)
+    monkeypatch.setattr("pipeline.ingest.survey.STREAM_ROWS", 111)
+    res = runner.invoke(cli, ["ingest", str(survey), "--out", str(tmp_path / "parts")])
+    assert res.exit_code == 0 and "600 unit(s) (read in parts)" in res.output
+    assert (tmp_path / "whole" / "segments.csv").read_bytes() == (tmp_path / "parts" / "segments.csv").read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "whole" / "segments.parquet"), pd.read_parquet(tmp_path / "parts" / "segments.parquet"))

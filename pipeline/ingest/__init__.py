@@ -505,6 +505,10 @@ class StreamedIngest:
     def warnings(self) -> list[str]:
         return [f"{f.path}: {w}" for f in self.files for w in f.warnings]
 
+    def record(self) -> dict:
+        """As :meth:`IngestResult.record` (after the iteration)."""
+        return IngestResult(pd.DataFrame(), self.files, self.inputs).record()
+
     def __iter__(self):
         seen_docs: dict[str, str] = {}
         seen_ids: set[str] = set()
