@@ -92,3 +92,25 @@ def test_texts_longer_than_the_pipelines_max_length_are_parsed_not_refused():
         nlp.max_length = old
     assert table.offsets.tolist() == [0, 500, 501]
     assert int(table.sent[499]) == 99  # one sentence per repetition, even across the cuts
+
+
+def test_the_generic_path_for_other_pipelines_gives_the_same_table():
+    # _parse_spacy runs any pipeline as it is (a trained model); with the component pipeline it
+    # must give exactly what the fast path gives
+    from pipeline.tokens import _parse_offline, _parse_spacy
+
+    nlp = load_nlp("qda-de")
+    texts = ["Die Kolleg:innen haben z. B. keine Zeit.\nDas bremst!", "", "Ohne Budget geht nix. Wirklich nix."]
+    a, b = _parse_offline(nlp, texts).to_table(texts), _parse_spacy(nlp, texts).to_table(texts)
+    for name in ("orth", "norm", "idx", "sent", "offsets", "lex", "lex_orth", "lex_norm"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def test_parsing_in_worker_processes_gives_the_same_table():
+    from pipeline.tokens import parse_texts
+
+    texts = [f"Antwort {i}: Uns fehlt die Zeit, sagen die Kolleg:innen (Nr. {i % 7})." for i in range(2400)]
+    one, _ = parse_texts(texts, use_cache=False)
+    two, _ = parse_texts(texts, use_cache=False, workers=2)
+    for name in ("orth", "norm", "idx", "sent", "offsets", "lex", "lex_orth", "lex_norm"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name), err_msg=name)
