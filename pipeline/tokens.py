@@ -416,9 +416,24 @@ def parse_texts(
     return table, stats
 
 
+_LAST_SAVE: dict[Path, tuple[int, float]] = {}  # memo file -> (size, time) of this process's last save
+
+
 def save_words(table) -> None:
-    """Saves the word memo next to the cache if matching or parsing learned new words."""
+    """Saves the word memo next to the cache if matching or parsing learned new words.
+
+    When a large input is coded in parts, the memo is saved again only once it has grown by 5 %
+    or 30 s have passed: rewriting it after every part would cost more than the words save.
+    """
+    import time
+
     path = getattr(table, "memo_path", None)
-    if path is not None and memo_size() > getattr(table, "memo_before", 0):
-        with contextlib.suppress(OSError):  # the memo only saves time; a full disk must not stop a run
-            save_memo(path)
+    size = memo_size()
+    if path is None or size <= getattr(table, "memo_before", 0):
+        return
+    last_size, last_time = _LAST_SAVE.get(Path(path), (0, 0.0))
+    if size < 1.05 * last_size and time.monotonic() - last_time < 30:
+        return
+    with contextlib.suppress(OSError):  # the memo only saves time; a full disk must not stop a run
+        save_memo(path)
+        _LAST_SAVE[Path(path)] = (size, time.monotonic())

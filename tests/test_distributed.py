@@ -93,6 +93,18 @@ def test_a_large_export_is_coded_in_parts_with_the_same_output(tmp_path, cache, 
     assert f"{n_codings} codings" in parts.output and n_codings > 1000
 
 
+def test_a_large_export_read_in_parts_and_coded_on_a_local_cluster(tmp_path, cache, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    survey = _survey(tmp_path / "umfrage.csv", 500, seed=5)
+    args = [str(survey), "--text-column", "Hindernisse"]
+    _code(args, tmp_path / "whole")
+    monkeypatch.setattr("pipeline.ingest.survey.STREAM_BYTES", 1)
+    monkeypatch.setattr("pipeline.ingest.survey.STREAM_ROWS", 200)
+    monkeypatch.setattr("pipeline.distributed.PARTITION_UNITS", 70)  # more partitions than the window of 4
+    _code([*args, "--scheduler", "local:2"], tmp_path / "dask")
+    _same_folders(tmp_path / "whole", tmp_path / "dask")
+
+
 def test_train_is_refused_on_an_input_read_in_parts(tmp_path, cache, monkeypatch):
     survey = _survey(tmp_path / "umfrage.csv", 50)
     monkeypatch.setattr("pipeline.ingest.survey.STREAM_BYTES", 1)
