@@ -30,6 +30,7 @@ import pandas as pd
 from pipeline.errors import QdaError
 
 PARTITION_UNITS = 20_000
+CONNECT_TIMEOUT = "20s"
 INSTALL_DASK = "pip install 'qda[dask]'   (in a checkout: uv sync --extra dask)"
 
 
@@ -70,7 +71,7 @@ def dask_client(scheduler: str):
             cluster.close()
         return
     try:
-        client = Client(scheduler, timeout="20s")
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise QdaError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc})\n"
                        "  → start one (dask scheduler, dask-jobqueue, Kubernetes) and give its address, or use --scheduler local:N") from None
@@ -94,10 +95,23 @@ def _run_dask(parts: Iterable[pd.DataFrame], codebook, options: dict, client) ->
         window.append((part, client.submit(_code_part, part, cb, options, pure=False)))
         if len(window) >= width:
             done, fut = window.popleft()
-            yield done, fut.result()
+            yield done, _result(fut)
     while window:
         done, fut = window.popleft()
-        yield done, fut.result()
+        yield done, _result(fut)
+
+
+def _result(future):
+    """A partition's result; a worker's failure other than a QdaError becomes one clear message."""
+    try:
+        return future.result()
+    except QdaError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever failed on a remote worker arrives here
+        from pipeline import __version__
+
+        raise QdaError(f"a Dask worker failed to code a partition ({type(exc).__name__}: {str(exc)[:300]})\n"
+                       f"  → check that every worker has qda {__version__} and its dependencies installed, and enough memory") from None
 
 
 def run_partitions(parts: Iterable[pd.DataFrame], codebook, *, scheduler: str | None = None, **options):

@@ -64,6 +64,28 @@ def test_a_malformed_local_scheduler_is_refused(tmp_path, cache, spec):
     assert res.exit_code == 1 and f"--scheduler {spec}: expected local:N" in res.output
 
 
+def test_an_unreachable_scheduler_is_a_clear_message(tmp_path, cache, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    monkeypatch.setattr("pipeline.distributed.CONNECT_TIMEOUT", "1s")
+    res = CliRunner().invoke(cli, ["code", str(ROOT / "corpora" / "beispiel"), "--codebook", V2, "--out", str(tmp_path / "o"),
+                                   "--scheduler", "tcp://127.0.0.1:9"])
+    assert res.exit_code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "o").exists()
+
+
+def test_a_failing_worker_is_a_clear_message(tmp_path, cache, monkeypatch):
+    pytest.importorskip("dask.distributed")
+
+    def broken(*args, **kwargs):
+        raise MemoryError("Arbeitsspeicher voll")
+
+    monkeypatch.setattr("pipeline.distributed._code_part", broken)  # pickled by value to the workers
+    res = CliRunner().invoke(cli, ["code", str(ROOT / "corpora" / "beispiel"), "--codebook", V2, "--out", str(tmp_path / "o"),
+                                   "--scheduler", "local:1"])
+    assert res.exit_code == 1 and "a Dask worker failed to code a partition (MemoryError: Arbeitsspeicher voll)" in res.output
+    assert not (tmp_path / "o").exists()
+
+
 def _survey(path: Path, n: int, *, encoding="utf-8", with_id=True, seed=3):
     """A survey export of ``n`` answers recombined from the example corpus's sentences."""
     seg = ingest([str(ROOT / "corpora" / "beispiel")]).segments
