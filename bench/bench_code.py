@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-V2 = ROOT / "codebooks" / "innovationsnetzwerke-v2.yaml"
+V3 = ROOT / "codebooks" / "innovationsnetzwerke-v3.yaml"
 NAMES = {
     "a": "(a) tokenizer floor: spaCy blank German tokenizer",
     "b": "(b) qda code, cold (empty parse cache)",
@@ -81,7 +81,7 @@ def load_note() -> str:
 
 def measure_60k(work: Path, survey: Path, runs: int) -> tuple[dict, int]:
     changed = work / "v2-geaendert.yaml"
-    changed.write_text(V2.read_text(encoding="utf-8").replace("          - Zeitmangel\n", "          - Zeitmangel\n          - Zeitnot\n", 1), encoding="utf-8")
+    changed.write_text(V3.read_text(encoding="utf-8").replace("          - Zeitmangel\n", "          - Zeitmangel\n          - Zeitknappheit\n", 1), encoding="utf-8")
     base = ["--text-column", "antwort", "--id-column", "id", "--meta-column", "netzwerk", "-q"]
     rows: dict[str, list[dict]] = {k: [] for k in NAMES}
     tokens = 0
@@ -91,7 +91,7 @@ def measure_60k(work: Path, survey: Path, runs: int) -> tuple[dict, int]:
         res = run(["tokenize", str(survey)])
         tokens = res["tokens"]
         rows["a"].append(res)
-        rows["b"].append(run(["qda", "code", str(survey), "--codebook", str(V2), "--out", str(work / f"b{r}"), *base], env))
+        rows["b"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--out", str(work / f"b{r}"), *base], env))
         rows["c"].append(run(["qda", "code", str(survey), "--codebook", str(changed), "--out", str(work / f"c{r}"), *base], env))
         rows["f"].append(run(["qda", "code", str(work / f"b{r}"), "--codebook", str(changed), "--out", str(work / f"f{r}"), "-q"], env))
         rows["d"].append(run(["parse", str(survey), str(pcache)]))
@@ -108,7 +108,7 @@ def measure_million(work: Path, n: int) -> dict:
     survey = work / "million.csv"
     make_survey(survey, n, seed=11)
     size = survey.stat().st_size
-    res = run(["qda", "code", str(survey), "--codebook", str(V2), "--out", str(work / "m"), "--text-column", "antwort",
+    res = run(["qda", "code", str(survey), "--codebook", str(V3), "--out", str(work / "m"), "--text-column", "antwort",
                "--id-column", "id", "--meta-column", "netzwerk", "-q"], {"QDA_CACHE_DIR": str(work / "cache-m")})
     codings = sum(1 for _ in open(work / "m" / "codings.csv", encoding="utf-8")) - 1
     sys.path.insert(0, str(ROOT))
