@@ -52,9 +52,9 @@ def _simplemma():
 # the lemmatizer's version; they are memoised here and saved next to the parse cache as JSON
 # (data, never pickle), so a second run does not even load simplemma's dictionary (~1.4 s).
 _MEMO: dict[str, dict] = {"known": {}, "lemma": {}, "segment": {}, "ckeys": {}}
-# "known" is not saved: every result that needs it is memoised itself, and it grows with every
-# substring the compound splitter tries.
-_SAVED_TABLES = ("lemma", "segment", "ckeys")
+# "known" is saved too: the matcher asks it of every word form, and without it a re-code would
+# load the dictionary only to answer questions asked before.
+_SAVED_TABLES = ("known", "lemma", "segment", "ckeys")
 MEMO_FORMAT = 1
 
 

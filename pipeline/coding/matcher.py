@@ -156,15 +156,14 @@ class RuleMatcher:
         sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
         check = np.nonzero(sent_risky[sent[spans.s]] & ~spans.inner & (parts != "exclude"))[0]
         codes = self.codebook.codes
-        for i in check.tolist():
-            ref = self.refs[int(spans.ref[i])]
-            if ref.pattern.negation is False:
-                continue
-            lack = ref.part == "include" and codes[ref.code].lack_counts
-            verdict = ctx.verdict(int(spans.unit[i]), int(spans.s[i]), int(spans.e[i]), lack)
-            if ref.part == "cue" and verdict in ("wish", "foil", "no_benefit"):
-                continue  # a cue word is a cue whatever the mood of its sentence
-            status[i] = verdict
+        refs = [self.refs[r] for r in spans.ref[check].tolist()]
+        judged = np.array([r.pattern.negation is not False for r in refs], dtype=bool)
+        check, refs = check[judged], [r for r, j in zip(refs, judged) if j]
+        lack = np.array([r.part == "include" and bool(codes[r.code].lack_counts) for r in refs], dtype=bool)
+        verdicts = ctx.verdicts(spans.unit[check], spans.s[check], spans.e[check], lack)
+        # a cue word is a cue whatever the mood of its sentence
+        mood = np.array([r.part == "cue" for r in refs], dtype=bool) & np.isin(verdicts, ["wish", "foil", "no_benefit"])
+        status[check[~mood]] = verdicts[~mood]
 
     def _apply_exclusions(self, spans: Spans, parts: np.ndarray, status: np.ndarray) -> None:
         ex = np.nonzero(parts == "exclude")[0]
@@ -205,15 +204,32 @@ class RuleMatcher:
                     status[i] = "unless"
 
     def _present(self, parts: np.ndarray, status: np.ndarray, refs: list[int], scope_ids: dict[str, list[int]]) -> dict[tuple[str, str], dict[int, list[tuple[int, int]]]]:
-        """(code or cue list, scope) → scope id → token spans of the live hits in it."""
+        """(code or cue list, scope) → scope id → token spans of the live hits in it (only the
+        pairs some condition asks about, see :meth:`_asked`)."""
+        asked = self._asked()
+        scopes_of: dict[str, list[tuple[str, list[int]]]] = {}
+        for owner, scope in sorted(asked):
+            scopes_of.setdefault(owner, []).append((scope, scope_ids[scope]))
+        wanted = np.array([r.code in scopes_of for r in self.refs], dtype=bool)
         present: dict[tuple[str, str], dict[int, list[tuple[int, int]]]] = {}
-        by_scope = list(scope_ids.items())
-        for i in np.nonzero(((parts == "cue") | (parts == "include")) & (status == ""))[0].tolist():
+        live = ((parts == "cue") | (parts == "include")) & (status == "") & wanted[np.asarray(refs, dtype=np.int64)]
+        for i in np.nonzero(live)[0].tolist():
             owner = self.refs[refs[i]].code
             span = (self._s[i], self._e[i])
-            for scope, ids in by_scope:
+            for scope, ids in scopes_of[owner]:
                 present.setdefault((owner, scope), {}).setdefault(ids[i], []).append(span)
         return present
+
+    def _asked(self) -> set[tuple[str, str]]:
+        """The (code or cue list, scope) pairs that :meth:`_holds` can look up."""
+        if not hasattr(self, "_asked_pairs"):
+            asked = set()
+            for cond in self._conditions():
+                asked.update((self._cue_names.get(cue, ""), cond.scope) for cue in cond.cues)
+                asked.update((cid, cond.scope) for glob in cond.codes for cid in self.codable if fnmatch.fnmatchcase(cid, glob))
+                asked.update((self._cue_names.get(cue, ""), "unit") for cue in cond.question_unless)
+            self._asked_pairs = asked
+        return self._asked_pairs
 
     def _has_conditions(self) -> bool:
         return any(True for _ in self._conditions())
