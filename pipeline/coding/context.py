@@ -80,7 +80,7 @@ class Context:
             after[:-1] |= hedge[1:]
             after[:-2] |= hedge[2:]
             hyp &= ~after
-        self.f = {k: v.tolist() for k, v in {**flags, "hyp": hyp}.items()}
+        self.flags = {k: np.asarray(v, dtype=bool) for k, v in {**flags, "hyp": hyp}.items()}  # per token
         self.sent = table.sent.tolist()
         starts = np.zeros(table.n_tokens, dtype=bool)
         if table.n_tokens:
@@ -88,6 +88,13 @@ class Context:
             starts[1:] = table.sent[1:] != table.sent[:-1]
         self.clause = np.cumsum(starts | flags["brk"]).tolist() if table.n_tokens else []
         self.offsets = table.offsets.tolist()
+
+    @property
+    def f(self) -> dict[str, list[bool]]:
+        """The flags as lists, for the per-hit walks of :meth:`verdict` (made when first used)."""
+        if not hasattr(self, "_f_lists"):
+            self._f_lists = {k: v.tolist() for k, v in self.flags.items()}
+        return self._f_lists
 
     def _span(self, u: int, start: int, step: int, reach: int, same) -> list[int]:
         lo, hi = self.offsets[u], self.offsets[u + 1]
@@ -144,7 +151,7 @@ class Context:
         if hasattr(self, "_arr"):
             return self._arr
         n = self.table.n_tokens
-        f = {k: np.asarray(v, dtype=bool) for k, v in self.f.items()}
+        f = self.flags
         sent = np.asarray(self.table.sent, dtype=np.int64)
         pos = np.arange(n, dtype=np.int64)
         first = np.ones(n, dtype=bool)

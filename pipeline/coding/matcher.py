@@ -150,7 +150,7 @@ class RuleMatcher:
     def _judge_context(self, ctx: Context, spans: Spans, parts: np.ndarray, status: np.ndarray) -> None:
         if not self.context:
             return
-        f = {k: np.asarray(v, dtype=bool) for k, v in ctx.f.items()}
+        f = ctx.flags
         risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"] | f["nothing"]
         sent = ctx.table.sent
         sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
