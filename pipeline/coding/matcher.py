@@ -210,14 +210,31 @@ class RuleMatcher:
         scopes_of: dict[str, list[tuple[str, list[int]]]] = {}
         for owner, scope in sorted(asked):
             scopes_of.setdefault(owner, []).append((scope, scope_ids[scope]))
-        wanted = np.array([r.code in scopes_of for r in self.refs], dtype=bool)
+        owners = sorted(scopes_of)
+        owner_no = {o: k for k, o in enumerate(owners)}
+        ref_owner = np.array([owner_no.get(r.code, -1) for r in self.refs], dtype=np.int64)[np.asarray(refs, dtype=np.int64)]
+        live = ((parts == "cue") | (parts == "include")) & (status == "") & (ref_owner >= 0)
         present: dict[tuple[str, str], dict[int, list[tuple[int, int]]]] = {}
-        live = ((parts == "cue") | (parts == "include")) & (status == "") & wanted[np.asarray(refs, dtype=np.int64)]
-        for i in np.nonzero(live)[0].tolist():
-            owner = self.refs[refs[i]].code
-            span = (self._s[i], self._e[i])
-            for scope, ids in scopes_of[owner]:
-                present.setdefault((owner, scope), {}).setdefault(ids[i], []).append(span)
+        idx = np.nonzero(live)[0]
+        if not len(idx):
+            return present
+        # one pass per (owner, scope) over that owner's live hits (a bucket's order does not
+        # matter: _holds asks whether any hit in it lies outside the hit being judged)
+        by_owner = np.argsort(ref_owner[idx], kind="stable")
+        idx = idx[by_owner]
+        bounds = np.searchsorted(ref_owner[idx], np.arange(len(owners) + 1))
+        s_all, e_all = np.asarray(self._s, dtype=np.int64), np.asarray(self._e, dtype=np.int64)
+        scope_arrays = {name: np.asarray(ids, dtype=np.int64) for name, ids in scope_ids.items()}
+        for k, owner in enumerate(owners):
+            mine = idx[bounds[k]:bounds[k + 1]]
+            if not len(mine):
+                continue
+            spans_of = list(zip(s_all[mine].tolist(), e_all[mine].tolist()))
+            for scope, _ in scopes_of[owner]:
+                buckets: dict[int, list[tuple[int, int]]] = {}
+                for key, span in zip(scope_arrays[scope][mine].tolist(), spans_of):
+                    buckets.setdefault(key, []).append(span)
+                present[(owner, scope)] = buckets
         return present
 
     def _asked(self) -> set[tuple[str, str]]:
