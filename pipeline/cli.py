@@ -8,7 +8,6 @@ Each command parses its options, calls one library function, writes its folder t
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import click
@@ -201,8 +200,28 @@ def ingest(sources, out_dir, ingest_opts):
       qda ingest umfrage.csv --text-column hindernisse --id-column id --out outputs/umfrage
     """
     from pipeline.ingest import ingest as run_ingest
+    from pipeline.ingest import needs_streaming
     from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
 
+    if needs_streaming(list(sources)):  # a large export: read and written in parts, bounded memory
+        from pipeline.distributed import AppendedTable
+        from pipeline.ingest import StreamedIngest
+
+        result = StreamedIngest(list(sources), ingest_opts)
+        with staged_output(out_dir) as tmp:
+            table = AppendedTable(tmp / "segments.csv", tmp / "segments.parquet")
+            try:
+                for frame in result:
+                    table.append(frame)
+            finally:
+                table.close()
+            write_run_record(tmp, command="ingest", options={"sources": list(sources), **vars(ingest_opts)}, inputs=result.inputs,
+                             extra={"ingest": result.record()})
+        click.echo(f"{len(result.files)} file(s), {table.rows} unit(s) (read in parts)")
+        for w in result.warnings:
+            click.secho(f"  warning: {w}", fg="yellow", err=True)
+        click.echo(f"Wrote {out_dir}/segments.csv")
+        return
     result = run_ingest(list(sources), ingest_opts)
     with staged_output(out_dir) as tmp:
         write_csv(result.segments, tmp / "segments.csv")
@@ -426,14 +445,48 @@ def _echo_coding_summary(cb, result) -> None:
 
 
 def run_coding(segments, codebook_path, *, echo=True, **kwargs):
-    """``stages.code_stage`` with a progress bar and messages on the terminal."""
+    """``stages.code_stage`` with a progress bar (on a terminal) and messages."""
+    from pipeline.progress import bar
     from pipeline.stages import code_stage
 
-    n = int(len(segments))
-    if echo and n >= 5000:
-        with click.progressbar(length=n, label="  parsing", file=sys.stderr) as bar:
-            return code_stage(segments, codebook_path, progress=bar.update, on_event=lambda m: click.echo(f"  {m}"), **kwargs)
-    return code_stage(segments, codebook_path, on_event=(lambda m: click.echo(f"  {m}")) if echo else None, **kwargs)
+    with bar(int(len(segments)), "parsing", quiet=not echo) as advance:
+        return code_stage(segments, codebook_path, progress=advance, on_event=(lambda m: click.echo(f"  {m}")) if echo else None, **kwargs)
+
+
+def _echo_parse_warnings(stats) -> None:
+    for w in getattr(stats, "warnings", None) or []:
+        click.secho(f"  warning: {w}", fg="yellow", err=True)
+
+
+def _code_streamed(sources, ingest_opts, codebook_path, out_dir, *, quiet, scheduler, opts, nlp_name, model_path, threshold, scope,
+                   code_interviewer, workers, no_cache):
+    """``qda code`` on a large survey export: read, code and write in parts (bounded memory)."""
+    from pipeline.distributed import code_stream
+    from pipeline.ingest import StreamedIngest
+    from pipeline.outputs import staged_output, write_run_record
+    from pipeline.progress import bar
+    from pipeline.stages import coding_record, load_coder
+
+    cb, model = load_coder(None, codebook_path, model_path=model_path)
+    streamed = StreamedIngest(list(sources), ingest_opts)
+    with staged_output(out_dir) as tmp, bar(None, "coding", quiet=quiet) as advance:
+        summary = code_stream(streamed, cb, tmp, model=model, scheduler=scheduler, progress=advance, nlp_name=nlp_name, scope=scope,
+                              code_interviewer=code_interviewer, threshold=threshold, use_cache=not no_cache, workers=workers)
+        if model is not None:
+            from pipeline.coding.modelfile import MODEL_NAME, save_model
+
+            save_model(model, tmp / MODEL_NAME)
+        write_run_record(tmp, command="code", options=opts, inputs=[*streamed.inputs, Path(codebook_path)],
+                         extra={**coding_record(cb, summary, model), "read_in_parts": True})
+    for w in streamed.warnings:
+        click.secho(f"  warning: {w}", fg="yellow", err=True)
+    _echo_parse_warnings(summary.parse)
+    if not quiet:
+        s = summary.as_dict()
+        click.echo(f"{s['units']} units (read in parts), {s['eligible_units']} coded by the rules/model, {s['coded_units']} with at least one code, {s['codings']} codings")
+        click.echo(f"  codings per dimension: {', '.join(f'{d} {n}' for d, n in s['per_dimension'].items()) or '–'}")
+        click.echo(f"  parsed {s['parsed']} new unit text(s), {s['from_cache']} from the cache")
+    click.echo(f"Wrote {out_dir}/codings.csv")
 
 
 from pipeline.stages import (  # noqa: E402  (kept below the group: importing pandas early slows --help)
@@ -447,9 +500,11 @@ from pipeline.stages import (  # noqa: E402  (kept below the group: importing pa
 @click.option("--codebook", "codebook_path", required=True, type=click.Path(path_type=Path), help="The YAML codebook.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @coding_options
+@click.option("--scheduler", metavar="ADDRESS", help="Code on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N local worker processes. Needs the dask extra.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (errors and warnings still go to stderr).")
 @ingest_options
 def code_cmd(sources, codebook_path, out_dir, nlp_name, train_gold, train_part, model_path, threshold, verifier_embedding, scope, code_interviewer,
-             workers, no_cache, ingest_opts):
+             workers, no_cache, scheduler, quiet, ingest_opts):
     """Code units with a codebook: rule matches with evidence, optionally decided by a trained verifier.
 
     SOURCES are raw files/folders (as for ingest) or an earlier run folder. Writes
@@ -464,25 +519,39 @@ def code_cmd(sources, codebook_path, out_dir, nlp_name, train_gold, train_part, 
           --train corpora/beispiel/gold/umfrage_gold.csv --train-part dev --out outputs/kodiert-modell
       qda code neue_runde/ --codebook codebooks/innovationsnetzwerke-v3.yaml \\
           --model outputs/kodiert-modell/model.npz --out outputs/runde2
+      qda code grosse-umfrage.csv --codebook codebooks/innovationsnetzwerke-v3.yaml --scheduler local:4 -q --out outputs/gross
+
+    Survey exports over 64 MB are read, coded and written in parts of 50,000 answers, so memory
+    stays bounded (then --train is not available: train on a sample, pass --model).
     """
+    from pipeline.ingest import needs_streaming
     from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
 
+    opts = {"sources": list(sources), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
+            "model": str(model_path) if model_path else None, "threshold": threshold, "verifier_embedding": verifier_embedding,
+            "scope": scope, "code_interviewer": code_interviewer, "workers": workers, "cache": not no_cache, "scheduler": scheduler}
+    run_folder = len(sources) == 1 and (Path(sources[0]) / "segments.parquet").is_file()
+    if not run_folder and needs_streaming(list(sources)):
+        if train_gold:
+            raise click.UsageError("--train is not available on an input this large (it is read in parts); train on a sample and pass --model")
+        return _code_streamed(sources, ingest_opts, codebook_path, out_dir, quiet=quiet, scheduler=scheduler, opts={**opts, **vars(ingest_opts)},
+                              nlp_name=nlp_name, model_path=model_path, threshold=threshold, scope=scope, code_interviewer=code_interviewer,
+                              workers=workers, no_cache=no_cache)
     ing, reused = segments_from(sources, ingest_opts)
-    cb, model, result = run_coding(ing.segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part,
+    cb, model, result = run_coding(ing.segments, codebook_path, echo=not quiet, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part,
                                    model_path=model_path, threshold=threshold, verifier_embedding=verifier_embedding, scope=scope,
-                                   code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
+                                   code_interviewer=code_interviewer, workers=workers, no_cache=no_cache, scheduler=scheduler)
     with staged_output(out_dir) as tmp:
         write_csv(ing.segments, tmp / "segments.csv")
         write_parquet(ing.segments, tmp / "segments.parquet")
         write_coding_outputs(tmp, result, model)
-        opts = {"sources": list(sources), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,
-                "model": str(model_path) if model_path else None, "threshold": threshold, "verifier_embedding": verifier_embedding,
-                "scope": scope, "code_interviewer": code_interviewer,
-                "workers": workers, "cache": not no_cache, **({} if reused else vars(ingest_opts))}
+        opts.update({} if reused else vars(ingest_opts))
         write_run_record(tmp, command="code", options=opts, inputs=[*ing.inputs, Path(codebook_path)], extra=coding_record(cb, result, model))
-    if not reused:
-        _echo_ingest_summary(ing)
-    _echo_coding_summary(cb, result)
+    _echo_parse_warnings(result.parse)
+    if not quiet:
+        if not reused:
+            _echo_ingest_summary(ing)
+        _echo_coding_summary(cb, result)
     click.echo(f"Wrote {out_dir}/codings.csv")
 
 

@@ -17,8 +17,10 @@ umlauts folded (ä→a), so ``Prozeß``/``Prozess`` and ``Fördermittel``/``Ford
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import json
 import re
 import unicodedata
 from importlib import metadata
@@ -40,15 +42,20 @@ def fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _simplemma():
-    import simplemma
+    """simplemma for German, over its dictionary loaded fast (see :mod:`pipeline.dictionary`)."""
+    from pipeline.dictionary import GermanLemmatizer
 
-    return simplemma
+    return GermanLemmatizer()
 
 
-# Word-level results (lemma, dictionary look-up, compound split) are pure functions of the word
-# and the lemmatizer's version; they are memoised here and saved next to the parse cache, so a
-# second run does not even load simplemma's dictionary (~1.4 s).
+# Word-level results (lemma, compound split, compound keys) are pure functions of the word and
+# the lemmatizer's version; they are memoised here and saved next to the parse cache as JSON
+# (data, never pickle), so a second run does not even load simplemma's dictionary (~1.4 s).
 _MEMO: dict[str, dict] = {"known": {}, "lemma": {}, "segment": {}, "ckeys": {}}
+# "known" is saved too: the matcher asks it of every word form, and without it a re-code would
+# load the dictionary only to answer questions asked before.
+_SAVED_TABLES = ("known", "lemma", "segment", "ckeys")
+MEMO_FORMAT = 1
 
 
 def _memo(table: str):
@@ -69,32 +76,78 @@ def _memo(table: str):
 
 
 def memo_size() -> int:
-    return sum(len(v) for v in _MEMO.values())
+    """Entries in the saved tables of the word memo (to see whether a run learned words)."""
+    return sum(len(_MEMO[k]) for k in _SAVED_TABLES)
+
+
+def _memo_payload(tables: dict) -> bytes:
+    return json.dumps(tables, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def save_memo(path) -> None:
-    """Writes the word-level memo (pickle) atomically."""
+    """Writes the word memo as JSON with a format version and a SHA-256 checksum.
+
+    What another process saved meanwhile is merged in first; the file is written under a
+    unique temporary name and moved into place, so concurrent runs never see half a file.
+    """
     import os
-    import pickle
+    import tempfile
+    from pathlib import Path
 
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as fh:
-        pickle.dump({k: dict(v) for k, v in _MEMO.items()}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-
-
-def load_memo(path) -> None:
-    """Merges a saved memo into this process's (missing or unreadable files are ignored)."""
-    import pickle
-
+    path = Path(path)
+    load_memo(path)
+    tables = {k: {w: _to_json(v) for w, v in _MEMO[k].items()} for k in _SAVED_TABLES}
+    payload = _memo_payload(tables)
+    record = {"format": MEMO_FORMAT, "sha256": hashlib.sha256(payload).hexdigest(), "tables": tables}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with open(path, "rb") as fh:
-            data = pickle.load(fh)  # noqa: S301 - our own cache file, written by save_memo
-    except (OSError, pickle.PickleError, EOFError, ValueError):
-        return
-    for k, v in data.items():
-        if k in _MEMO and isinstance(v, dict):
-            _MEMO[k].update(v)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_memo(path) -> str | None:
+    """Merges a saved word memo into this process's.
+
+    Returns:
+        None when the file was merged or does not exist, else why it was ignored (a damaged,
+        truncated or foreign file is skipped, never fatal: the words are computed again and
+        the next save replaces it).
+    """
+    try:
+        with open(path, encoding="utf-8") as fh:
+            record = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"unreadable ({type(exc).__name__})"
+    if not isinstance(record, dict) or record.get("format") != MEMO_FORMAT or not isinstance(record.get("tables"), dict):
+        return "not a word memo of this version"
+    tables = record["tables"]
+    if hashlib.sha256(_memo_payload(tables)).hexdigest() != record.get("sha256"):
+        return "checksum mismatch"
+    for k in _SAVED_TABLES:
+        for w, v in tables.get(k, {}).items():
+            _MEMO[k].setdefault(w, _from_json(k, v))
+    return None
+
+
+def _to_json(value):
+    if isinstance(value, tuple):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def _from_json(table: str, value):
+    if table == "segment":
+        return None if value is None else tuple(tuple(span) for span in value)
+    if table == "ckeys":
+        return tuple(value)
+    return value
 
 
 @_memo("known")
@@ -331,6 +384,90 @@ def _make_components():
                 ends = False
             tok.is_sent_start = bool(ends)
         return doc
+
+
+SENTENCE_END_TOKENS = frozenset({".", "!", "?", "…", "?!", "!!", "..."})
+
+
+def ends_sentence(text: str) -> bool:
+    """Does a token with this text end its sentence (the ``qda_sentencizer`` rule)?
+
+    ``. ! ? …`` and line-break tokens end a sentence, the dot of an abbreviation (``z.``,
+    ``bzw.``, ``Dr.``) does not. (spaCy's ``whitespace_`` is ``" "`` or ``""``, so a line
+    break always arrives as a token of its own.)
+    """
+    if text.endswith(".") and text.lower() in _ABBREV_SENT:
+        return False
+    return text in SENTENCE_END_TOKENS or (text.strip() == "" and "\n" in text)
+
+
+class Lexicon:
+    """Lemma, match key and sentence end of every distinct word form the offline pipeline met.
+
+    Each word form is looked up once per process (the word memo may even bring it from the
+    cache); the tokens of a batch then get theirs by array indexing, so parsing costs the
+    tokenizer plus the vocabulary, not a Python loop over tokens.
+
+    ``orth`` (sorted), ``norm``, ``lemma`` (spaCy hashes) and ``ends`` (ends a sentence) are
+    parallel arrays; :meth:`lookup` gives the rows of a batch's tokens.
+
+    Args:
+        strings: the pipeline's spaCy ``StringStore`` (hashes are spaCy's, as in a ``Doc``).
+    """
+
+    def __init__(self, strings):
+        import numpy as np
+
+        self.strings = strings
+        self.orth = np.zeros(0, dtype=np.uint64)
+        self.norm = np.zeros(0, dtype=np.uint64)
+        self.lemma = np.zeros(0, dtype=np.uint64)
+        self.ends = np.zeros(0, dtype=bool)
+
+    def lookup(self, orth):
+        """The rows of ``orth`` (uint64 ORTH hashes), adding word forms not seen before.
+
+        Rows are valid until the next call (new forms are inserted in sorted order).
+        """
+        import numpy as np
+
+        orth = np.asarray(orth, dtype=np.uint64)
+        pos = np.searchsorted(self.orth, orth)
+        if len(self.orth):
+            known = self.orth[np.minimum(pos, len(self.orth) - 1)] == orth
+        else:
+            known = np.zeros(len(orth), dtype=bool)
+        if known.all():
+            return pos
+        self._add(np.unique(orth[~known]))
+        return np.searchsorted(self.orth, orth)
+
+    def _add(self, new) -> None:
+        import numpy as np
+
+        add = self.strings.add
+        norm, lemma, ends = [], [], []
+        for h in new.tolist():
+            text = self.strings[h]
+            lem = lemmatize(text)
+            lemma.append(add(lem))
+            norm.append(add(fold(lem)))
+            ends.append(ends_sentence(text))
+        orth = np.concatenate([self.orth, new])
+        order = np.argsort(orth, kind="stable")
+        self.orth = orth[order]
+        self.norm = np.concatenate([self.norm, np.array(norm, dtype=np.uint64)])[order]
+        self.lemma = np.concatenate([self.lemma, np.array(lemma, dtype=np.uint64)])[order]
+        self.ends = np.concatenate([self.ends, np.array(ends, dtype=bool)])[order]
+
+    def __len__(self) -> int:
+        return len(self.orth)
+
+
+@functools.lru_cache(maxsize=4)
+def lexicon_of(nlp) -> Lexicon:
+    """The process's :class:`Lexicon` of a loaded offline pipeline."""
+    return Lexicon(nlp.vocab.strings)
 
 
 def _gender_token_match():

@@ -81,16 +81,40 @@ def training_labels(train: str, segments, cb, *, part: str | None = None):
 
 
 def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, threshold=None,
-               code_interviewer=None, workers=1, no_cache=False, scope=None, verifier_embedding="none", progress=None, on_event=None):
+               code_interviewer=None, workers=1, no_cache=False, scope=None, verifier_embedding="none", progress=None, on_event=None,
+               scheduler=None):
     """Loads the codebook, trains (``train_gold``) or loads (``model_path``) the verifier and
-    codes the segments. Returns ``(codebook, model or None, CodingResult)``.
+    codes the segments (in partitions on a Dask cluster when ``scheduler`` is given, see
+    :mod:`pipeline.distributed`). Returns ``(codebook, model or None, CodingResult)``.
 
     Raises:
         InputError / ValidationError: a missing or foreign model file, an invalid codebook, a
             gold file that does not fit the segments.
     """
-    from pipeline.codebook import load_codebook
     from pipeline.coding import code_segments
+
+    cb, model = load_coder(segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part, model_path=model_path,
+                           no_cache=no_cache, verifier_embedding=verifier_embedding, on_event=on_event)
+    if scheduler:
+        from functools import partial
+
+        from pipeline.distributed import code_partitioned
+
+        code_segments = partial(code_partitioned, scheduler=scheduler)
+    result = code_segments(segments, cb, nlp_name=nlp_name, code_interviewer=code_interviewer, model=model, threshold=threshold,
+                           scope=scope, use_cache=not no_cache, workers=workers, progress=progress)
+    return cb, model, result
+
+
+def load_coder(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, no_cache=False,
+               verifier_embedding="none", on_event=None):
+    """The codebook and the verifier (trained on ``train_gold`` over ``segments``, or loaded from
+    ``model_path``, or None). Returns ``(codebook, model or None)``.
+
+    Raises:
+        InputError / ValidationError: as :func:`code_stage`.
+    """
+    from pipeline.codebook import load_codebook
 
     cb, _ = load_codebook(codebook_path)
     model = None
@@ -105,9 +129,7 @@ def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train
         if on_event:
             on_event(f"training the verifier on {labels['segment_id'].nunique()} labelled units (+ the codebook's anchor examples)")
         model = train_verifier(segments, labels, cb, embedding=verifier_embedding, nlp_name=nlp_name, use_cache=not no_cache)
-    result = code_segments(segments, cb, nlp_name=nlp_name, code_interviewer=code_interviewer, model=model, threshold=threshold,
-                           scope=scope, use_cache=not no_cache, workers=workers, progress=progress)
-    return cb, model, result
+    return cb, model
 
 
 def write_coding_outputs(tmp: Path, result, model) -> None:

@@ -87,3 +87,18 @@ def test_unknown_pipeline_names_the_install_command():
 def test_pipeline_info_has_a_fingerprint():
     info = pipeline_info(load_nlp("qda-de"))
     assert info["name"] == "de_qda_de" and len(info["fingerprint"]) == 16
+
+
+def test_model_libraries_are_forced_offline_whatever_the_environment_says():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import pipeline, os; from pipeline.nlp import load_nlp; load_nlp('qda-de'); "
+            "import importlib.util as u; hub = u.find_spec('huggingface_hub') is not None; "
+            "print(os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'], "
+            "(__import__('huggingface_hub.constants').constants.HF_HUB_OFFLINE if hub else True))")
+    env = {**os.environ, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent)
+    assert out.returncode == 0, out.stderr[-1000:]
+    assert out.stdout.split() == ["1", "1", "True"]

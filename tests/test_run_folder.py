@@ -260,7 +260,6 @@ def test_the_report_of_a_run_without_codings_says_so(project):
 
 # --- texts longer than the NLP pipeline takes at once -------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="needs a fix in pipeline/nlp.py, pipeline/tokens.py: texts over nlp.max_length are split (speed branch)")
 def test_a_turn_longer_than_the_nlp_max_length_is_coded(project):
     turn = "Ehrlich gesagt fehlt mir die Zeit für das Netzwerk, der Kalender ist voll. " * 14_000  # 1.05 M characters
     write(project / "lang.txt", f"I: Was hindert Sie?\nB: {turn}\n")

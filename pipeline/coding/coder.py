@@ -166,7 +166,8 @@ def assess_segments(segments: pd.DataFrame, codebook: Codebook, *, nlp_name: str
     questions = [questions_all[i] for i in idx]
     assessed = RuleMatcher(codebook).assess(table, questions)
     save_words(table)
-    assessed = _apply_hard_scope(assessed, codebook, questions, [hard_scope(segments, scope)[i] for i in idx])
+    hard = hard_scope(segments, scope)  # once, not once per unit
+    assessed = _apply_hard_scope(assessed, codebook, questions, [hard[i] for i in idx])
     seg_ids = segments["segment_id"].astype(str).to_numpy()
     starts = pd.to_numeric(segments["start_char"], errors="coerce").fillna(0).astype(int).to_numpy()
     rows = idx[assessed["unit"].to_numpy(dtype=np.int64)] if len(assessed) else np.zeros(0, dtype=np.int64)
@@ -181,7 +182,7 @@ def _cap(first: pd.DataFrame, accepted: pd.DataFrame, codebook: Codebook, a: "As
     limit = codebook.matching.max_codes
     if not limit or first.empty:
         return first
-    counts = accepted.groupby(["row", "code"]).size()
+    counts = accepted.groupby(["row", "code"]).size().to_dict()  # a dict: Series.get costs ~80 µs a call
     q_of = dict(zip(a.idx.tolist(), a.questions))
     order = {c: i for i, c in enumerate(codebook.codes)}
     keys = [(-(codebook.codes[c].dimension in (q_of.get(r) or ())), -int(counts.get((r, c), 1)), order[c]) for r, c in zip(first["row"], first["code"])]

@@ -80,7 +80,7 @@ class Context:
             after[:-1] |= hedge[1:]
             after[:-2] |= hedge[2:]
             hyp &= ~after
-        self.f = {k: v.tolist() for k, v in {**flags, "hyp": hyp}.items()}
+        self.flags = {k: np.asarray(v, dtype=bool) for k, v in {**flags, "hyp": hyp}.items()}  # per token
         self.sent = table.sent.tolist()
         starts = np.zeros(table.n_tokens, dtype=bool)
         if table.n_tokens:
@@ -88,6 +88,13 @@ class Context:
             starts[1:] = table.sent[1:] != table.sent[:-1]
         self.clause = np.cumsum(starts | flags["brk"]).tolist() if table.n_tokens else []
         self.offsets = table.offsets.tolist()
+
+    @property
+    def f(self) -> dict[str, list[bool]]:
+        """The flags as lists, for the per-hit walks of :meth:`verdict` (made when first used)."""
+        if not hasattr(self, "_f_lists"):
+            self._f_lists = {k: v.tolist() for k, v in self.flags.items()}
+        return self._f_lists
 
     def _span(self, u: int, start: int, step: int, reach: int, same) -> list[int]:
         lo, hi = self.offsets[u], self.offsets[u + 1]
@@ -136,6 +143,88 @@ class Context:
         if self._foil(u, s):
             return "foil"
         return ""
+
+    # --- all hits at once -------------------------------------------------------------------
+    def _arrays(self) -> dict:
+        """Per-token bounds and running counts that turn every test of :meth:`verdict` into a
+        few array look-ups (built once per table)."""
+        if hasattr(self, "_arr"):
+            return self._arr
+        n = self.table.n_tokens
+        f = self.flags
+        sent = np.asarray(self.table.sent, dtype=np.int64)
+        pos = np.arange(n, dtype=np.int64)
+        first = np.ones(n, dtype=bool)
+        first[1:] = sent[1:] != sent[:-1]
+        heads = np.nonzero(first)[0]
+        sent_no = np.cumsum(first) - 1
+        offsets = np.asarray(self.table.offsets, dtype=np.int64)
+        unit_of = np.searchsorted(offsets, pos, side="right") - 1
+        lo, hi = offsets[unit_of], offsets[unit_of + 1]
+        # "als" after a comparative or before "jede": its neighbours must be in the same unit
+        prev_cmp = np.zeros(n, dtype=bool)
+        prev_cmp[1:] = f["cmp"][:-1]
+        next_q = np.zeros(n, dtype=bool)
+        next_q[:-1] = f["quant"][1:]
+        als_foil = f["als"] & ((prev_cmp & (pos - 1 >= lo)) | (next_q & (pos + 1 < hi)))
+
+        def running(mask):
+            return np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+
+        brk_pos = np.where(f["brk"], pos, -1)
+        self._arr = {
+            "sent_lo": heads[sent_no] if n else pos, "sent_hi": np.append(heads[1:], n)[sent_no] if n else pos,
+            # the last break at or before i (index i+1; -1: none) and the first at or after i (n: none)
+            "prev_brk": np.concatenate([[-1], np.maximum.accumulate(brk_pos) if n else brk_pos]),
+            "next_brk": np.append(np.minimum.accumulate(np.where(f["brk"], pos, n)[::-1])[::-1], n),
+            **{k: running(v) for k, v in {"hyp": f["hyp"], "neg": f["neg"], "nop": f["nop"], "wish_hyp": f["wish"] | f["hyp"],
+                                           "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil}.items()},
+        }
+        return self._arr
+
+    def verdicts(self, u: np.ndarray, s: np.ndarray, e: np.ndarray, lack_counts: np.ndarray) -> np.ndarray:
+        """:meth:`verdict` of many hits at once (arrays of units, token spans, lack flags); the
+        same answers, computed with array look-ups instead of walking the tokens of each hit."""
+        a = self._arrays()
+        u, s, e = (np.asarray(x, dtype=np.int64) for x in (u, s, e))
+        lack = np.asarray(lack_counts, dtype=bool)
+        out = np.full(len(s), "", dtype=object)
+        if not len(s):
+            return out
+        offsets = np.asarray(self.table.offsets, dtype=np.int64)
+        lo, hi = offsets[u], offsets[u + 1]
+        sl, sh = a["sent_lo"][s], a["sent_hi"][s]
+
+        def any_in(name, start, stop):
+            cum = a[name]
+            stop = np.maximum(stop, start)
+            return cum[stop] > cum[start]
+
+        def left(reach):  # tokens before s: same unit and sentence, within reach, up to a break
+            return np.maximum.reduce([lo, s - reach, sl, a["prev_brk"][s] + 1, np.zeros_like(s)])
+
+        def right(reach):  # tokens from e on, in the sentence of s, within reach, up to a break
+            return np.minimum.reduce([hi, e + reach, sh, a["next_brk"][e]])
+
+        undecided = np.ones(len(s), dtype=bool)
+
+        def decide(mask, name):
+            hit = undecided & mask
+            out[hit] = name
+            undecided[hit] = False
+
+        if self.window > 0:
+            near_lo, near_hi = left(self.window), right(self.window)
+            decide(any_in("hyp", near_lo, s) | any_in("hyp", e, near_hi), "hypothetical")
+            rest_hi = right(NO_PROBLEM_REACH)
+            decide(any_in("neg", e, rest_hi) & any_in("nop", e, rest_hi), "no_problem")
+            decide(~lack & (any_in("neg", near_lo, s) | any_in("neg", e, near_hi)), "negated")
+        undecided &= ~lack
+        decide(any_in("wish_hyp", sl, sh), "wish")
+        decide(any_in("benefit", sl, sh) & any_in("nothing", sl, sh), "no_benefit")
+        foil_lo = left(FOIL_REACH)
+        decide(any_in("foil", foil_lo, s) | any_in("als_foil", foil_lo, s), "foil")
+        return out
 
     def _foil(self, u: int, s: int) -> bool:
         f = self.f

@@ -114,13 +114,20 @@ class TableWords:
         return np.concatenate([self._order[self._lo[f]:self._hi[f]] for f in forms.tolist()])
 
     def positions(self, tid: int) -> np.ndarray:
-        """Sorted token positions where term ``tid`` matches (weak matches only in lower-case units)."""
+        """Sorted token positions where term ``tid`` matches (weak matches only in lower-case units).
+
+        Computed once per term (phrases and near patterns share words); do not modify the result.
+        """
+        cache = self.__dict__.setdefault("_positions", {})
+        if tid in cache:
+            return cache[tid]
         pos = self._positions_of_forms(self.strong.get(tid))
         weak = self._positions_of_forms(self.weak.get(tid))
         if len(weak):
             weak = weak[self.lower_unit[self.table.unit_of(weak)]]
             pos = np.concatenate([pos, weak])
-        return np.sort(pos)
+        cache[tid] = pos = np.sort(pos)
+        return pos
 
 
 def _lower_units(table, texts: list[str], inverse: np.ndarray) -> np.ndarray:
@@ -187,7 +194,7 @@ class PhraseKind:
             start = sets[0]
             ok = np.ones(len(start), dtype=bool)
             for k in range(1, len(ids)):
-                ok &= np.isin(start + k, sets[k])
+                ok &= _member(start + k, sets[k])
             start = start[ok]
             # all words in one unit
             start = start[table.unit_of(start) == table.unit_of(start + len(ids) - 1)]
@@ -257,6 +264,14 @@ class RegexKind:
                         s, e = _tokens_for_span(table, u, cs, ce)
                         rows.append((ref, u, s, e, cs, ce, False))
         return Spans.of(rows)
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` for a sorted ``sorted_set``, by binary search (no sort)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
 
 
 def _tokens_for_span(table, u: int, cs: int, ce: int) -> tuple[int, int]:

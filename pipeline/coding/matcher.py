@@ -150,21 +150,20 @@ class RuleMatcher:
     def _judge_context(self, ctx: Context, spans: Spans, parts: np.ndarray, status: np.ndarray) -> None:
         if not self.context:
             return
-        f = {k: np.asarray(v, dtype=bool) for k, v in ctx.f.items()}
+        f = ctx.flags
         risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"] | f["nothing"]
         sent = ctx.table.sent
         sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
         check = np.nonzero(sent_risky[sent[spans.s]] & ~spans.inner & (parts != "exclude"))[0]
         codes = self.codebook.codes
-        for i in check.tolist():
-            ref = self.refs[int(spans.ref[i])]
-            if ref.pattern.negation is False:
-                continue
-            lack = ref.part == "include" and codes[ref.code].lack_counts
-            verdict = ctx.verdict(int(spans.unit[i]), int(spans.s[i]), int(spans.e[i]), lack)
-            if ref.part == "cue" and verdict in ("wish", "foil", "no_benefit"):
-                continue  # a cue word is a cue whatever the mood of its sentence
-            status[i] = verdict
+        refs = [self.refs[r] for r in spans.ref[check].tolist()]
+        judged = np.array([r.pattern.negation is not False for r in refs], dtype=bool)
+        check, refs = check[judged], [r for r, j in zip(refs, judged) if j]
+        lack = np.array([r.part == "include" and bool(codes[r.code].lack_counts) for r in refs], dtype=bool)
+        verdicts = ctx.verdicts(spans.unit[check], spans.s[check], spans.e[check], lack)
+        # a cue word is a cue whatever the mood of its sentence
+        mood = np.array([r.part == "cue" for r in refs], dtype=bool) & np.isin(verdicts, ["wish", "foil", "no_benefit"])
+        status[check[~mood]] = verdicts[~mood]
 
     def _apply_exclusions(self, spans: Spans, parts: np.ndarray, status: np.ndarray) -> None:
         ex = np.nonzero(parts == "exclude")[0]
@@ -184,20 +183,19 @@ class RuleMatcher:
         evidence for anything else)."""
         if not (parts == "include").any() or not self._has_conditions():
             return
-        clause = ctx.clause
-        scope_of = {
-            "clause": lambda i: clause[int(spans.s[i])],
-            "sentence": lambda i: int(table.sent[spans.s[i]]),
-            "unit": lambda i: int(spans.unit[i]),
-        }
+        # plain lists: numpy scalar indexing costs ~100 ns a look-up in these per-hit loops
+        self._s, self._e = spans.s.tolist(), spans.e.tolist()
+        units, refs = spans.unit.tolist(), spans.ref.tolist()
+        clause, sent = ctx.clause, ctx.sent
+        scope_ids = {"clause": [clause[x] for x in self._s], "sentence": [sent[x] for x in self._s], "unit": units}
+        scope_of = {name: ids.__getitem__ for name, ids in scope_ids.items()}
         codes = self.codebook.codes
-        self._spans = spans
         for step in ("require", "unless"):
-            present = self._present(spans, parts, status, scope_of)
+            present = self._present(parts, status, refs, scope_ids)
             for i in np.nonzero((parts == "include") & (status == ""))[0].tolist():
-                ref = self.refs[int(spans.ref[i])]
+                ref = self.refs[refs[i]]
                 code = codes[ref.code]
-                q = questions[int(spans.unit[i])] if questions is not None else None
+                q = questions[units[i]] if questions is not None else None
                 if step == "require":
                     cond = ref.pattern.require if ref.pattern.require is not None else code.require
                     if isinstance(cond, Condition) and not self._holds(cond, i, ref.code, present, scope_of, q):
@@ -205,22 +203,57 @@ class RuleMatcher:
                 elif any(isinstance(c, Condition) and self._holds(c, i, ref.code, present, scope_of, q) for c in (code.unless, ref.pattern.unless)):
                     status[i] = "unless"
 
-    def _present(self, spans: Spans, parts: np.ndarray, status: np.ndarray, scope_of) -> dict[tuple[str, str], dict[int, list[tuple[int, int]]]]:
-        """(code or cue list, scope) → scope id → token spans of the live hits in it."""
+    def _present(self, parts: np.ndarray, status: np.ndarray, refs: list[int], scope_ids: dict[str, list[int]]) -> dict[tuple[str, str], dict[int, list[tuple[int, int]]]]:
+        """(code or cue list, scope) → scope id → token spans of the live hits in it (only the
+        pairs some condition asks about, see :meth:`_asked`)."""
+        asked = self._asked()
+        scopes_of: dict[str, list[tuple[str, list[int]]]] = {}
+        for owner, scope in sorted(asked):
+            scopes_of.setdefault(owner, []).append((scope, scope_ids[scope]))
+        owners = sorted(scopes_of)
+        owner_no = {o: k for k, o in enumerate(owners)}
+        ref_owner = np.array([owner_no.get(r.code, -1) for r in self.refs], dtype=np.int64)[np.asarray(refs, dtype=np.int64)]
+        live = ((parts == "cue") | (parts == "include")) & (status == "") & (ref_owner >= 0)
         present: dict[tuple[str, str], dict[int, list[tuple[int, int]]]] = {}
-        for i in np.nonzero(((parts == "cue") | (parts == "include")) & (status == ""))[0].tolist():
-            owner = self.refs[int(spans.ref[i])].code
-            span = (int(spans.s[i]), int(spans.e[i]))
-            for scope, fn in scope_of.items():
-                present.setdefault((owner, scope), {}).setdefault(fn(i), []).append(span)
+        idx = np.nonzero(live)[0]
+        if not len(idx):
+            return present
+        # one pass per (owner, scope) over that owner's live hits (a bucket's order does not
+        # matter: _holds asks whether any hit in it lies outside the hit being judged)
+        by_owner = np.argsort(ref_owner[idx], kind="stable")
+        idx = idx[by_owner]
+        bounds = np.searchsorted(ref_owner[idx], np.arange(len(owners) + 1))
+        s_all, e_all = np.asarray(self._s, dtype=np.int64), np.asarray(self._e, dtype=np.int64)
+        scope_arrays = {name: np.asarray(ids, dtype=np.int64) for name, ids in scope_ids.items()}
+        for k, owner in enumerate(owners):
+            mine = idx[bounds[k]:bounds[k + 1]]
+            if not len(mine):
+                continue
+            spans_of = list(zip(s_all[mine].tolist(), e_all[mine].tolist()))
+            for scope, _ in scopes_of[owner]:
+                buckets: dict[int, list[tuple[int, int]]] = {}
+                for key, span in zip(scope_arrays[scope][mine].tolist(), spans_of):
+                    buckets.setdefault(key, []).append(span)
+                present[(owner, scope)] = buckets
         return present
+
+    def _asked(self) -> set[tuple[str, str]]:
+        """The (code or cue list, scope) pairs that :meth:`_holds` can look up."""
+        if not hasattr(self, "_asked_pairs"):
+            asked = set()
+            for cond in self._conditions():
+                asked.update((self._cue_names.get(cue, ""), cond.scope) for cue in cond.cues)
+                asked.update((cid, cond.scope) for glob in cond.codes for cid in self.codable if fnmatch.fnmatchcase(cid, glob))
+                asked.update((self._cue_names.get(cue, ""), "unit") for cue in cond.question_unless)
+            self._asked_pairs = asked
+        return self._asked_pairs
 
     def _has_conditions(self) -> bool:
         return any(True for _ in self._conditions())
 
     def _holds(self, cond: Condition, i: int, own: str, present, scope_of, question) -> bool:
         where = scope_of[cond.scope](i)
-        s, e = int(self._spans.s[i]), int(self._spans.e[i])
+        s, e = self._s[i], self._e[i]
 
         def elsewhere(owner: str, scope: str, key: int) -> bool:
             # a cue inside the hit itself does not count: "Website" is no cue for "Website"

@@ -88,11 +88,14 @@ def question_dimensions(segments: pd.DataFrame, codebook: Codebook) -> list[set[
                     for v in segments["code_scope"].fillna("")]
     texts = question_texts(segments)
     out: list[set[str] | None] = []
+    found: dict[str, set[str] | None] = {}  # a survey asks one question of thousands of answers
     for dims, q in zip(declared, texts):
         if dims:
             out.append(dims)
         elif q and codebook.questions:
-            out.append(dimensions_in(q, codebook) or None)
+            if q not in found:
+                found[q] = dimensions_in(q, codebook) or None
+            out.append(found[q])
         else:
             out.append(None)
     return out

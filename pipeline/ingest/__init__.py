@@ -24,7 +24,7 @@ from pipeline.ingest.subtitles import parse_subtitles
 from pipeline.ingest.survey import SurveyOptions, column_list, guess_id_column, read_csv_table, read_survey, read_xlsx_table
 from pipeline.ingest.transcript import is_interviewer_label, parse_free_text, parse_transcript
 
-__all__ = ["IngestOptions", "IngestResult", "ingest", "document_texts", "file_notes", "SEGMENT_COLUMNS"]
+__all__ = ["IngestOptions", "IngestResult", "StreamedIngest", "ingest", "needs_streaming", "document_texts", "file_notes", "SEGMENT_COLUMNS"]
 
 
 @dataclass
@@ -408,28 +408,50 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
         opts = _combine(options, file_opts)
         reader = reader_for(path)
         docs, warnings, info = reader.read(path, opts)
-        warnings = list(warnings)
-        if info.get("control_chars_removed"):
-            warnings.append(f"removed {info['control_chars_removed']} control character(s) (NUL and the like) from the text")
-        for doc in docs:
-            if doc.kind == "interview":
-                _settle_interviewer(doc, opts, warnings, info)
-        meta = dict(opts.meta)
-        if opts.meta_pattern:
-            m = re.search(opts.meta_pattern, path.name)
-            if m:
-                meta.update({k: v for k, v in m.groupdict().items() if v is not None})
-            else:
-                warnings.append(f"file name does not match meta_pattern {opts.meta_pattern!r}")
-        n_units = 0
-        for doc in docs:
-            if doc.doc_id in seen_docs:
-                raise InputError(path, f"document ID '{doc.doc_id}' is also produced by {seen_docs[doc.doc_id]}", "rename one of the files: document IDs are file names without extension")
-            seen_docs[doc.doc_id] = str(path)
-            rows += _rows(doc, meta, opts.rename, opts.dimensions, opts.scope)
-            n_units += len(doc.units)
-        speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
-        reports.append(FileReport(str(path), info.pop("reader", reader.name), len(docs), n_units, speakers, warnings, info))
+        file_rows, report = _file_rows(path, opts, reader.name, docs, warnings, info, seen_docs)
+        rows += file_rows
+        reports.append(report)
+    frame = _frame(rows)
+    dup = frame["segment_id"][frame["segment_id"].duplicated()]
+    if len(dup):
+        raise InputError(dup.iloc[0], "segment ID occurs in two sources", "give the survey files different IDs or ingest them separately")
+    return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded])
+
+
+def _file_rows(path: Path, opts: IngestOptions, reader_name: str, docs: list[Document], warnings: list[str], info: dict,
+               seen_docs: dict[str, str]) -> tuple[list[dict], FileReport]:
+    """The segment rows of one file's documents, and the file's report.
+
+    Raises:
+        InputError: a document ID is also produced by another file.
+    """
+    warnings = list(warnings)
+    if info.get("control_chars_removed"):
+        warnings.append(f"removed {info['control_chars_removed']} control character(s) (NUL and the like) from the text")
+    for doc in docs:
+        if doc.kind == "interview":
+            _settle_interviewer(doc, opts, warnings, info)
+    meta = dict(opts.meta)
+    if opts.meta_pattern:
+        m = re.search(opts.meta_pattern, path.name)
+        if m:
+            meta.update({k: v for k, v in m.groupdict().items() if v is not None})
+        else:
+            warnings.append(f"file name does not match meta_pattern {opts.meta_pattern!r}")
+    rows: list[dict] = []
+    n_units = 0
+    for doc in docs:
+        if doc.doc_id in seen_docs:
+            raise InputError(path, f"document ID '{doc.doc_id}' is also produced by {seen_docs[doc.doc_id]}", "rename one of the files: document IDs are file names without extension")
+        seen_docs[doc.doc_id] = str(path)
+        rows += _rows(doc, meta, opts.rename, opts.dimensions, opts.scope)
+        n_units += len(doc.units)
+    speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
+    return rows, FileReport(str(path), info.pop("reader", reader_name), len(docs), n_units, speakers, warnings, info)
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    """The segments table of ``rows``: the contract's columns, then metadata columns sorted."""
     # columnar: building a frame from 100k dicts costs more than reading the file
     all_cols = list(dict.fromkeys(k for r in rows[:1] for k in r))
     for r in rows:
@@ -440,10 +462,104 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
     frame = frame[SEGMENT_COLUMNS + meta_cols]
     for col in meta_cols:
         frame[col] = frame[col].fillna("").astype(str)
-    dup = frame["segment_id"][frame["segment_id"].duplicated()]
-    if len(dup):
-        raise InputError(dup.iloc[0], "segment ID occurs in two sources", "give the survey files different IDs or ingest them separately")
-    return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded])
+    return frame
+
+
+# --- large survey exports, read in parts -------------------------------------------------------
+
+def needs_streaming(sources: list[str], limit: int | None = None) -> bool:
+    """Is a source a survey CSV large enough to be read in parts (see :class:`StreamedIngest`)?"""
+    from pipeline.ingest.survey import STREAM_BYTES
+
+    limit = STREAM_BYTES if limit is None else limit
+    try:
+        expanded = expand_sources(list(sources))
+    except InputError:
+        return False  # the normal path reports it
+    return any(p.suffix.lower() in (".csv", ".tsv") and p.stat().st_size >= limit for p, _ in expanded)
+
+
+class StreamedIngest:
+    """:func:`ingest` for large survey exports, as segment tables of at most ``rows`` answers.
+
+    Iterating yields the tables in order (the same rows as ``ingest(...).segments``, split up);
+    memory is bounded by ``rows``, not by the file. Survey CSVs are read in parts (columns are
+    detected on the first part); other files, long tables (``question_column``) and CSV
+    transcripts whole, one table each. After the iteration, ``files``, ``inputs`` and
+    ``warnings`` are those of :class:`IngestResult`.
+
+    Raises:
+        InputError: as :func:`ingest` (an ID repeated across parts too).
+    """
+
+    def __init__(self, sources: list[str], options: IngestOptions | None = None, *, rows: int | None = None):
+        from pipeline.ingest.survey import STREAM_ROWS
+
+        self.options = options or IngestOptions()
+        self.rows = rows or STREAM_ROWS
+        self.expanded = expand_sources(list(sources))
+        self.inputs = [p for p, _ in self.expanded]
+        self.files: list[FileReport] = []
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{f.path}: {w}" for f in self.files for w in f.warnings]
+
+    def record(self) -> dict:
+        """As :meth:`IngestResult.record` (after the iteration)."""
+        return IngestResult(pd.DataFrame(), self.files, self.inputs).record()
+
+    def __iter__(self):
+        seen_docs: dict[str, str] = {}
+        seen_ids: set[str] = set()
+        for path, file_opts in self.expanded:
+            opts = _combine(self.options, file_opts)
+            reader = reader_for(path)
+            parts = self._csv_parts(path, opts, reader) if reader.name == "survey-csv" else [reader.read(path, opts)]
+            report = None
+            for docs, warnings, info in parts:
+                again = next((d for d in docs if seen_docs.get(d.doc_id) == str(path)), None)
+                if again is not None:  # a respondent of an earlier part of this file
+                    raise InputError(path, f"the ID {again.meta.get('respondent', again.doc_id)!r} occurs more than once",
+                                     "make the IDs unique (or pass --question-column for a long table)")
+                rows, part = _file_rows(path, opts, reader.name, docs, warnings, info, seen_docs)
+                frame = _frame(rows)
+                ids = frame["segment_id"].tolist()
+                if len(set(ids)) != len(ids) or not seen_ids.isdisjoint(ids):
+                    dup = next(i for i in ids if i in seen_ids or ids.count(i) > 1)
+                    raise InputError(path, f"the ID {dup!r} occurs more than once", "make the IDs unique (or pass --question-column for a long table)")
+                seen_ids.update(ids)
+                report = part if report is None else _merge_reports(report, part)
+                yield frame
+            self.files.append(report)
+
+    def _csv_parts(self, path: Path, opts: IngestOptions, reader: Reader):
+        from pipeline.ingest.survey import iter_csv_tables
+
+        sopts = _survey_options(opts)
+        for table, first_row, delim, info in iter_csv_tables(path, opts.encoding, self.rows):
+            if first_row == 0:
+                layout, why = table_kind(path, table, opts)
+                if layout is not None or opts.question_column:  # a transcript or a long table: read whole
+                    yield reader.read(path, opts)
+                    return
+            docs, warnings, sinfo = read_survey(path, table, sopts, fmt="csv", first_row=first_row)
+            if first_row == 0:  # later parts use the columns found in the first
+                sopts = SurveyOptions(sinfo["text_columns"], None if sinfo["id_column"] == "(row number)" else sinfo["id_column"],
+                                      sinfo["meta_columns"], opts.question_column, opts.encoding)
+            yield docs, warnings, {**info, "delimiter": {"\t": "tab"}.get(delim, delim), **sinfo, **({"read_as": why} if why else {})}
+
+
+def _merge_reports(a: FileReport, b: FileReport) -> FileReport:
+    """The report of a file read in two parts."""
+    info = dict(a.info)
+    if b.info.get("control_chars_removed"):
+        info["control_chars_removed"] = a.info.get("control_chars_removed", 0) + b.info["control_chars_removed"]
+    warnings = [w for w in a.warnings if "control character" not in w]
+    warnings += [w for w in b.warnings if w not in warnings and "control character" not in w]
+    if info.get("control_chars_removed"):
+        warnings.insert(0, f"removed {info['control_chars_removed']} control character(s) (NUL and the like) from the text")
+    return FileReport(a.path, a.reader, a.documents + b.documents, a.units + b.units, sorted({*a.speakers, *b.speakers}), warnings, info)
 
 
 def _settle_interviewer(doc: Document, opts: IngestOptions, warnings: list[str], info: dict) -> None:

@@ -126,15 +126,7 @@ def read_csv_table(path: Path, encoding: str | None = None, *, info: dict | None
     if len(rows) < 2:
         raise InputError(path, "has a header but no answers" if rows else "has no rows", "export the survey again with its responses")
     header = [h.strip() for h in rows[0]]
-    ragged = [(line_of[i], len(r)) for i, r in enumerate(rows) if i and len(r) != len(header)]
-    if ragged:
-        first = ", ".join(f"line {n} has {w}" for n, w in ragged[:3])
-        more = f" (and {len(ragged) - 3} more)" if len(ragged) > 3 else ""
-        raise InputError(
-            path,
-            f"ragged rows: the header has {len(header)} fields, but {first}{more} (delimiter '{_show(delim)}')",
-            "a text answer probably contains the delimiter without quotes; export with quoted text fields",
-        )
+    _refuse_ragged(path, header, [(line_of[i], len(r)) for i, r in enumerate(rows) if i and len(r) != len(header)], delim)
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputError(path, f"duplicate column names: {column_list(dupes, 10)}", "rename the columns so that each is unique")
@@ -240,8 +232,11 @@ def flag_of(text: str) -> str:
     return ""
 
 
-def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: str) -> tuple[list[Document], list[str], dict]:
+def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: str, first_row: int = 0) -> tuple[list[Document], list[str], dict]:
     """Turns a survey table into documents: one per respondent, one unit per answer.
+
+    ``first_row`` is the number of answer rows before ``table`` when a large file is read in
+    parts (see :func:`iter_csv_tables`): row numbers in messages and generated IDs count on.
 
     Returns:
         ``(documents, warnings, info)``; ``info`` says which columns were used.
@@ -269,9 +264,9 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
     if not text_cols:
         raise InputError(path, "found no open-question column (no column of free-text answers)", f"name it with --text-column; the columns there are: {column_list(table.columns)}")
     meta_cols = list(opts.meta_columns) or [c for c in table.columns if c not in {*text_cols, id_col, opts.question_column}]
-    ids = table[id_col].astype(str).str.strip() if id_col else pd.Series([str(i) for i in range(1, len(table) + 1)], index=table.index)
+    ids = table[id_col].astype(str).str.strip() if id_col else pd.Series([str(i) for i in range(first_row + 1, first_row + len(table) + 1)], index=table.index)
     if id_col and ids.eq("").any():
-        row = int(ids.eq("").to_numpy().nonzero()[0][0]) + 2
+        row = int(ids.eq("").to_numpy().nonzero()[0][0]) + 2 + first_row
         raise InputError(path, f"the ID column {id_col!r} is empty in row {row}", "fill in the ID or pick another --id-column")
     questions = table[opts.question_column].astype(str).str.strip() if opts.question_column else None
     keys = ids if questions is None else ids + ":" + questions
@@ -306,3 +301,157 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
     if not id_col:
         warnings.append("no ID column found; respondents are numbered by row (name one with --id-column)")
     return list(docs.values()), warnings, info
+
+
+# --- large exports, read in parts (qda code / ingest on 10^5-10^6 answers) ---------------------
+
+STREAM_BYTES = 64 * 2**20  # CSV exports above this size are read in parts of STREAM_ROWS answers
+STREAM_ROWS = 50_000
+
+
+def stream_encoding(path: Path, encoding: str | None) -> str:
+    """The encoding :func:`pipeline.ingest.common.decode` would choose, found by reading the file
+    in blocks instead of whole.
+
+    Raises:
+        InputError: as ``decode`` (not text in any of the encodings it tries).
+    """
+    import codecs
+
+    from pipeline.ingest.common import _CP1252_UNDEFINED, _utf16_without_bom
+
+    if encoding:
+        return encoding
+
+    def valid(enc: str) -> int | None:
+        """None if the whole file decodes as ``enc``, else the position of the first bad byte."""
+        dec = codecs.getincrementaldecoder(enc)()
+        done = 0
+        with open(path, "rb") as fh:
+            try:
+                while block := fh.read(1 << 20):
+                    dec.decode(block)
+                    done += len(block)
+                dec.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                return max(done + exc.start, 0)
+        return None
+
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    bom_less = _utf16_without_bom(head)
+    if bom_less and valid(bom_less) is None:
+        return bom_less
+    pos = valid("utf-8")
+    if pos is None:
+        return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+    nuls, size = 0, path.stat().st_size
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            nuls += block.count(0)
+            if any(b in _CP1252_UNDEFINED for b in block):
+                nuls = size
+    if nuls > size // 20:  # as decode: a few NULs are debris, many mean a binary file
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            byte = fh.read(1)[0]
+        raise InputError(path, f"is not text: undecodable byte 0x{byte:02x} at byte {pos}",
+                         "save the file as UTF-8 text (or pass --encoding if you know its encoding)")
+    return "cp1252"
+
+
+def _clean_lines(fh, removed: list[int]):
+    """The file's lines normalised and without control characters, as ``read_text`` does to the
+    whole text (a form feed or vertical tab becomes a line end of its own)."""
+    for line in fh:
+        text, n = strip_controls(normalise(line))
+        removed[0] += n
+        if "\n" in text[:-1]:
+            yield from (piece for piece in re.split("(?<=\n)", text) if piece)
+        else:
+            yield text
+
+
+def iter_csv_tables(path: Path, encoding: str | None = None, rows: int = STREAM_ROWS, *, max_columns: int | None = None):
+    """Reads a CSV export in tables of at most ``rows`` answers, every cell a string.
+
+    The same cells as :func:`read_csv_table`, with memory bounded by ``rows`` instead of the
+    file size.
+
+    Yields:
+        ``(frame, first_row, delimiter, info)``; ``first_row`` counts the answer rows before,
+        ``info`` holds ``encoding`` and ``control_chars_removed`` (in this part), if any.
+
+    Raises:
+        InputError: as :func:`read_csv_table` (ragged rows are reported per part).
+    """
+    import itertools
+
+    enc = stream_encoding(path, encoding)
+    removed = [0]
+
+    def part_info() -> dict:
+        info = {"encoding": enc, **({"control_chars_removed": removed[0]} if removed[0] else {})}
+        removed[0] = 0
+        return info
+
+    undecodable = (path, f"cannot be decoded as {enc}", "pass the file's real encoding with --encoding, e.g. --encoding cp1252")
+    with open(path, encoding=enc, newline="", errors="strict") as fh:
+        lines = _clean_lines(fh, removed)
+        try:
+            head = list(itertools.islice(lines, 20))
+        except UnicodeDecodeError as exc:
+            raise InputError(undecodable[0], f"{undecodable[1]} ({exc})", undecodable[2]) from None
+        delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter("".join(head))
+        reader = csv.reader(itertools.chain(head, lines), delimiter=delim)
+        header, batch, line_of, first_row = None, [], [], 0
+        try:
+            for row in reader:
+                if not any(c.strip() for c in row):
+                    continue
+                if header is None:
+                    check_width(path, len(row), "header (line 1)", max_columns)
+                    header = _stream_header(path, row)
+                    continue
+                batch.append(row)
+                line_of.append(reader.line_num)
+                if len(batch) >= rows:
+                    yield _stream_frame(path, header, batch, line_of, delim), first_row, delim, part_info()
+                    first_row += len(batch)
+                    batch, line_of = [], []
+        except csv.Error as exc:
+            raise InputError(path, f"is not valid CSV ({exc})", "export the survey again as CSV", where=f"line {reader.line_num}") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(undecodable[0], f"{undecodable[1]} ({exc})", undecodable[2]) from None
+    if header is None or (not batch and not first_row):
+        raise InputError(path, "has a header but no answers" if header else "has no rows", "export the survey again with its responses")
+    if batch:
+        yield _stream_frame(path, header, batch, line_of, delim), first_row, delim, part_info()
+
+
+def _stream_header(path: Path, row: list[str]) -> list[str]:
+    header = [h.strip() for h in row]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(path, f"duplicate column names: {column_list(dupes, 10)}", "rename the columns so that each is unique")
+    return header
+
+
+def _stream_frame(path: Path, header: list[str], batch: list[list[str]], line_of: list[int], delim: str) -> pd.DataFrame:
+    _refuse_ragged(path, header, [(line_of[i], len(r)) for i, r in enumerate(batch) if len(r) != len(header)], delim)
+    return pd.DataFrame(batch, columns=header, dtype=str)
+
+
+def _refuse_ragged(path: Path, header: list[str], ragged: list[tuple[int, int]], delim: str) -> None:
+    """Raises InputError naming the first rows whose field count differs from the header's."""
+    if not ragged:
+        return
+    first = ", ".join(f"line {n} has {w}" for n, w in ragged[:3])
+    more = f" (and {len(ragged) - 3} more)" if len(ragged) > 3 else ""
+    raise InputError(
+        path,
+        f"ragged rows: the header has {len(header)} fields, but {first}{more} (delimiter '{_show(delim)}')",
+        "a text answer probably contains the delimiter without quotes; export with quoted text fields",
+    )

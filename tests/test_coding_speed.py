@@ -1,0 +1,53 @@
+"""The coder's array paths answer exactly what its per-hit reference code answers."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.codebook import load_codebook
+from pipeline.coding.context import Context
+from pipeline.coding.kinds import TableWords
+from pipeline.coding.matcher import RuleMatcher
+from pipeline.ingest import ingest
+from pipeline.tokens import parse_texts
+
+ROOT = Path(__file__).resolve().parent.parent
+MORE = [
+    "Wir würden gern mal einen Hackathon machen, aber das wäre wohl zu teuer.",
+    "Newsletter krieg ich, bringt mir aber nichts. Statt Vortrag lieber ein Barcamp!",
+    "Das Barcamp war greifbarer als jede Folie; mehr als ein Webinar jedenfalls.",
+    "Zeit war bei uns eigentlich nie das Problem, keine Frage.",
+    "Ohne Budget geht nix. Würde ich sagen.",
+    "als", "Keine", "Hackathon",
+]
+
+
+@pytest.fixture(scope="module")
+def table_and_words():
+    seg = ingest([str(ROOT / "corpora" / "beispiel")]).segments
+    texts = seg["text"].fillna("").astype(str).tolist() + MORE
+    table, _ = parse_texts(texts, use_cache=False)
+    cb, _ = load_codebook(ROOT / "codebooks" / "innovationsnetzwerke-v3.yaml")
+    return table, TableWords.build(table, RuleMatcher(cb).words)
+
+
+@pytest.mark.parametrize("window", [0, 1, 4])
+def test_verdicts_of_all_hits_at_once_equal_the_verdict_of_each(table_and_words, window):
+    table, tw = table_and_words
+    ctx = Context(table, tw.flags, window)
+    unit = table.unit_of(np.arange(table.n_tokens))
+    ends = table.offsets[unit + 1]
+    rows = []
+    for width in (1, 2, 3):  # every token as the start of a one-, two- and three-token hit
+        s = np.arange(table.n_tokens)
+        ok = s + width <= ends
+        rows.append((unit[ok], s[ok], s[ok] + width))
+    u, s, e = (np.concatenate(x) for x in zip(*rows))
+    for lack in (False, True):
+        fast = ctx.verdicts(u, s, e, np.full(len(s), lack))
+        slow = [ctx.verdict(int(a), int(b), int(c), lack) for a, b, c in zip(u, s, e)]
+        assert fast.tolist() == slow
+        # the sample exercises the verdicts, not only "" (without a window: no negation at all)
+        want = {(False, False): 4, (False, True): 1, (True, False): 7, (True, True): 3}[(window > 0, lack)]
+        assert len(set(slow)) == want, set(slow)
