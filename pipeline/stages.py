@@ -157,8 +157,8 @@ def coding_record(cb, result, model) -> dict:
 
 
 def _category_table(res, clusters, group_column: str | None):
-    """categories.csv: the cluster table, shares per group, three confident and three
-    uncertain examples per category."""
+    """categories.csv: the cluster table, shares per group and in ``examples`` three confident
+    examples, then up to three uncertain ones marked ``unsicher:``."""
     import pandas as pd
 
     cats = res.clusters.copy()
@@ -168,8 +168,9 @@ def _category_table(res, clusters, group_column: str | None):
             cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
     order = clusters.sort_values(["score", "segment_id"], ascending=[False, True])
     sure, unsure = order[~order["uncertain"]], order[order["uncertain"]]
-    cats["examples"] = [" | ".join(sure.loc[sure["cluster"] == c, "text"].head(3)) for c in cats["cluster"]]
-    cats["uncertain_examples"] = [" | ".join(unsure.loc[unsure["cluster"] == c, "text"].head(3)) for c in cats["cluster"]]
+    # one column (the report shows the table at page width): the uncertain ones marked
+    cats["examples"] = [" | ".join([*sure.loc[sure["cluster"] == c, "text"].head(3),
+                                    *("unsicher: " + unsure.loc[unsure["cluster"] == c, "text"].head(3))]) for c in cats["cluster"]]
     return cats
 
 
@@ -205,10 +206,12 @@ def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_cluster
                           selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
     cats = _category_table(res, clusters, group_column if groups else None)
     summary = {"units": len(texts), "clusters": int((cats["size"] > 0).sum()), "uncertain": int(a["uncertain"].sum()),
+               "uncertain_per_category": dict(zip(cats["label"], cats["uncertain"].astype(int).tolist())),
                "other": int(a["other"].sum()), **res.params}
     tmp.mkdir(parents=True, exist_ok=True)
     write_csv(clusters, tmp / "clusters.csv")
-    write_csv(cats, tmp / "categories.csv")
+    # the count is in summary.json; one column less keeps the report's table within the page
+    write_csv(cats.drop(columns=["uncertain"]), tmp / "categories.csv")
     mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
                        "group": groups if groups else ["alle"] * len(texts), "text": texts, "uncertain": a["uncertain"]})
     draw_png(mp, tmp / "cluster_map.png")

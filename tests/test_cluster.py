@@ -43,12 +43,19 @@ def test_outputs_and_their_columns(clustered):
     assert clusters["margin"].between(0, 1).all() and set(clusters["uncertain"]) <= {True, False}
     assert (clusters["uncertain"] == (clusters["margin"] < 0.25)).all()
     cats = pd.read_csv(out / "categories.csv", keep_default_na=False)
-    assert {"cluster", "label", "top_terms", "size", "uncertain", "examples", "uncertain_examples"} <= set(cats.columns)
+    assert {"cluster", "label", "top_terms", "size", "guided", "examples"} <= set(cats.columns)
     assert any(c.startswith("share_") for c in cats.columns)
-    assert cats["size"].sum() == len(clusters) and cats["uncertain"].sum() == clusters["uncertain"].sum()
+    assert cats["size"].sum() == len(clusters)
+    for r in cats.itertuples():  # three confident examples, then up to three uncertain ones, marked
+        members = clusters[clusters["cluster"] == r.cluster]
+        shown = r.examples.split(" | ")
+        marked = [t[len("unsicher: "):] for t in shown if t.startswith("unsicher: ")]
+        assert len(marked) == min(3, members["uncertain"].sum()) and set(marked) <= set(members.loc[members["uncertain"], "text"])
+        assert set(shown) - {"unsicher: " + t for t in marked} <= set(members.loc[~members["uncertain"], "text"])
     # closed set: exactly the file's categories, in its order
     assert cats["label"].tolist() == [c.label for c in read_categories(BEISPIEL / "kategorien.yaml")]
     summary = json.loads((out / "summary.json").read_text())
+    assert sum(summary["uncertain_per_category"].values()) == summary["uncertain"] == clusters["uncertain"].sum()
     assert 0 <= summary["gold"]["nmi"] <= 1 and -1 <= summary["gold"]["ari"] <= 1
     assert summary["stability"]["runs"] == 2
     assert "against 'kategorie': ARI" in output and "stability over 2 seeds" in output and "example(s) flagged uncertain" in output
