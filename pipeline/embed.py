@@ -193,7 +193,7 @@ def _embed_st(name: str, texts: list[str]) -> np.ndarray:
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:
         model = SentenceTransformer(name, device="cpu")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (whatever fails, the model is not usable offline)
         raise QdaError(f"cannot load the sentence-transformers model '{name}' offline ({type(exc).__name__})\n  → give the path of a model folder on this machine")
     return _normalise(model.encode(texts, batch_size=64, show_progress_bar=False))
 
