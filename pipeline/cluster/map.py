@@ -86,15 +86,15 @@ def draw_png(table: pd.DataFrame, path, title: str = "Kategorienkarte") -> None:
 def draw_html(table: pd.DataFrame, path, title: str = "Kategorienkarte") -> None:
     """Writes the category map as one self-contained HTML page (inline SVG, tooltips)."""
     colours = group_colours(table["group"].tolist())
-    w, h, pad = 960, 640, 30
+    w, h, pad, padx = 960, 640, 30, 100  # room at the sides for labels centred above regions
     xs, ys = table["x"].to_numpy(), table["y"].to_numpy()
     x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
-    sx = (w - 2 * pad) / (x1 - x0 or 1)
+    sx = (w - 2 * padx) / (x1 - x0 or 1)
     sy = (h - 2 * pad) / (y1 - y0 or 1)
     sx = sy = min(sx, sy)  # equal scales: regions are round
 
     def px(x, y):
-        return pad + (x - x0) * sx, h - pad - (y - y0) * sy
+        return padx + (x - x0) * sx, h - pad - (y - y0) * sy
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="{html.escape(title)}">']
     regions = list(_regions(table))
@@ -105,7 +105,8 @@ def draw_html(table: pd.DataFrame, path, title: str = "Kategorienkarte") -> None
     for r, unsure in zip(table.itertuples(), _uncertain(table)):
         cx, cy = px(r.x, r.y)
         tip = f"{r.group} · {r.cluster_label}{' (unsicher)' if unsure else ''}\n{r.text}"
-        paint = f'class="uncertain" fill="#fff" stroke="{colours[r.group]}"' if unsure else f'fill="{colours[r.group]}"'
+        # inline style: the page's circle rule would otherwise paint the ring white
+        paint = f'class="uncertain" style="fill:#fff;stroke:{colours[r.group]}"' if unsure else f'fill="{colours[r.group]}"'
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" {paint}><title>{html.escape(tip)}</title></circle>')
     for c, label, centre, radii, size in regions:
         cx, cy = px(centre[0], centre[1] + radii[1] * 1.05)
