@@ -200,3 +200,19 @@ def test_all_empty_texts():
 
     with pytest.raises(QdaError, match="all selected texts are empty"):
         cluster_units(["", "  "], embedding="tfidf")
+
+
+def test_guide_codebook_uses_the_same_guided_estimator(tmp_path):
+    from pipeline.codebook import load_codebook
+
+    book = BEISPIEL.parent.parent / "codebooks" / "innovationsnetzwerke-v3.yaml"
+    cb, _ = load_codebook(book)
+    labels = [c.label for c in cb.codable() if c.dimension == "innovationsform"]
+    out = tmp_path / "kb"
+    r = run([*ARGS, "--guide-codebook", str(book), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    assert s["method"] == "guided" and s["categories"] == labels
+    assert set(pd.read_csv(out / "clusters.csv", keep_default_na=False)["cluster_label"]) <= {*labels, "Sonstige / nicht zugeordnet"}
+    r = run([*ARGS, "--guide", str(book), "--n-clusters", "3", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "--n-clusters has no meaning with --guide-codebook" in r.output
