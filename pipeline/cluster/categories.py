@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import InputError, QdaError, ValidationError
+from pipeline.errors import QdaError, ValidationError
 
 KEYS = ("label", "description", "seed_terms", "examples")
 
@@ -77,21 +77,17 @@ def read_categories(path) -> list[Category]:
     """Reads and validates a categories file, reporting every problem at once.
 
     Raises:
-        InputError: the file is missing or not YAML.
+        InputError: the file is missing, not UTF-8, not YAML, or refused by the safe loader
+            (aliases, nesting).
         ValidationError: the content is not a list of valid categories (all problems listed
             with their place, e.g. ``categories[2].seed_terms[1]``).
     """
-    import yaml
+    from pipeline.yamlsafe import load_yaml
 
+    # the safe loader refuses alias bombs and deep nesting, as for codebooks (FOLDER/kategorien.yaml
+    # of 'qda run' is read without the --categories check)
+    data = load_yaml(path, what="categories file", fix="fix the YAML syntax there")
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found", "give a YAML list of {label, description, seed_terms, examples}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(path, f"is not valid YAML ({getattr(exc, 'problem', exc)})", "fix the YAML syntax",
-                         where=f"line {mark.line + 1}, column {mark.column + 1}" if mark else None) from None
     root = "categories"
     if isinstance(data, dict) and "categories" in data:
         data = data["categories"]
