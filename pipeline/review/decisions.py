@@ -329,5 +329,7 @@ def training_labels(reviewed: pd.DataFrame) -> pd.DataFrame:
 
 
 def labels_from_file(path: Path | str) -> pd.DataFrame:
-    """``training_labels(read_reviewed(path))``: what ``qda code --train reviewed.csv`` learns from."""
+    """``training_labels(read_reviewed(path))``: the decided pairs only, as ``qda evaluate``
+    scores them. ``qda code --train`` learns from these plus the run's clear "no"s
+    (:func:`pipeline.review.training.reviewed_training_labels`)."""
     return training_labels(read_reviewed(path))
