@@ -174,7 +174,7 @@ def test_every_import_adds_a_round_to_the_curve(coded, tmp_path, monkeypatch):
         [1, "a.json", 3, 0, 3, 3, 3, 1, 3, 1],
         [2, "b.json", 3, 1, 6, 6, 5, 4, 3, 3],
     ]
-    assert curve["precision"].tolist() == [pytest.approx(1 / 3, abs=1e-4), pytest.approx(0.8)]
+    assert curve["accepted_share"].tolist() == [pytest.approx(1 / 3, abs=1e-4), pytest.approx(0.8)]
     # the same file again changes nothing, the curve included
     snapshot = tree_snapshot(run)
     assert invoke("review", "import", run, tmp_path / "b.json").output.startswith("Nothing new")
