@@ -86,6 +86,7 @@ def draw_curve(curve: pd.DataFrame, path: Path) -> None:
     left.plot(x, curve["decisions"], color="#E69F00", marker="s", ls="--", label="Entscheidungen")
     left.set_xlabel("Durchsichtsrunde (Import)")
     left.set_ylabel("Anzahl bisher")
+    left.set_ylim(bottom=0)
     left.set_title("Durchgesehen")
     left.legend(fontsize=8)
     so_far = curve["accepted_share"].astype(float) * 100
