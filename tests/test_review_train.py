@@ -195,7 +195,8 @@ def test_report_draws_the_curve_of_the_review(coded, tmp_path, monkeypatch):
     assert page.index('id="durchsicht"') < page.index("Verlauf der Durchsicht")
     assert (out1 / "figures" / "durchsicht_verlauf.png").read_bytes() == (out2 / "figures" / "durchsicht_verlauf.png").read_bytes()
     assert pd.read_csv(out1 / "tables" / "durchsicht_verlauf.csv")["units"].tolist() == [2, 3]
-    assert "durchsicht_verlauf" in pd.read_excel(out1 / "report.xlsx", sheet_name=None)
+    sheet = pd.read_excel(out1 / "report.xlsx", sheet_name="Durchsicht Verlauf")
+    assert sheet[["Runde", "Einheiten", "Anteil angenommen"]].values.tolist() == [[1, 2, 0.5], [2, 3, pytest.approx(2 / 3, abs=1e-4)]]
 
 
 def test_report_without_a_curve_shows_the_review_table_only(coded, tmp_path, monkeypatch):
