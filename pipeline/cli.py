@@ -699,7 +699,8 @@ def review_import(run_dir, decisions, reviewer):
 
     Unknown units or codes, invalid or duplicated decisions, or a file from another run are
     refused with their rows, and nothing is written. Importing the same file again changes
-    nothing. Every new or changed decision is appended to RUN_DIR/review/log.csv.
+    nothing. Every new or changed decision is appended to RUN_DIR/review/log.csv, and the
+    import's reviewed units and accepted share to RUN_DIR/review/curve.csv (the report's curve).
 
     \b
     Example:
@@ -710,8 +711,11 @@ def review_import(run_dir, decisions, reviewer):
     from pipeline.outputs import _now, sha256, staged_output, write_csv, write_run_record
     from pipeline.review import import_decisions, load_review_run
 
+    from pipeline.review.curve import CURVE, append_curve, curve_row
+
     run = load_review_run(run_dir)
-    res = import_decisions(run, decisions, now=_now(), reviewer=reviewer)
+    now = _now()
+    res = import_decisions(run, decisions, now=now, reviewer=reviewer)
     c = res.counts
     skipped = f"; {c['skipped']} row(s) with a comment but no decision skipped" if c["skipped"] else ""
     if not c["new"] and not c["changed"]:
@@ -723,6 +727,7 @@ def review_import(run_dir, decisions, reviewer):
         write_csv(res.reviewed, tmp / "reviewed.csv")
         (tmp / "review").mkdir()
         write_csv(log, tmp / "review" / "log.csv")
+        write_csv(append_curve(run_dir, curve_row(run, res.reviewed, res.log, now=now, source=decisions)), tmp / CURVE)
         write_run_record(tmp / "review", command="review import", options={"run_dir": str(run_dir), "decisions": str(decisions), "reviewer": reviewer},
                          inputs=[decisions], extra={"run_fingerprint": run.fingerprint, "counts": c, "reviewed_sha256": sha256(tmp / "reviewed.csv")})
     click.echo(f"{c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged decision(s){skipped}; "

@@ -313,6 +313,9 @@ COLUMN_LABELS = {
     # the review section (pipeline.review.report)
     "reviewed": "durchgesehene Einheiten", "predicted": "durchgesehene Vorschläge", "accepted": "angenommen", "rejected": "abgelehnt",
     "missed": "von Prüfenden ergänzt", "accepted_share": "Anteil angenommen",
+    "round": "Runde", "imported_at": "importiert", "file": "Datei", "new": "neu entschieden", "changed": "geändert",
+    "decisions": "Entscheidungen", "reviewed_codings": "durchgesehene Kodierungen", "round_codings": "davon in der Runde",
+    "round_accepted": "in der Runde angenommen",
 }
 GROUP_LABELS = {"network": "Netzwerk", "netzwerk": "Netzwerk", "question": "Frage", "rolle": "Rolle", "role": "Rolle", "kind": "Art der Quelle"}
 VALUE_LABELS = {"kind": {"interview": "Interview", "survey": "Umfrage"}, "method": {"rule": "Regel", "model": "Modell", "import": "Import"}}
@@ -363,7 +366,7 @@ def display_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 SHEET_NAMES = {"haeufigkeiten": "Häufigkeiten", "kodierungen": "Kodierungen", "codes_x_dokumente": "Dokumente × Codes",
                "kookkurrenz": "Kookkurrenz", "kookkurrenz_jaccard": "Kookkurrenz Jaccard", "zitate": "Zitate", "kategorien": "Kategorien",
-               "durchsicht": "Durchsicht"}
+               "durchsicht": "Durchsicht", "durchsicht_verlauf": "Durchsicht Verlauf"}
 
 
 def sheet_name(name: str) -> str:
@@ -671,6 +674,6 @@ def write_report(run: Run, out: Path, *, created: str, quotes_per_code: int = 5)
         write_csv(df, out / "tables" / f"{name}.csv")
     write_xlsx({sheet_name(k): display_table(k, df) for k, df in tables.items()}, out / "report.xlsx")
     figures = draw_figures(run, tables, out / "figures", hidden_dimensions=set(hidden_dimensions(tables["haeufigkeiten"])))
-    page = add_review_section(render_html(run, tables, figures, out / "figures", created), run, tables)
+    page = add_review_section(render_html(run, tables, figures, out / "figures", created), run, tables, out / "figures")
     (out / "report.html").write_text(page, encoding="utf-8")
     return tables

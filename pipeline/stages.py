@@ -49,10 +49,12 @@ def segments_from(sources, ingest_opts):
 
 
 def training_labels(train: str, segments, cb, *, part: str | None = None):
-    """``segment_id, code, label`` rows from gold files and reviewed decisions (joined with ',').
+    """``segment_id, code, label, source`` rows from gold files and reviewed decisions (joined with ',').
 
     A gold file (``segment_id,codes``) fixes every code of its units (1 or 0); a ``reviewed.csv``
-    of ``qda review import`` only the decided pairs. Where both speak of a pair, the gold wins.
+    of ``qda review import`` the decided pairs, plus (in its run folder) the run's clear "no"s
+    (see :mod:`pipeline.review.training`). Where several speak of a pair, gold wins over a
+    reviewer's decision, and a decision over the run's "no".
 
     Raises:
         InputError / ValidationError: a missing file, units that are not in the coded data,
@@ -62,21 +64,28 @@ def training_labels(train: str, segments, cb, *, part: str | None = None):
 
     from pipeline.coding.verifier import gold_labels
     from pipeline.evaluate import check_gold, read_gold
-    from pipeline.review import is_reviewed_file, labels_from_file
+    from pipeline.review import is_reviewed_file
+    from pipeline.review.training import reviewed_training_labels
 
     codes = [c.id for c in cb.codable()]
     units = set(segments["segment_id"].astype(str))
     parts = []
     for path in (p.strip() for p in str(train).split(",") if p.strip()):
         if is_reviewed_file(path):
-            lab = labels_from_file(path)
-            check_gold({sid: {c} for sid, c in zip(lab["segment_id"], lab["code"])}, units, set(codes), path)
+            lab = reviewed_training_labels(path)
+            decided = lab[lab["source"] == "reviewed"]
+            check_gold(decided.groupby("segment_id")["code"].apply(set).to_dict(), units, set(codes), path)
+            lab = lab[lab["segment_id"].isin(units)]  # the run's "no"s count only on the units being coded
         else:
             gold = read_gold(path, part=part)
             check_gold(gold, units, set(codes), path)
-            lab = gold_labels(gold, codes)
+            lab = gold_labels(gold, codes).assign(source="gold")
         parts.append(lab)
-    labels = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["segment_id", "code", "label"])
+    if not parts:
+        return pd.DataFrame(columns=["segment_id", "code", "label", "source"])
+    labels = pd.concat(parts, ignore_index=True)
+    rank = labels["source"].map({"gold": 0, "reviewed": 1, "run": 2})
+    labels = labels.iloc[rank.argsort(kind="stable")]
     return labels.drop_duplicates(["segment_id", "code"], keep="first").reset_index(drop=True)
 
 

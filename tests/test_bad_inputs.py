@@ -446,8 +446,8 @@ CASES = [
     Case("review import: decisions that are not JSON", text("entscheidungen.json", "{"), ["review", "import", "lauf", "entscheidungen.json"],
          "entscheidungen.json: is not valid JSON", "→ import the JSON the review page downloads", names="entscheidungen.json", out="lauf"),
     Case("review import: 0-byte decisions CSV", text("entscheidungen.csv", b""), ["review", "import", "lauf", "entscheidungen.csv"],
-         "entscheidungen.csv: ", "→", names="entscheidungen.csv", out="lauf",
-         pending="pipeline/review/decisions.py: _read_csv lets pandas' EmptyDataError through"),
+         "entscheidungen.csv: file is empty (0 bytes)", "→ import the CSV of 'qda review export' or the one the review page downloads",
+         names="entscheidungen.csv", out="lauf"),
     Case("review import: an xlsx that is no workbook", text("entscheidungen.xlsx", "kein Excel"), ["review", "import", "lauf", "entscheidungen.xlsx"],
          "entscheidungen.xlsx: cannot be read as an Excel workbook", "→ save it again as .xlsx", names="entscheidungen.xlsx", out="lauf"),
 ]

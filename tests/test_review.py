@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import tree_snapshot
+from conftest import tree_snapshot, write
 from pipeline.cli import cli
-from pipeline.review import load_review_run, read_reviewed, run_fingerprint, training_labels
+from pipeline.review import build_suggestions, load_review_run, read_reviewed, run_fingerprint, training_labels
 from review_corpus import CODINGS, UNCERTAINTY_ORDER, add_candidates, make_run
 
 HEADER = ["nr", "segment_id", "document", "speaker", "context", "text", "code", "label", "suggestion", "score", "decision",
@@ -92,6 +92,17 @@ def test_uncertainty_order_puts_the_verifiers_closest_calls_first_with_missed_un
     # the evidence of a candidate the verifier turned down is marked too
     assert "«Zeit» war bei uns nie das Problem" in t.set_index(["segment_id", "code"]).loc[("netz_a:8", "huerde.zeit"), "text"]
     assert t["score"].tolist()[:3] == ["0.46", "0.55", "0.41"]
+
+
+def test_uncertainty_is_the_distance_in_log_odds(run):
+    # per-code thresholds differ: 0.00 against 0.15 is a clear no, 0.30 against 0.45 a close call
+    write(run / "candidates.csv", "segment_id,code,score,threshold,accepted,evidence,pattern\n"
+          "1,huerde.zeit,0.9999,0.5,1,Zeit,Zeit\n"
+          "2,huerde.fuehrung,0.0,0.15,0,,\n"
+          "4,methode.schulung,0.3,0.45,0,,\n"
+          "5,huerde.zeit,0.62,0.5,1,Zeitplanung,Zeit\n")
+    t = build_suggestions(load_review_run(run), "uncertainty").table
+    assert pairs(t)[:4] == [("5", "huerde.zeit"), ("4", "methode.schulung"), ("2", "huerde.fuehrung"), ("1", "huerde.zeit")]
 
 
 @pytest.mark.parametrize("order,expected", [

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -111,12 +110,11 @@ def _read_xlsx(path: Path) -> DecisionFile:
 
 
 def _read_csv(path: Path) -> DecisionFile:
-    from pipeline.ingest.common import decode
+    from pipeline.tablefiles import read_csv_file
 
-    text, _ = decode(path, path.read_bytes())
-    head = text.split("\n", 1)[0]
-    sep = max((",", ";", "\t"), key=head.count)  # Excel in German writes ';'
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    # delimiter and encoding detected: Excel in German writes ';' and cp1252
+    frame = read_csv_file(path, what="decisions file",
+                          fix="import the CSV of 'qda review export' or the one the review page downloads, with your decisions filled in")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     _check_columns(path, list(frame.columns))
     runs = sorted(set(frame["run"].str.strip()) - {""}) if "run" in frame.columns else []
@@ -329,5 +327,7 @@ def training_labels(reviewed: pd.DataFrame) -> pd.DataFrame:
 
 
 def labels_from_file(path: Path | str) -> pd.DataFrame:
-    """``training_labels(read_reviewed(path))``: what ``qda code --train reviewed.csv`` learns from."""
+    """``training_labels(read_reviewed(path))``: the decided pairs only, as ``qda evaluate``
+    scores them. ``qda code --train`` learns from these plus the run's clear "no"s
+    (:func:`pipeline.review.training.reviewed_training_labels`)."""
     return training_labels(read_reviewed(path))

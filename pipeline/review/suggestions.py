@@ -4,7 +4,11 @@ A suggestion is a coding of the run (``suggestion = coded``) or, when the verifi
 ``candidates.csv``, a (unit, code) pair it scored near its threshold without coding it
 (``suggestion = missed?``). Orders:
 
-* ``uncertainty``: ``|score − threshold|`` ascending, the closest to the decision first;
+* ``uncertainty``: the distance of score and threshold in log-odds, ``|logit(score) −
+  logit(threshold)|``, ascending: the closest to the decision first. Log-odds, the scale the
+  verifier's logistic regressions decide on, because codes have different thresholds: 0.00
+  against a threshold of 0.15 is a clear "no", 0.30 against 0.45 is a close call, though both
+  lie 0.15 away;
 * ``code``: by code (codebook order), then document and position;
 * ``document``: by document and position, then code.
 
@@ -23,9 +27,11 @@ from pipeline.review.run import ReviewRun, _from_record
 
 ORDERS = ("uncertainty", "code", "document")
 CONTEXT_CHARS = 600
+SCORE_FLOOR = 1e-4
 
 ORDER_NOTES = {
-    "uncertainty": "Reihenfolge: unsicherste zuerst – |Score − Schwelle| aufsteigend, die Vorschläge nächst an der Entscheidungsschwelle oben.",
+    "uncertainty": "Reihenfolge: unsicherste zuerst – Abstand von Score und Schwelle (in Log-Odds) aufsteigend, die Vorschläge nächst an der "
+                   "Entscheidungsschwelle oben.",
     "code": "Reihenfolge: nach Code (wie im Kodierleitfaden), dann Dokument, dann Position im Dokument.",
     "document": "Reihenfolge: nach Dokument und Position im Dokument, dann Code.",
     "fallback": ("Reihenfolge: nach Code (wie im Kodierleitfaden), dann Dokument, dann Position im Dokument. Dieser Lauf hat nur "
@@ -127,6 +133,19 @@ def _contexts(segments: pd.DataFrame) -> list[str]:
     return out
 
 
+def _logit(p: pd.Series) -> np.ndarray:
+    p = np.clip(p.astype(float).to_numpy(), SCORE_FLOOR, 1 - SCORE_FLOOR)
+    return np.log(p / (1 - p))
+
+
+def margin(score: pd.Series, threshold: pd.Series) -> np.ndarray:
+    """``|logit(score) − logit(threshold)|``; infinite where there is no threshold (rule codings
+    of a rules-only run). Scores are clipped to [SCORE_FLOOR, 1 − SCORE_FLOOR] (they are written
+    with four decimals), so 0.0 and 1.0 count as very sure, not infinitely."""
+    out = np.abs(_logit(score) - _logit(threshold.fillna(0.5)))
+    return np.where(threshold.isna().to_numpy(), np.inf, out)
+
+
 def build_suggestions(run: ReviewRun, order: str = "uncertainty", *, limit: int | None = None) -> Suggestions:
     """The rows to review, in ``order`` (see the module docstring).
 
@@ -161,7 +180,7 @@ def build_suggestions(run: ReviewRun, order: str = "uncertainty", *, limit: int 
         "_pos": at,
         "_code": pairs["code"].map(lambda c: code_rank.get(c, len(code_rank))),
     })
-    table["_uncertainty"] = (table["score"] - table["threshold"]).abs().fillna(np.inf)
+    table["_uncertainty"] = margin(table["score"], table["threshold"])
     used = order
     if order == "uncertainty" and not np.isfinite(table["_uncertainty"]).any():
         used = "fallback"
