@@ -31,7 +31,12 @@ from pipeline.codebook.model import Codebook
 from pipeline.coding.features import RULE_FEATURES, Lexicon, UnitData, code_texts, pattern_features, rule_features, similarities, unit_data
 
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
-NEAR = 0.2  # candidates.csv keeps uncoded pairs scored within this distance of the threshold
+NEAR = 1.5  # candidates.csv keeps uncoded pairs within this many log-odds of the threshold (odds within e^1.5 ≈ 4.5×)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return float(np.log(p / (1 - p)))
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -281,7 +286,7 @@ def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.Da
             hit = rule_first.get((row, code)) or any_hit.get((row, code))
             if yes:
                 decided.append(_coding(row, code, p, rule_first.get((row, code)), hit, seg_ids[row], starts[row], texts[row]))
-            if yes or hit is not None or p >= t - NEAR:
+            if yes or hit is not None or _logit(p) >= _logit(t) - NEAR:
                 cands.append({"segment_id": seg_ids[row], "code": code, "score": round(p, 4), "threshold": t, "accepted": int(yes),
                               "status": "" if (row, code) in rule_first else (hit["status"] if hit else "model"),
                               "evidence": hit["evidence"] if hit else "", "pattern": hit["pattern"] if hit else "", "row": row})
