@@ -10,6 +10,9 @@ then measures, each step in a fresh process, ``--runs`` times side by side (medi
   (c) ``qda code`` again with a changed codebook (the parse comes from the cache), on the export
       and (c2) on the run folder of (b), the usual way to re-code;
   (d) qda's parse alone (``parse_texts``), cold, and (e) from the cache;
+  (g) ``qda code --model``: the same with the verifier (trained once beforehand on the example
+      corpus's development split, no embeddings), the parse from the cache: (g) − (c) is what
+      verifying costs;
 
 and once ``qda code`` on ``--million`` generated answers (read in parts): wall time and peak RSS.
 ``--million 0`` skips that. Writes bench/results/code.md and prints the table.
@@ -40,6 +43,7 @@ NAMES = {
     "f": "(c2) the same re-code on the run folder of (b) (its segments.parquet)",
     "d": "(d) qda parse alone, cold",
     "e": "(e) qda parse alone, from the cache",
+    "g": "(g) qda code --model (rules + verifier), parse from the cache",
 }
 
 
@@ -79,11 +83,20 @@ def load_note() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
+def train_model(work: Path) -> Path:
+    """A verifier for codebook v3, trained once on the example corpus's development split."""
+    gold = ",".join(str(ROOT / "corpora" / "beispiel" / "gold" / f) for f in ("umfrage_gold.csv", "interviews_gold.csv"))
+    run(["qda", "code", str(ROOT / "corpora" / "beispiel"), "--codebook", str(V3), "--train", gold, "--train-part", "dev",
+         "--out", str(work / "modell"), "-q"], {"QDA_CACHE_DIR": str(work / "cache-modell")})
+    return work / "modell" / "model.npz"
+
+
 def measure_60k(work: Path, survey: Path, runs: int) -> tuple[dict, int]:
     changed = work / "v2-geaendert.yaml"
     changed.write_text(V3.read_text(encoding="utf-8").replace("          - Zeitmangel\n", "          - Zeitmangel\n          - Zeitknappheit\n", 1), encoding="utf-8")
     base = ["--text-column", "antwort", "--id-column", "id", "--meta-column", "netzwerk", "-q"]
     rows: dict[str, list[dict]] = {k: [] for k in NAMES}
+    model = train_model(work)
     tokens = 0
     for r in range(runs):
         cache, pcache = work / f"cache-{r}", work / f"pcache-{r}"
@@ -94,6 +107,7 @@ def measure_60k(work: Path, survey: Path, runs: int) -> tuple[dict, int]:
         rows["b"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--out", str(work / f"b{r}"), *base], env))
         rows["c"].append(run(["qda", "code", str(survey), "--codebook", str(changed), "--out", str(work / f"c{r}"), *base], env))
         rows["f"].append(run(["qda", "code", str(work / f"b{r}"), "--codebook", str(changed), "--out", str(work / f"f{r}"), "-q"], env))
+        rows["g"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--model", str(model), "--out", str(work / f"g{r}"), *base], env))
         rows["d"].append(run(["parse", str(survey), str(pcache)]))
         rows["e"].append(run(["parse", str(survey), str(pcache)]))
         for d in (cache, pcache):
@@ -137,6 +151,7 @@ def table(rows: dict, tokens: int, answers: int, runs: int) -> list[str]:
         f"- cold `qda code` vs. tokenizer floor (throughput): {med['a'] / med['b']:.2f} on seconds, {wall['a'] / wall['b']:.2f} on process wall (goal ≥ 0.5)",
         f"- `qda code` cold vs. cached: {med['b'] / med['c']:.1f}× re-reading the export, {med['b'] / med['f']:.1f}× on the run folder (goal ≥ 10×)",
         f"- parse alone vs. tokenizer floor: {med['a'] / med['d']:.2f}; parse cold vs. from the cache: {med['d'] / med['e']:.1f}×",
+        f"- the verifier (no embeddings) adds {med['g'] - med['c']:.1f} s to a cached re-code ((g) − (c))",
     ]
     return lines
 
