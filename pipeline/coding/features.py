@@ -32,25 +32,44 @@ RULE_FEATURES = ("acc", "n_acc", *[f"kind_{k}" for k in KINDS], *[f"back_{s}" fo
 
 @dataclass
 class UnitData:
-    """The units to verify: their lemmas, kinds, question dimensions and judged hits."""
+    """The units to verify: their lemmas (as arrays), kinds, question dimensions and judged hits.
 
-    lemmas: list[list[str]]  # folded lemmas per unit
+    ``words`` are the distinct lemmas of the units (match keys of more than one character with
+    a letter); ``tok_unit``/``tok_word`` give, per counted token, its unit and its entry in
+    ``words``. Kept as arrays so a million answers cost no Python loop per token.
+    """
+
+    n_units: int
+    words: list[str]
+    tok_unit: np.ndarray
+    tok_word: np.ndarray
     interview: np.ndarray  # bool per unit
     questions: list  # set of dimensions or None per unit
     assessed: pd.DataFrame  # columns unit (0..n-1), code, status, kind, pattern
     texts: list[str]
 
+    @property
+    def lengths(self) -> np.ndarray:
+        """Counted tokens per unit."""
+        return np.bincount(self.tok_unit, minlength=self.n_units)
+
 
 def unit_data(assessment) -> UnitData:
     """:class:`UnitData` of the eligible units of a :class:`~pipeline.coding.coder.Assessment`."""
     table = assessment.table
-    strings = table.strings
-    norms = [strings.get(h, "") for h in table.norm.tolist()]
-    off = table.offsets.tolist()
-    lemmas = [[w for w in norms[off[u]:off[u + 1]] if len(w) > 1 and any(ch.isalpha() for ch in w)] for u in range(len(table))]
+    n = len(table)
+    if table.n_tokens:
+        hashes, inverse = np.unique(table.norm, return_inverse=True)
+        strings = [table.strings.get(h, "") for h in hashes.tolist()]
+        keep = np.array([len(w) > 1 and any(ch.isalpha() for ch in w) for w in strings], dtype=bool)
+        counted = keep[inverse.ravel()]
+        tok_unit = table.unit_of(np.nonzero(counted)[0]).astype(np.int64)
+        tok_word = inverse.ravel()[counted].astype(np.int64)
+    else:
+        strings, tok_unit, tok_word = [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     seg = assessment.segments.iloc[assessment.idx]
     interview = seg["kind"].astype(str).eq("interview").to_numpy() if "kind" in seg else np.zeros(len(seg), dtype=bool)
-    return UnitData(lemmas, interview, list(assessment.questions), assessment.assessed, list(table.texts))
+    return UnitData(n, strings, tok_unit, tok_word, interview, list(assessment.questions), assessment.assessed, list(table.texts))
 
 
 class Lexicon:
@@ -62,29 +81,25 @@ class Lexicon:
         self.index = {t: i for i, t in enumerate(self.terms)}
 
     @classmethod
-    def fit(cls, docs: list[list[str]], min_df: int = 2) -> "Lexicon":
-        df: dict[str, int] = {}
-        for d in docs:
-            for t in set(d):
-                df[t] = df.get(t, 0) + 1
-        terms = sorted(t for t, n in df.items() if n >= min_df)
-        n = len(docs)
-        idf = np.array([np.log((1 + n) / (1 + df[t])) + 1 for t in terms])
-        return cls(terms, idf)
+    def fit(cls, data: UnitData, min_df: int = 2) -> "Lexicon":
+        """Terms in at least ``min_df`` units, sorted; smoothed idf as scikit-learn's."""
+        pairs = np.unique(np.stack([data.tok_unit, data.tok_word]), axis=1) if len(data.tok_unit) else np.zeros((2, 0), dtype=np.int64)
+        df = np.bincount(pairs[1], minlength=len(data.words))
+        order = sorted((w, i) for i, w in enumerate(data.words) if df[i] >= min_df)
+        n = data.n_units
+        idf = np.array([np.log((1 + n) / (1 + df[i])) + 1 for _, i in order])
+        return cls([w for w, _ in order], idf)
 
-    def transform(self, docs: list[list[str]]) -> sparse.csr_matrix:
-        rows, cols, vals = [], [], []
-        for i, d in enumerate(docs):
-            counts: dict[int, int] = {}
-            for t in d:
-                j = self.index.get(t)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            for j, c in counts.items():
-                rows.append(i)
-                cols.append(j)
-                vals.append((1 + np.log(c)) * self.idf[j])
-        m = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.terms)), dtype=np.float64)
+    def transform(self, data: UnitData) -> sparse.csr_matrix:
+        """L2-normalised sublinear TF-IDF rows, one per unit."""
+        col_of = np.array([self.index.get(w, -1) for w in data.words], dtype=np.int64)
+        cols = col_of[data.tok_word] if len(data.tok_word) else np.zeros(0, dtype=np.int64)
+        ok = cols >= 0
+        counts = sparse.csr_matrix((np.ones(int(ok.sum())), (data.tok_unit[ok], cols[ok])), shape=(data.n_units, len(self.terms)))
+        counts.sum_duplicates()
+        counts.sort_indices()
+        m = counts.copy()
+        m.data = (1 + np.log(counts.data)) * self.idf[counts.indices]
         norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         return sparse.csr_matrix(m.multiply(1 / norms[:, None]))
@@ -92,7 +107,7 @@ class Lexicon:
 
 def rule_features(data: UnitData, codebook: Codebook, codes: list[str], sims: np.ndarray | None = None) -> np.ndarray:
     """``(n_units, n_codes, len(RULE_FEATURES))`` rule and context features."""
-    n, k = len(data.lemmas), len(codes)
+    n, k = data.n_units, len(codes)
     col = {c: i for i, c in enumerate(codes)}
     fi = {f: i for i, f in enumerate(RULE_FEATURES)}
     out = np.zeros((n, k, len(RULE_FEATURES)), dtype=np.float64)
@@ -124,7 +139,7 @@ def rule_features(data: UnitData, codebook: Codebook, codes: list[str], sims: np
             out[u, inside, fi["q_in"]] = 1.0
             out[u, ~inside, fi["q_out"]] = 1.0
     out[:, :, fi["interview"]] = data.interview[:, None]
-    out[:, :, fi["log_len"]] = np.log1p([len(x) for x in data.lemmas])[:, None] / 5.0
+    out[:, :, fi["log_len"]] = np.log1p(data.lengths)[:, None] / 5.0
     if sims is not None:
         out[:, :, fi["sim_anchor"]] = sims[0]
         out[:, :, fi["sim_def"]] = sims[1]
@@ -142,7 +157,7 @@ def pattern_features(data: UnitData, code: str, patterns: list[str]) -> sparse.c
             if p in index:
                 rows.append(u)
                 cols.append(index[p])
-    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(data.lemmas), len(patterns)))
+    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(data.n_units, len(patterns)))
     m.data[:] = 1.0
     return m
 

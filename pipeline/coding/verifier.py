@@ -21,11 +21,11 @@ The fitted model is saved as data only (see :mod:`pipeline.coding.modelfile`).
 from __future__ import annotations
 
 import hashlib
+import inspect
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.base import BaseEstimator
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.features import RULE_FEATURES, Lexicon, UnitData, code_texts, pattern_features, rule_features, similarities, unit_data
@@ -34,16 +34,35 @@ THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
 NEAR = 1.5  # candidates.csv keeps uncoded pairs within this many log-odds of the threshold (odds within e^1.5 ≈ 4.5×)
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return float(np.log(p / (1 - p)))
-
-
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
-class Verifier(BaseEstimator):
+class _Params:
+    """scikit-learn's parameter protocol (``get_params``/``set_params``, so ``sklearn.base.clone``
+    works) without importing scikit-learn: applying a model should not pay a second for it."""
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {k: getattr(self, k) for k in self._param_names()}
+
+    def set_params(self, **params) -> "_Params":
+        for k, v in params.items():
+            if k not in self._param_names():
+                raise ValueError(f"invalid parameter {k!r} for {type(self).__name__}; valid: {', '.join(self._param_names())}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items() if k != "self"}
+        changed = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults.get(k))
+        return f"{type(self).__name__}({changed})"
+
+
+class Verifier(_Params):
     """Per-code calibrated decisions over rule, pattern, lexical and embedding features.
 
     Args:
@@ -82,7 +101,7 @@ class Verifier(BaseEstimator):
             emb = embed(data.texts, self.embedding).astype(np.float64)
             sims = similarities(emb, self.anchor_emb_, self.anchor_owner_, self.def_emb_, len(self.codes_))
         rules = rule_features(data, self._codebook_stub(), self.codes_, sims)
-        lex = self.lexicon_.transform(data.lemmas) if self.lexical else None
+        lex = self.lexicon_.transform(data) if self.lexical else None
         return rules, lex, emb
 
     def _codebook_stub(self):
@@ -114,7 +133,7 @@ class Verifier(BaseEstimator):
         self.codes_ = list(codes or [c.id for c in codebook.codable()])
         self.dimensions_ = [codebook.codes[c].dimension for c in self.codes_]
         self.patterns_ = [sorted({p.label() for p in codebook.codes[c].include}) for c in self.codes_]
-        self.lexicon_ = Lexicon.fit(data.lemmas) if self.lexical else Lexicon([], np.zeros(0))
+        self.lexicon_ = Lexicon.fit(data) if self.lexical else Lexicon([], np.zeros(0))
         if self.embedding != "none":
             self._embed_anchors(codebook, self.codes_)
         rules, lex, emb = self._blocks(data)
@@ -137,7 +156,7 @@ class Verifier(BaseEstimator):
             self.coef_[j] = clf.coef_.ravel().astype(np.float64)
             self.intercept_[j] = float(clf.intercept_[0])
             self.modes_[j] = "model"
-        self.n_train_ = int(len(data.lemmas))
+        self.n_train_ = int(data.n_units)
         return self
 
     def _threshold(self, clf, X, y: np.ndarray) -> float:
@@ -165,7 +184,7 @@ class Verifier(BaseEstimator):
         """``(n_units, n_codes)`` probabilities; codes in ``rules`` mode give 1.0 where a rule
         hit stood and 0.0 elsewhere."""
         rules, lex, emb = self._blocks(data)
-        out = np.zeros((len(data.lemmas), len(self.codes_)))
+        out = np.zeros((data.n_units, len(self.codes_)))
         acc = RULE_FEATURES.index("acc")
         for j in range(len(self.codes_)):
             if self.modes_[j] == "rules":
@@ -261,47 +280,79 @@ def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.Da
 
     A code that the verifier accepts keeps its rule evidence (``method=rule``); a code it adds
     without a standing rule hit gets ``method=model`` and, as evidence, a hit the context took
-    back or the whole unit.
+    back or the whole unit. Everything is computed over arrays: a million answers × 25 codes
+    are 25 million pairs.
     """
     from pipeline.coding.coder import CANDIDATE_COLUMNS
 
     data = unit_data(assessment)
     probs = model.predict_proba(data)
-    thr = model.thresholds_ if threshold is None else np.full(len(model.codes_), threshold)
-    seg = assessment.segments
-    idx = assessment.idx
-    rule_first = {(int(r), c): rec for r, c, rec in zip(first["row"], first["code"], first.to_dict("records"))}
-    hits = assessment.assessed.drop_duplicates(["row", "code"])
-    any_hit = {(int(r), c): rec for r, c, rec in zip(hits["row"], hits["code"], hits.to_dict("records"))}
-    starts = pd.to_numeric(seg["start_char"], errors="coerce").fillna(0).astype(int).to_numpy()
-    texts = seg["text"].fillna("").astype(str).to_numpy()
-    seg_ids = seg["segment_id"].astype(str).to_numpy()
-    decided, cands = [], []
-    for k, row in enumerate(idx.tolist()):
-        for j, code in enumerate(model.codes_):
-            if code not in codebook.codes:
-                continue
-            p, t = float(probs[k, j]), float(thr[j])
-            yes = p >= t
-            hit = rule_first.get((row, code)) or any_hit.get((row, code))
-            if yes:
-                decided.append(_coding(row, code, p, rule_first.get((row, code)), hit, seg_ids[row], starts[row], texts[row]))
-            if yes or hit is not None or _logit(p) >= _logit(t) - NEAR:
-                cands.append({"segment_id": seg_ids[row], "code": code, "score": round(p, 4), "threshold": t, "accepted": int(yes),
-                              "status": "" if (row, code) in rule_first else (hit["status"] if hit else "model"),
-                              "evidence": hit["evidence"] if hit else "", "pattern": hit["pattern"] if hit else "", "row": row})
-    cols = ["segment_id", "code", "start_char", "end_char", "evidence", "method", "pattern", "score", "row"]
-    decided_df = pd.DataFrame(decided, columns=cols)
-    cand_df = pd.DataFrame(cands, columns=[*CANDIDATE_COLUMNS, "row"])
-    return decided_df, cand_df[CANDIDATE_COLUMNS], {**model.describe(), "threshold_override": threshold}
+    thr = np.asarray(model.thresholds_ if threshold is None else np.full(len(model.codes_), threshold), dtype=np.float64)
+    seg, idx = assessment.segments, assessment.idx
+    codes = np.array(model.codes_, dtype=object)
+    n_codes = len(codes)
+    known = np.array([c in codebook.codes for c in model.codes_], dtype=bool)
+    yes = (probs >= thr[None, :]) & known[None, :]
+    standing = _pair_table(first, idx, model.codes_)
+    hits = _pair_table(assessment.assessed.drop_duplicates(["row", "code"]), idx, model.codes_)
+    has_standing, has_hit = _mask(standing, probs.shape), _mask(hits, probs.shape)
+    near = _logit_array(probs) >= (_logit_array(thr) - NEAR)[None, :]
+    ks, js = np.nonzero((yes | has_hit | has_standing | near) & known[None, :])
+    keys = ks * n_codes + js
+    st = standing.reindex(keys)
+    ht = hits.reindex(keys)
+    rows = idx[ks]
+    seg_ids = seg["segment_id"].astype(str).to_numpy()[rows]
+    p = np.round(probs[ks, js], 4)
+    accepted = yes[ks, js]
+    evidence = st["evidence"].where(st["evidence"].notna(), ht["evidence"]).fillna("").to_numpy()
+    pattern = st["pattern"].where(st["pattern"].notna(), ht["pattern"]).fillna("").to_numpy()
+    status = np.where(st["status"].notna().to_numpy(), "", np.where(ht["status"].notna().to_numpy(), ht["status"].fillna("").to_numpy(), "model"))
+    cands = pd.DataFrame({"segment_id": seg_ids, "code": codes[js], "score": p, "threshold": thr[js], "accepted": accepted.astype(int),
+                          "status": status, "evidence": evidence, "pattern": pattern}, columns=CANDIDATE_COLUMNS)
+    decided = _decided(seg, rows[accepted], codes[js][accepted], p[accepted], st[accepted], ht[accepted])
+    return decided, cands.reset_index(drop=True), {**model.describe(), "threshold_override": threshold}
 
 
-def _coding(row: int, code: str, p: float, standing, hit, sid: str, start: int, text: str) -> dict:
-    if standing is not None:
-        return {"segment_id": sid, "code": code, "start_char": standing["start_char"], "end_char": standing["end_char"],
-                "evidence": standing["evidence"], "method": "rule", "pattern": standing["pattern"], "score": round(p, 4), "row": row}
-    if hit is not None:
-        return {"segment_id": sid, "code": code, "start_char": hit["start_char"], "end_char": hit["end_char"], "evidence": hit["evidence"],
-                "method": "model", "pattern": hit["pattern"], "score": round(p, 4), "row": row}
-    return {"segment_id": sid, "code": code, "start_char": start, "end_char": start + len(text),
-            "evidence": text if len(text) <= 300 else text[:297] + "...", "method": "model", "pattern": "", "score": round(p, 4), "row": row}
+def _logit_array(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def _pair_table(frame: pd.DataFrame, idx: np.ndarray, codes: list[str]) -> pd.DataFrame:
+    """``frame`` (rows with ``row``, ``code``, evidence …) indexed by pair key ``k * n_codes + j``
+    (``k`` the unit's position among the eligible rows, ``j`` the code's column)."""
+    cols = ["start_char", "end_char", "evidence", "pattern", "status"]
+    if frame is None or not len(frame):
+        return pd.DataFrame(columns=cols, index=pd.Index([], dtype=np.int64))
+    col = {c: j for j, c in enumerate(codes)}
+    j = frame["code"].map(col)
+    f = frame[j.notna().to_numpy()]
+    k = np.searchsorted(idx, f["row"].to_numpy(dtype=np.int64))
+    out = pd.DataFrame({c: (f[c].to_numpy() if c in f else "") for c in cols})
+    if "status" not in f:
+        out["status"] = ""
+    out.index = pd.Index(k * len(codes) + j[j.notna()].to_numpy(dtype=np.int64))
+    return out[~out.index.duplicated()]
+
+
+def _mask(pairs: pd.DataFrame, shape: tuple[int, int]) -> np.ndarray:
+    m = np.zeros(shape[0] * shape[1], dtype=bool)
+    m[pairs.index.to_numpy(dtype=np.int64)] = True
+    return m.reshape(shape)
+
+
+def _decided(seg: pd.DataFrame, rows: np.ndarray, codes: np.ndarray, p: np.ndarray, st: pd.DataFrame, ht: pd.DataFrame) -> pd.DataFrame:
+    """The accepted pairs as codings: standing rule evidence, else a taken-back hit, else the unit."""
+    starts = pd.to_numeric(seg["start_char"], errors="coerce").fillna(0).astype(int).to_numpy()[rows]
+    texts = seg["text"].fillna("").astype(str).to_numpy()[rows]
+    own = st["evidence"].notna().to_numpy()
+    hit = ~own & ht["evidence"].notna().to_numpy()
+    unit_ev = np.array([t if len(t) <= 300 else t[:297] + "..." for t in texts], dtype=object)
+    pick = lambda col, unit: np.where(own, st[col].to_numpy(), np.where(hit, ht[col].to_numpy(), unit))  # noqa: E731
+    return pd.DataFrame({
+        "segment_id": seg["segment_id"].astype(str).to_numpy()[rows], "code": codes,
+        "start_char": pick("start_char", starts).astype(np.int64), "end_char": pick("end_char", starts + np.array([len(t) for t in texts], dtype=np.int64)).astype(np.int64),
+        "evidence": pick("evidence", unit_ev), "method": np.where(own, "rule", "model"),
+        "pattern": pick("pattern", np.full(len(rows), "", dtype=object)), "score": p, "row": rows,
+    })
