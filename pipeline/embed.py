@@ -97,11 +97,11 @@ def _cached(name: str, texts: list[str], encode: Callable[[list[str]], np.ndarra
     keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
     if persist and texts:
         _load_disk(name)
-    todo = list(dict.fromkeys(k for k in keys if (name, k) not in _CACHE))
-    if todo:
+    new = list(dict.fromkeys(k for k in keys if (name, k) not in _CACHE))
+    if new:
         first = {k: t for k, t in zip(keys, texts)}
-        rows = _normalise(encode([first[k] for k in todo]))
-        for k, row in zip(todo, rows):
+        rows = _normalise(encode([first[k] for k in new]))
+        for k, row in zip(new, rows):
             _CACHE[(name, k)] = row
         if persist:
             _save_disk(name)

@@ -137,8 +137,14 @@ def _check_declared(path: Path, info: zipfile.ZipInfo, max_member_bytes: int, ma
         )
 
 
+_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+
+
 def _read_capped(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_member_bytes: int) -> None:
     where = f"zip member {info.filename}"
+    if info.compress_type not in _METHODS:
+        # Python's zipfile cannot unpack other methods (it would raise while reading)
+        raise InputError(path, f"uses a compression method Python cannot read (zip method {info.compress_type})", _fix(path), where=where)
     cap = min(info.file_size, max_member_bytes)
     seen = 0
     try:
@@ -152,7 +158,7 @@ def _read_capped(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_mem
                     raise InputError(path, f"unpacks to more than its header declares ({info.file_size} bytes)", _fix(path), where=where)
     except InputError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, ValueError, OSError) as exc:
         raise InputError(path, f"is a damaged {_kind(path)} ({_short(exc)})", _fix(path), where=where)
 
 
