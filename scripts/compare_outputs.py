@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 B = "corpora/beispiel"
 CB2 = "codebooks/innovationsnetzwerke-v2.yaml"
 CB3 = "codebooks/innovationsnetzwerke-v3.yaml"
-SOURCES = [f"{B}/interviews", f"{B}/umfrage/limesurvey_export.csv"]
-INGEST = ["--corpus", f"{B}/corpus.yaml"]
+SOURCES = [B]  # the folder: its corpus.yaml is read with it
+INGEST: list[str] = []
 VOLATILE_RUN_FIELDS = ("created", "git_commit", "argv")
 
 
@@ -57,7 +57,7 @@ def steps(quick: bool) -> list[tuple[str, list[str]]]:
     ]
     if not quick:
         s += [
-            ("cluster", ["cluster", f"{B}/umfrage/limesurvey_export.csv", *INGEST, "--out", "{out}/cluster",
+            ("cluster", ["cluster", B, "--out", "{out}/cluster",
                          "--where", "question=innovationsbeispiel", "--embedding", "tfidf", "--seed", "7"]),
             ("run", ["run", "--out", "{out}/run"]),
         ]
