@@ -393,16 +393,16 @@ def parse_texts(
     for i, k in enumerate(keys):
         first.setdefault(k, i)
     cached, found = (cache.read(list(first)) if cache else (None, {}))
-    todo = [k for k in first if k not in found]
+    unparsed = [k for k in first if k not in found]
     parts = [cached] if cached is not None else []
     where = dict(found)  # key -> row in the concatenation of parts
-    if todo:
+    if unparsed:
         nlp = nlp or load_nlp(nlp_name)
-        new = _parse_many(nlp, nlp_name, [texts[first[k]] for k in todo], workers, progress)
+        new = _parse_many(nlp, nlp_name, [texts[first[k]] for k in unparsed], workers, progress)
         if cache:
-            cache.write(todo, new)
+            cache.write(unparsed, new)
         base = cached.n_units if cached is not None else 0
-        where.update((k, base + j) for j, k in enumerate(todo))
+        where.update((k, base + j) for j, k in enumerate(unparsed))
         parts.append(new)
     if progress and found:
         progress(len(found))
@@ -412,7 +412,7 @@ def parse_texts(
         table.memo_path = cache.memo_path
         table.memo_before = memo_before
         warnings += cache.warnings
-    stats = ParseStats(units=len(texts), parsed=len(todo), cached=sum(1 for k in keys if k in found), pipeline=info, warnings=warnings)
+    stats = ParseStats(units=len(texts), parsed=len(unparsed), cached=sum(1 for k in keys if k in found), pipeline=info, warnings=warnings)
     return table, stats
 
 
