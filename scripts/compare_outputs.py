@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,13 +86,24 @@ def _files(folder: Path) -> dict[str, Path]:
             if p.is_file() and ".cache" not in p.relative_to(folder).parts}
 
 
+def _without_volatile(value):
+    """run.json without the fields that name the moment or the checkout, at any depth (the
+    report's run.json carries the code run's record under ``stages``)."""
+    if isinstance(value, dict):
+        return {k: _without_volatile(v) for k, v in value.items() if k not in VOLATILE_RUN_FIELDS}
+    if isinstance(value, list):
+        return [_without_volatile(v) for v in value]
+    return value
+
+
 def _comparable(path: Path, folder: Path) -> bytes:
     data = path.read_bytes()
     if path.name == "run.json":
-        run = json.loads(data)
-        for key in VOLATILE_RUN_FIELDS:
-            run.pop(key, None)
-        data = json.dumps(run, sort_keys=True, ensure_ascii=False).encode()
+        data = json.dumps(_without_volatile(json.loads(data)), sort_keys=True, ensure_ascii=False).encode()
+    elif zipfile.is_zipfile(path):
+        # xlsx and qdpx: the snapshot's own path may sit inside a compressed member
+        with zipfile.ZipFile(path) as z:
+            data = b"".join(f"{i.filename} {i.date_time} {i.compress_type}".encode() + b"\0" + z.read(i) for i in z.infolist())
     return data.replace(str(folder.resolve()).encode(), b"<OUT>")
 
 
