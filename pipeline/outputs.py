@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import __version__
+from pipeline import __version__, runfolder
 from pipeline.errors import InputError, Terminated
 
 RECORDED_PACKAGES = (
@@ -216,7 +216,7 @@ def _check_inputs(target: Path, real: Path, fingerprint: dict | None, force: boo
     if not real.is_dir():
         return
     if force:
-        if (real / "run.json").is_file() or not any(real.iterdir()):
+        if runfolder.exists(real, "run") or not any(real.iterdir()):
             return
         raise InputError(target, "holds files that qda did not write (there is no run.json), so --force will not delete it",
                          "give --out a new folder")
@@ -340,7 +340,7 @@ def _commit(staging: Path, real: Path, target: Path, *, fingerprint: dict | None
     written = {str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()}
     replace_whole = force and real.is_dir()
     stale = [] if replace_whole or not real.is_dir() else stale_entries(written, real)
-    record_path = staging / "run.json"
+    record_path = runfolder.path(staging, "run")
     if record_path.is_file():
         record = json.loads(record_path.read_text(encoding="utf-8"))
         if not fingerprint and not replace_whole:  # a stage that reads the run folder keeps its inputs
@@ -559,10 +559,11 @@ def write_run_record(
     folder collects several stages, earlier stages' records are kept under ``stages``.
     """
     folder = Path(folder)
+    path = runfolder.path(folder, "run")
     outputs = {
         str(p.relative_to(folder)): sha256(p)
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "run.json"
+        if p.is_file() and p.name != path.name
     }
     record = {
         "tool": "qda",
@@ -583,7 +584,6 @@ def write_run_record(
         stages = dict(previous.get("stages", {}))
         stages[previous.get("command", "earlier")] = {k: v for k, v in previous.items() if k != "stages"}
         record["stages"] = stages
-    path = folder / "run.json"
     _dump_record(record, path)
     return path
 
@@ -593,10 +593,5 @@ def _dump_record(record: dict, path: Path) -> None:
 
 
 def read_run_record(folder: Path) -> dict | None:
-    path = Path(folder) / "run.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+    """``run.json`` of ``folder`` (see :func:`pipeline.runfolder.read_record`)."""
+    return runfolder.read_record(folder)

@@ -83,9 +83,12 @@ FILES: dict[str, RunFile] = {
     "clusters": RunFile("clusters.csv", {
         "segment_id": S, "cluster": I, "cluster_label": S, "score": F, "margin": F, "uncertain": B,
     }, required=("segment_id", "cluster"), stage=CLUSTER),
-    # its share_<group> columns vary with the groups: typed as the report always typed them
-    "categories": RunFile("categories.csv", {"cluster": I}, required=("cluster",), extra="guess", stage=CLUSTER),
-    "stability": RunFile("stability.csv", {"segment_id": S, "cluster": I}, required=("segment_id",), extra=F, stage=CLUSTER),
+    # its share_<group> columns vary with the groups: each column a number (truth value) where
+    # every cell is one, else text (a label "NA" stays a label)
+    "categories": RunFile("categories.csv", required=("cluster",), extra="guess", stage=CLUSTER),
+    "stability": RunFile("stability.csv", {"segment_id": S, "changes": I, "share_of_reruns": F, "cluster": I}, required=("segment_id",), stage=CLUSTER),
+    "cluster_map_png": RunFile("cluster_map.png", stage=CLUSTER),
+    "cluster_map_html": RunFile("cluster_map.html", stage=CLUSTER),
     "gold_contingency": RunFile("gold_contingency.csv", stage=CLUSTER),
     "cluster_summary": RunFile("summary.json", stage=CLUSTER),
     "reviewed": RunFile("reviewed.csv", {
@@ -136,8 +139,12 @@ def missing_file(folder: Path | str, name: str, fix: str | None = None) -> Input
 
 
 def _rerun(folder: Path, name: str) -> str:
-    stage = spec(name).stage.split(" SOURCE")[0].split(" RUN")[0]
-    return f"write it again with '{stage} ... --out {folder}' (or 'qda run')"
+    """The fix for a damaged file: write it again with the stage that wrote it."""
+    stage = spec(name).stage
+    if stage == REVIEW:
+        return f"import the decisions again with 'qda review import {folder} DECISIONS'"
+    command = stage.split(" SOURCE")[0]
+    return f"write it again with '{command} ... --out {folder}'" + ("" if stage == CLUSTER else " (or 'qda run')")
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -154,15 +161,26 @@ def read(folder: Path | str, name: str, *, missing_ok: bool = False, fix: str | 
             the columns the file has) or holds a value its column's type cannot (naming the row).
     """
     folder = Path(folder)
-    rf = spec(name)
-    p = path(folder, name)
-    if not p.is_file():
+    if not path(folder, name).is_file():
         if missing_ok:
             return None
         raise missing_file(folder, name, fix)
+    return read_file(path(folder, name), name)
+
+
+def read_file(file: Path | str, name: str) -> pd.DataFrame:
+    """A file of the kind ``name`` at ``file``, wherever it lies and whatever it is called
+    (``qda code --train`` takes a ``reviewed.csv`` by its path), typed by the schema of ``name``.
+
+    Raises:
+        InputError: see :func:`read`; a missing file is "file not found".
+    """
+    p, rf = Path(file), spec(name)
+    if not p.is_file():
+        raise InputError(p, "file not found", f"give the {rf.file} that '{rf.stage}' wrote")
     if rf.file.endswith(".parquet"):
         return pd.read_parquet(p)  # parquet keeps the types it was written with
-    frame = _read_text_table(p, _rerun(folder, name))
+    frame = _read_text_table(p, _rerun(p.parent, name))
     missing = [c for c in rf.required if c not in frame.columns]
     if missing:
         has = ", ".join(map(str, frame.columns[:20])) + (" …" if len(frame.columns) > 20 else "")
@@ -211,8 +229,9 @@ def typed(frame: pd.DataFrame, name: str, source: Path | str | None = None) -> p
     if rf.extra == "guess":
         from pipeline.outputs import typed_frame
 
-        guessed = [c for c in out.columns if c not in rf.columns]
-        out[guessed] = typed_frame(out[guessed])
+        guessed = typed_frame(out[[c for c in out.columns if c not in rf.columns]])
+        for col in guessed.columns:
+            out[col] = guessed[col]
     return out
 
 
@@ -268,10 +287,10 @@ def read_candidates(folder: Path | str, **kw) -> pd.DataFrame | None:
     return frame
 
 
-def read_reviewed(folder: Path | str, **kw) -> pd.DataFrame | None:
-    """``reviewed.csv``, its columns only (see :func:`read`)."""
-    frame = read(folder, "reviewed", **kw)
-    return None if frame is None else frame[list(FILES["reviewed"].columns)]
+def read_reviewed(file: Path | str) -> pd.DataFrame:
+    """A ``reviewed.csv`` (by its path: it is also given to ``--train`` and ``--gold``), its
+    columns only (see :func:`read_file`)."""
+    return read_file(file, "reviewed")[list(FILES["reviewed"].columns)]
 
 
 def read_record(folder: Path | str) -> dict | None:
