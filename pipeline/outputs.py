@@ -43,12 +43,16 @@ RECORDED_PACKAGES = (
 # The parts of a run folder (a name ending in "/" is a folder) and what each is computed from.
 # When a command rewrites a part, files of that part it did not write again, and every part
 # computed from it, are removed: a run folder never mixes tables of two versions.
+def _files(*names: str) -> tuple[str, ...]:
+    return tuple(runfolder.FILES[n].file for n in names)
+
+
 RUN_PARTS = {
-    "segments": ("segments.csv", "segments.parquet"),
-    "codings": ("codings.csv", "codings_wide.csv", "evidence.csv", "candidates.csv", "model.npz"),
-    "cluster": ("cluster/", "clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html", "gold_contingency.csv", "stability.csv"),
+    "segments": _files("segments", "segments_parquet"),
+    "codings": _files("codings", "codings_wide", "evidence", "candidates", "model"),
+    "cluster": (f"{runfolder.CLUSTER_FOLDER}/", *_files("clusters", "categories", "cluster_map_png", "cluster_map_html", "gold_contingency", "stability")),
     "evaluation": ("evaluation/",),
-    "review": ("reviewed.csv", "review/"),  # reviewers' decisions: computed from nothing, never removed for a rerun
+    "review": (*_files("reviewed"), "review/"),  # reviewers' decisions: computed from nothing, never removed for a rerun
     "report": ("tables/", "figures/", "report.xlsx", "report.html"),
 }
 COMPUTED_FROM = {

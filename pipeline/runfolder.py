@@ -119,6 +119,18 @@ def spec(name: str) -> RunFile:
         raise KeyError(f"no run file {name!r}; known: {', '.join(FILES)}") from None
 
 
+def name_of(file: str) -> str:
+    """The name of the run file at the relative path ``file`` (``"codings.csv"`` → ``"codings"``).
+
+    Raises:
+        KeyError: no run file lies there.
+    """
+    for name, rf in FILES.items():
+        if rf.file == str(file).replace("\\", "/"):
+            return name
+    raise KeyError(f"no run file at {file!r}; known: {', '.join(rf.file for rf in FILES.values())}")
+
+
 def path(folder: Path | str, name: str) -> Path:
     """Where the file ``name`` of a run folder lies (``path(run, "codings")`` → ``run/codings.csv``)."""
     return Path(folder) / spec(name).file
@@ -138,7 +150,7 @@ def missing_file(folder: Path | str, name: str, fix: str | None = None) -> Input
     return InputError(folder, f"has no {spec(name).file}", fix or f"run '{spec(name).stage}' (or 'qda run') first")
 
 
-def _rerun(folder: Path, name: str) -> str:
+def rerun_fix(folder: Path, name: str) -> str:
     """The fix for a damaged file: write it again with the stage that wrote it."""
     stage = spec(name).stage
     if stage == REVIEW:
@@ -180,7 +192,7 @@ def read_file(file: Path | str, name: str) -> pd.DataFrame:
         raise InputError(p, "file not found", f"give the {rf.file} that '{rf.stage}' wrote")
     if rf.file.endswith(".parquet"):
         return pd.read_parquet(p)  # parquet keeps the types it was written with
-    frame = _read_text_table(p, _rerun(p.parent, name))
+    frame = _read_text_table(p, rerun_fix(p.parent, name))
     missing = [c for c in rf.required if c not in frame.columns]
     if missing:
         has = ", ".join(map(str, frame.columns[:20])) + (" …" if len(frame.columns) > 20 else "")

@@ -106,26 +106,23 @@ def _checked(frame: pd.DataFrame, path: Path, required: tuple[str, ...], fix: st
     return frame
 
 
-RUN_TABLES = {
-    "segments.csv": ("segment_id", "text"),
-    "codings.csv": ("segment_id", "code"),
-}
-
-
 def read_run_table(folder: Path | str, name: str) -> pd.DataFrame:
-    """A table of a run folder (``segments.csv``, ``codings.csv``).
+    """A table of a run folder by its file name (``segments.csv``, ``codings.csv``), typed: see
+    :func:`pipeline.runfolder.read` (which new code calls with the table's name instead).
 
     Raises:
         InputError: missing, empty, damaged, or without its columns; the fix says to run the
             stage that writes it again.
     """
-    folder = Path(folder)
-    return read_csv_file(folder / name, what="run folder's table", fix=_rerun(folder, name), required=RUN_TABLES.get(name, ()))
+    from pipeline import runfolder
+
+    return runfolder.read_file(Path(folder) / name, runfolder.name_of(name))
 
 
 def _rerun(folder: Path, name: str) -> str:
-    stage = "ingest" if name.startswith("segments") else "code"
-    return f"write it again with 'qda {stage} ... --out {folder}' (or 'qda run')"
+    from pipeline import runfolder
+
+    return runfolder.rerun_fix(folder, runfolder.name_of(name))
 
 
 def check_run_folder(folder: Path | str, *, tables: tuple[str, ...] = ("segments.csv", "codings.csv")) -> None:
