@@ -292,13 +292,14 @@ def code_stream(tables: Iterable[pd.DataFrame], codebook, folder: Path, *, model
     Raises:
         QdaError: as :func:`code_partitioned`.
     """
-    folder = Path(folder)
+    from pipeline.runfolder import path
+
     out = {
-        "segments": AppendedTable(folder / "segments.csv", folder / "segments.parquet"),
-        "codings": AppendedTable(folder / "codings.csv"),
-        "wide": AppendedTable(folder / "codings_wide.csv"),
-        "evidence": AppendedTable(folder / "evidence.csv"),
-        "candidates": AppendedTable(folder / "candidates.csv"),
+        "segments": AppendedTable(path(folder, "segments"), path(folder, "segments_parquet")),
+        "codings": AppendedTable(path(folder, "codings")),
+        "wide": AppendedTable(path(folder, "codings_wide")),
+        "evidence": AppendedTable(path(folder, "evidence")),
+        "candidates": AppendedTable(path(folder, "candidates")),
     }
     summary = StreamSummary()
     stats = []

@@ -170,7 +170,9 @@ def draw_figures(run, tables: dict[str, pd.DataFrame], folder: Path, *, hidden_d
     fig = cooccurrence_heatmap(co.loc[visible, visible], run.labels, folder, plt)
     if fig:
         out.append(fig)
-    cmap = run.folder / "cluster" / "cluster_map.png"
+    from pipeline import runfolder
+
+    cmap = runfolder.path(runfolder.cluster_folder(run.folder), "cluster_map_png")
     if cmap.is_file():
         (folder / "kategorienkarte.png").write_bytes(cmap.read_bytes())
         out.append(("kategorienkarte.png", "Kategorienkarte der Innovationsbeispiele (Farbe: Netzwerk)"))

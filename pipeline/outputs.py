@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import __version__
+from pipeline import __version__, runfolder
 from pipeline.errors import InputError, Terminated
 
 RECORDED_PACKAGES = (
@@ -43,12 +43,16 @@ RECORDED_PACKAGES = (
 # The parts of a run folder (a name ending in "/" is a folder) and what each is computed from.
 # When a command rewrites a part, files of that part it did not write again, and every part
 # computed from it, are removed: a run folder never mixes tables of two versions.
+def _files(*names: str) -> tuple[str, ...]:
+    return tuple(runfolder.FILES[n].file for n in names)
+
+
 RUN_PARTS = {
-    "segments": ("segments.csv", "segments.parquet"),
-    "codings": ("codings.csv", "codings_wide.csv", "evidence.csv", "candidates.csv", "model.npz"),
-    "cluster": ("cluster/", "clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html", "gold_contingency.csv", "stability.csv"),
+    "segments": _files("segments", "segments_parquet"),
+    "codings": _files("codings", "codings_wide", "evidence", "candidates", "model"),
+    "cluster": (f"{runfolder.CLUSTER_FOLDER}/", *_files("clusters", "categories", "cluster_map_png", "cluster_map_html", "gold_contingency", "stability")),
     "evaluation": ("evaluation/",),
-    "review": ("reviewed.csv", "review/"),  # reviewers' decisions: computed from nothing, never removed for a rerun
+    "review": (*_files("reviewed"), "review/"),  # reviewers' decisions: computed from nothing, never removed for a rerun
     "report": ("tables/", "figures/", "report.xlsx", "report.html"),
 }
 COMPUTED_FROM = {
@@ -216,7 +220,7 @@ def _check_inputs(target: Path, real: Path, fingerprint: dict | None, force: boo
     if not real.is_dir():
         return
     if force:
-        if (real / "run.json").is_file() or not any(real.iterdir()):
+        if runfolder.exists(real, "run") or not any(real.iterdir()):
             return
         raise InputError(target, "holds files that qda did not write (there is no run.json), so --force will not delete it",
                          "give --out a new folder")
@@ -340,7 +344,7 @@ def _commit(staging: Path, real: Path, target: Path, *, fingerprint: dict | None
     written = {str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()}
     replace_whole = force and real.is_dir()
     stale = [] if replace_whole or not real.is_dir() else stale_entries(written, real)
-    record_path = staging / "run.json"
+    record_path = runfolder.path(staging, "run")
     if record_path.is_file():
         record = json.loads(record_path.read_text(encoding="utf-8"))
         if not fingerprint and not replace_whole:  # a stage that reads the run folder keeps its inputs
@@ -559,10 +563,11 @@ def write_run_record(
     folder collects several stages, earlier stages' records are kept under ``stages``.
     """
     folder = Path(folder)
+    path = runfolder.path(folder, "run")
     outputs = {
         str(p.relative_to(folder)): sha256(p)
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "run.json"
+        if p.is_file() and p.name != path.name
     }
     record = {
         "tool": "qda",
@@ -583,7 +588,6 @@ def write_run_record(
         stages = dict(previous.get("stages", {}))
         stages[previous.get("command", "earlier")] = {k: v for k, v in previous.items() if k != "stages"}
         record["stages"] = stages
-    path = folder / "run.json"
     _dump_record(record, path)
     return path
 
@@ -593,10 +597,5 @@ def _dump_record(record: dict, path: Path) -> None:
 
 
 def read_run_record(folder: Path) -> dict | None:
-    path = Path(folder) / "run.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+    """``run.json`` of ``folder`` (see :func:`pipeline.runfolder.read_record`)."""
+    return runfolder.read_record(folder)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,18 +48,16 @@ def load_run(folder: Path) -> Run:
     Raises:
         InputError: a stage's files are missing; the message names the command to run first.
     """
+    from pipeline import runfolder
+
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "is not a folder", "give the run folder written by 'qda run' or 'qda code'")
-    if not (folder / "segments.csv").is_file():
-        raise InputError(folder, "has no segments.csv", "run 'qda ingest SOURCE --out DIR' (or 'qda run') first")
-    if not (folder / "codings.csv").is_file():
-        raise InputError(folder, "has no codings.csv", "run 'qda code SOURCE --codebook FILE --out DIR' (or 'qda run') first")
-    seg = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False)
-    cod = pd.read_csv(folder / "codings.csv", dtype=str, keep_default_na=False)
-    record = {}
-    if (folder / "run.json").is_file():
-        record = coding_record(json.loads((folder / "run.json").read_text(encoding="utf-8")))
+    for name in ("segments", "codings"):
+        if not runfolder.exists(folder, name):
+            raise runfolder.missing_file(folder, name)
+    seg, cod = runfolder.read_segments(folder), runfolder.read_codings(folder)
+    record = coding_record(runfolder.read_record(folder) or {})
     codes = record.get("codes") or sorted(set(cod["code"]))
     labels, dims = {}, {}
     cb_path = (record.get("codebook") or {}).get("path")
@@ -73,13 +70,8 @@ def load_run(folder: Path) -> Run:
     for c in codes:
         labels.setdefault(c, c)
         dims.setdefault(c, c.split(".")[0])
-    clusters = pd.read_csv(folder / "cluster" / "clusters.csv", dtype=str, keep_default_na=False) if (folder / "cluster" / "clusters.csv").is_file() else None
-    categories = None
-    if (folder / "cluster" / "categories.csv").is_file():
-        from pipeline.outputs import typed_frame
-
-        # read as text (a label "NA" stays a label), then numbers and truth values as such
-        categories = typed_frame(pd.read_csv(folder / "cluster" / "categories.csv", dtype=str, keep_default_na=False))
+    clusters = runfolder.read(runfolder.cluster_folder(folder), "clusters", missing_ok=True)
+    categories = runfolder.read(runfolder.cluster_folder(folder), "categories", missing_ok=True)
     return Run(folder, seg, cod, record, labels, dims, codes, clusters, categories)
 
 

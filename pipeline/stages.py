@@ -12,7 +12,9 @@ from pathlib import Path
 
 def run_folder_source(sources) -> Path | None:
     """The run folder when ``sources`` is one (a folder with segments.parquet and no corpus.yaml)."""
-    if len(sources) == 1 and Path(sources[0]).is_dir() and (Path(sources[0]) / "segments.parquet").is_file() \
+    from pipeline import runfolder
+
+    if len(sources) == 1 and Path(sources[0]).is_dir() and runfolder.exists(sources[0], "segments_parquet") \
             and not any((Path(sources[0]) / n).is_file() for n in ("corpus.yaml", "corpus.yml")):
         return Path(sources[0])
     return None
@@ -41,10 +43,10 @@ def segments_from(sources, ingest_opts):
     from pipeline.ingest import IngestResult, ingest as run_ingest
 
     if run_folder_source(sources) is not None:
-        import pandas as pd
+        from pipeline import runfolder
 
-        seg = pd.read_parquet(Path(sources[0]) / "segments.parquet")
-        return IngestResult(seg, [], [Path(sources[0]) / "segments.parquet"]), True
+        seg = runfolder.read(sources[0], "segments_parquet")
+        return IngestResult(seg, [], [runfolder.path(sources[0], "segments_parquet")]), True
     return run_ingest(list(sources), ingest_opts), False
 
 
@@ -142,17 +144,17 @@ def load_coder(segments, codebook_path, *, nlp_name=None, train_gold=None, train
 
 
 def write_coding_outputs(tmp: Path, result, model) -> None:
-    from pipeline.outputs import write_csv
+    from pipeline import runfolder
 
-    write_csv(result.codings, tmp / "codings.csv")
-    write_csv(result.wide, tmp / "codings_wide.csv")
-    write_csv(result.evidence, tmp / "evidence.csv")
+    runfolder.write(tmp, "codings", result.codings)
+    runfolder.write(tmp, "codings_wide", result.wide)
+    runfolder.write(tmp, "evidence", result.evidence)
     if result.candidates is not None:
-        write_csv(result.candidates, tmp / "candidates.csv")
+        runfolder.write(tmp, "candidates", result.candidates)
     if model is not None:
-        from pipeline.coding.modelfile import MODEL_NAME, save_model
+        from pipeline.coding.modelfile import save_model
 
-        save_model(model, tmp / MODEL_NAME)
+        save_model(model, runfolder.path(tmp, "model"))
 
 
 def coding_record(cb, result, model) -> dict:
@@ -198,10 +200,10 @@ def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_cluster
 
     import pandas as pd
 
+    from pipeline import runfolder
     from pipeline.cluster import cluster_units, compare_with_gold
     from pipeline.cluster import stability as run_stability
     from pipeline.cluster.map import draw_html, draw_png
-    from pipeline.outputs import write_csv
 
     groups = selected[group_column].astype(str).tolist() if group_column in selected.columns else None
     kwargs = {"groups": groups, "remove_theme": not keep_theme, "embedding": embedding, "n_clusters": n_clusters,
@@ -218,24 +220,24 @@ def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_cluster
                "uncertain_per_category": dict(zip(cats["label"], cats["uncertain"].astype(int).tolist())),
                "other": int(a["other"].sum()), **res.params}
     tmp.mkdir(parents=True, exist_ok=True)
-    write_csv(clusters, tmp / "clusters.csv")
+    runfolder.write(tmp, "clusters", clusters)
     # the count is in summary.json; one column less keeps the report's table within the page
-    write_csv(cats.drop(columns=["uncertain"]), tmp / "categories.csv")
+    runfolder.write(tmp, "categories", cats.drop(columns=["uncertain"]))
     mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
                        "group": groups if groups else ["alle"] * len(texts), "text": texts, "uncertain": a["uncertain"]})
-    draw_png(mp, tmp / "cluster_map.png")
-    draw_html(mp, tmp / "cluster_map.html")
+    draw_png(mp, runfolder.path(tmp, "cluster_map_png"))
+    draw_html(mp, runfolder.path(tmp, "cluster_map_html"))
     if gold_column:
         scores, table = compare_with_gold(a["cluster"].tolist(), selected[gold_column].astype(str).tolist())
         summary["gold"] = {"column": gold_column, **scores}
-        table.to_csv(tmp / "gold_contingency.csv", encoding="utf-8", lineterminator="\n")
+        table.to_csv(runfolder.path(tmp, "gold_contingency"), encoding="utf-8", lineterminator="\n")  # with its index: the clusters
     if stability:
         if on_event:
             on_event(f"stability: {stability} reruns with seeds {seed}..{seed + stability - 1}")
         st_sum, st_units = run_stability(texts, runs=stability, seed=seed, **kwargs)
         summary["stability"] = st_sum
-        write_csv(pd.concat([selected[["segment_id"]].reset_index(drop=True), st_units, a[["cluster"]]], axis=1), tmp / "stability.csv")
-    (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        runfolder.write(tmp, "stability", pd.concat([selected[["segment_id"]].reset_index(drop=True), st_units, a[["cluster"]]], axis=1))
+    runfolder.path(tmp, "cluster_summary").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary, cats
 
 
@@ -267,24 +269,23 @@ def read_coder(path: Path):
     Raises:
         InputError: a missing, empty or damaged file or table.
     """
+    from pipeline import runfolder
     from pipeline.coding import eligible_units
     from pipeline.errors import InputError
     from pipeline.evaluate import predictions_from_codings, read_gold
-    from pipeline.tablefiles import read_csv_file, read_run_table
 
     if path.is_dir():
-        if not (path / "codings.csv").is_file():
-            raise InputError(path, "has no codings.csv", "give a run folder of 'qda code', a codings.csv or a gold file")
-        cod, seg = read_run_table(path, "codings.csv"), read_run_table(path, "segments.csv")
+        cod = runfolder.read_codings(path, fix="give a run folder of 'qda code', a codings.csv or a gold file")
+        seg = runfolder.read_segments(path)
         units = set(seg.loc[eligible_units(seg, code_interviewer=False), "segment_id"])
         return predictions_from_codings(cod), units
     if not path.is_file():
         raise InputError(path, "file not found", "check the path")
     head = path.read_text(encoding="utf-8-sig", errors="replace").split("\n", 1)[0].lower()
     if "method" in head and "code" in head:
-        cod = read_csv_file(path, what="codings file", fix="give a codings.csv written by 'qda code'", required=("segment_id", "code", "method"))
-        seg_file = path.parent / "segments.csv"
-        units = set(read_run_table(path.parent, "segments.csv")["segment_id"]) if seg_file.is_file() else set(cod["segment_id"])
+        cod = runfolder.read_file(path, "codings")
+        seg = runfolder.read_segments(path.parent, missing_ok=True)
+        units = set(seg["segment_id"]) if seg is not None else set(cod["segment_id"])
         return predictions_from_codings(cod), units
     gold = read_gold(path)
     return gold, set(gold)

@@ -106,41 +106,35 @@ def _checked(frame: pd.DataFrame, path: Path, required: tuple[str, ...], fix: st
     return frame
 
 
-RUN_TABLES = {
-    "segments.csv": ("segment_id", "text"),
-    "codings.csv": ("segment_id", "code"),
-}
-
-
 def read_run_table(folder: Path | str, name: str) -> pd.DataFrame:
-    """A table of a run folder (``segments.csv``, ``codings.csv``).
+    """A table of a run folder by its file name (``segments.csv``, ``codings.csv``), typed: see
+    :func:`pipeline.runfolder.read` (which new code calls with the table's name instead).
 
     Raises:
         InputError: missing, empty, damaged, or without its columns; the fix says to run the
             stage that writes it again.
     """
-    folder = Path(folder)
-    return read_csv_file(folder / name, what="run folder's table", fix=_rerun(folder, name), required=RUN_TABLES.get(name, ()))
+    from pipeline import runfolder
+
+    return runfolder.read_file(Path(folder) / name, runfolder.name_of(name))
 
 
-def _rerun(folder: Path, name: str) -> str:
-    stage = "ingest" if name.startswith("segments") else "code"
-    return f"write it again with 'qda {stage} ... --out {folder}' (or 'qda run')"
-
-
-def check_run_folder(folder: Path | str, *, tables: tuple[str, ...] = ("segments.csv", "codings.csv")) -> None:
+def check_run_folder(folder: Path | str, *, tables: tuple[str, ...] = ("segments", "codings")) -> None:
     """Checks a run folder before a command reads it: a folder, whose ``run.json`` (if any) is
     a JSON object and whose ``tables`` (those present: a missing one is for the command to
-    name, with the stage that writes it) are not empty and have ``segment_id`` in the header.
+    name, with the stage that writes it; names of :data:`pipeline.runfolder.FILES`) are not
+    empty and have ``segment_id`` in the header.
     Only the header line is read.
 
     Raises:
         InputError: the first problem found, naming the file.
     """
+    from pipeline import runfolder
+
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "is not a folder", "give the run folder written by 'qda run' or 'qda code'")
-    record = folder / "run.json"
+    record = runfolder.path(folder, "run")
     if record.is_file():
         try:
             value = json.loads(record.read_text(encoding="utf-8"))
@@ -150,15 +144,16 @@ def check_run_folder(folder: Path | str, *, tables: tuple[str, ...] = ("segments
         if not isinstance(value, dict):
             raise InputError(record, "is not a run record (a JSON object)", "run the stage that wrote the folder again (qda code or qda run)")
     for name in tables:
-        if (folder / name).is_file():
+        if runfolder.exists(folder, name):
             _check_header(folder, name)
 
 
 def _check_header(folder: Path, name: str) -> None:
+    from pipeline import runfolder
     from pipeline.ingest.survey import sniff_delimiter
 
-    path = folder / name
-    fix = _rerun(folder, name)
+    path = runfolder.path(folder, name)
+    fix = runfolder.rerun_fix(folder, name)
     with open(path, "rb") as fh:
         head = fh.read(64 * 1024)
     if not head.strip():

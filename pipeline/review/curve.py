@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import runfolder
+from pipeline.errors import InputError
 from pipeline.review.decisions import training_labels
 
-CURVE = Path("review") / "curve.csv"
-CURVE_COLUMNS = ["round", "imported_at", "file", "new", "changed", "units", "decisions", "reviewed_codings", "accepted", "accepted_share",
-                 "round_codings", "round_accepted"]
+CURVE = Path(runfolder.FILES["curve"].file)
+CURVE_COLUMNS = list(runfolder.FILES["curve"].columns)
 
 
 def _scored(labels: pd.DataFrame, run) -> dict:
@@ -55,14 +56,11 @@ def curve_row(run, reviewed: pd.DataFrame, log: pd.DataFrame, *, now: str, sourc
 def read_curve(folder: Path | str) -> pd.DataFrame | None:
     """``review/curve.csv`` of a run folder, or None when there is none (or it is unreadable:
     the report then leaves the figure out rather than fail)."""
-    path = Path(folder) / CURVE
-    if not path.is_file():
-        return None
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError):
+        frame = runfolder.read(folder, "curve", missing_ok=True)
+    except InputError:
         return None
-    return frame if set(CURVE_COLUMNS) <= set(frame.columns) and len(frame) else None
+    return frame if frame is not None and len(frame) else None
 
 
 def append_curve(folder: Path | str, row: pd.DataFrame) -> pd.DataFrame:

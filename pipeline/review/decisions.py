@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import runfolder
 from pipeline.errors import InputError, ValidationError
 from pipeline.review.run import ReviewRun
 
 DECISIONS = ("accept", "reject", "other")
-REVIEWED_COLUMNS = ["segment_id", "code", "decision", "corrected_code", "comment", "reviewer", "decided_at"]
+REVIEWED_COLUMNS = list(runfolder.FILES["reviewed"].columns)
 LOG_COLUMNS = ["imported_at", "file", "file_sha256", "change", *REVIEWED_COLUMNS]
 REQUIRED = ["segment_id", "code", "decision"]
 MAX_PROBLEMS = 25
@@ -233,19 +234,12 @@ def check_decisions(dec: DecisionFile, run: ReviewRun) -> tuple[pd.DataFrame, in
 # --- merging ----------------------------------------------------------------------------------
 
 def read_reviewed(path: Path | str) -> pd.DataFrame:
-    """Reads ``reviewed.csv``.
+    """Reads ``reviewed.csv`` (see :func:`pipeline.runfolder.read_reviewed`).
 
     Raises:
-        InputError: the file is missing or lacks a column of ``REVIEWED_COLUMNS``.
+        InputError: the file is missing, damaged or lacks a column of ``REVIEWED_COLUMNS``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found", "write it with 'qda review import RUN DECISIONS'")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in REVIEWED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(path, f"lacks the column(s) {', '.join(missing)}", "reviewed.csv is written by 'qda review import'; do not edit its header")
-    return frame[REVIEWED_COLUMNS]
+    return runfolder.read_reviewed(path)
 
 
 def is_reviewed_file(path: Path | str) -> bool:
@@ -295,7 +289,7 @@ def import_decisions(run: ReviewRun, path: Path | str, *, now: str, reviewer: st
     """
     dec = read_decisions(path)
     decided, skipped = check_decisions(dec, run)
-    existing = read_reviewed(run.folder / "reviewed.csv") if (run.folder / "reviewed.csv").is_file() else None
+    existing = read_reviewed(runfolder.path(run.folder, "reviewed")) if runfolder.exists(run.folder, "reviewed") else None
     result = merge_decisions(existing, decided, source=Path(path), now=now, reviewer=reviewer)
     result.counts["skipped"] = skipped
     return result

@@ -19,7 +19,9 @@ CURVE_FIGURE = "durchsicht_verlauf.png"
 
 
 def _reviewed(run) -> tuple[pd.DataFrame, dict] | None:
-    path = run.folder / "reviewed.csv"
+    from pipeline import runfolder
+
+    path = runfolder.path(run.folder, "reviewed")
     if not path.is_file():
         return None
     from pipeline.evaluate import evaluate_reviewed, predictions_from_codings

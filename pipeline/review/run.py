@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import runfolder
 from pipeline.errors import InputError, ValidationError
 
-CANDIDATE_COLUMNS = ["segment_id", "code", "score", "threshold", "accepted"]
-CANDIDATE_OPTIONAL = ["evidence", "pattern"]
+CANDIDATE_COLUMNS = list(runfolder.FILES["candidates"].required)
 FINGERPRINT_PREFIX = "qda-review-1"
 
 
@@ -40,8 +40,9 @@ class ReviewRun:
 
     Attributes:
         folder: the run folder.
-        segments: ``segments.csv`` as strings, in file order (document, then position).
-        codings: ``codings.csv`` as strings.
+        segments: ``segments.csv`` typed (see :mod:`pipeline.runfolder`), in file order
+            (document, then position).
+        codings: ``codings.csv`` typed.
         evidence: ``evidence.csv`` (every rule hit) or None.
         candidates: ``candidates.csv`` of the verifier (score, threshold as floats, accepted as
             int) or None for a rules-only run.
@@ -67,10 +68,6 @@ class ReviewRun:
         return [c.id for c in self.codes]
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def _from_record(record: dict, key: str):
     """A key of the coding stage's record: at the top, or in an earlier stage (``qda report``
     rewrites run.json and keeps the coding stage's record under ``stages``)."""
@@ -87,30 +84,6 @@ def run_fingerprint(segments: pd.DataFrame, codebook_sha256: str) -> str:
     units = json.dumps([[s, t] for s, t in zip(segments["segment_id"].astype(str), segments["text"].astype(str))], ensure_ascii=False)
     digest = hashlib.sha256(f"{FINGERPRINT_PREFIX}\n{codebook_sha256}\n".encode() + units.encode("utf-8")).hexdigest()
     return digest[:16]
-
-
-def read_candidates(path: Path) -> pd.DataFrame:
-    """Reads the verifier's ``candidates.csv``.
-
-    Raises:
-        InputError: a column is missing, or a score, threshold or accepted value is not a number.
-    """
-    cand = _read_table(path)
-    missing = [c for c in CANDIDATE_COLUMNS if c not in cand.columns]
-    if missing:
-        raise InputError(path, f"lacks the column(s) {', '.join(missing)}", f"candidates.csv needs {', '.join(CANDIDATE_COLUMNS)}; run 'qda code' again")
-    for col in CANDIDATE_OPTIONAL:
-        if col not in cand.columns:
-            cand[col] = ""
-    accepted = cand["accepted"].str.strip().str.lower().map({"1": 1, "0": 0, "true": 1, "false": 0, "1.0": 1, "0.0": 0})
-    for col, values in (("score", pd.to_numeric(cand["score"], errors="coerce")), ("threshold", pd.to_numeric(cand["threshold"], errors="coerce")),
-                        ("accepted", accepted)):
-        bad = values.isna()
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0]) + 2
-            raise InputError(path, f"{col} {cand.loc[bad.idxmax(), col]!r} is not a number", "candidates.csv is written by 'qda code'; run it again", where=f"row {row}")
-        cand[col] = values.astype(int) if col == "accepted" else values.astype(float)
-    return cand
 
 
 def _codes_of(record: dict, codings: pd.DataFrame, warnings: list[str]) -> list[CodeInfo]:
@@ -140,28 +113,25 @@ def load_review_run(folder: Path | str) -> ReviewRun:
     """Reads a run folder of ``qda code`` (or ``qda run``) for the review.
 
     Raises:
-        InputError: the folder, ``segments.csv`` or ``codings.csv`` is missing, or
-            ``candidates.csv`` is malformed.
+        InputError: the folder, ``segments.csv`` or ``codings.csv`` is missing, or a table is
+            malformed (see :func:`pipeline.runfolder.read`).
         ValidationError: ``candidates.csv`` or ``codings.csv`` names units the run does not have.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "is not a folder", "give the run folder written by 'qda code' or 'qda run'")
-    for name in ("segments.csv", "codings.csv"):
-        if not (folder / name).is_file():
-            raise InputError(folder, f"has no {name}", "run 'qda code SOURCE --codebook FILE --out DIR' (or 'qda run') first and review that DIR")
-    segments = _read_table(folder / "segments.csv")
-    codings = _read_table(folder / "codings.csv")
-    evidence = _read_table(folder / "evidence.csv") if (folder / "evidence.csv").is_file() else None
-    candidates = read_candidates(folder / "candidates.csv") if (folder / "candidates.csv").is_file() else None
-    record = {}
-    if (folder / "run.json").is_file():
-        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    for name in ("segments", "codings"):
+        if not runfolder.exists(folder, name):
+            raise runfolder.missing_file(folder, name, "run 'qda code SOURCE --codebook FILE --out DIR' (or 'qda run') first and review that DIR")
+    segments, codings = runfolder.read_segments(folder), runfolder.read_codings(folder)
+    evidence = runfolder.read_evidence(folder, missing_ok=True)
+    candidates = runfolder.read_candidates(folder, missing_ok=True)
+    record = runfolder.read_record(folder) or {}
     known = set(segments["segment_id"])
-    for name, table in (("codings.csv", codings), ("candidates.csv", candidates)):
+    for name, table in (("codings", codings), ("candidates", candidates)):
         if table is not None and not set(table["segment_id"]) <= known:
             stray = sorted(set(table["segment_id"]) - known)
-            raise ValidationError(folder / name, [("segment_id", f"{len(stray)} unit(s) not in segments.csv: {', '.join(stray[:5])}")],
+            raise ValidationError(runfolder.path(folder, name), [("segment_id", f"{len(stray)} unit(s) not in segments.csv: {', '.join(stray[:5])}")],
                                   title="does not fit the run's segments")
     cb = dict(_from_record(record, "codebook") or {})
     warnings: list[str] = []

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import runfolder
 from pipeline.review.decisions import read_reviewed, training_labels
 
 SOURCES = ("reviewed", "run")  # a label's origin; a reviewer's decision outranks the run's "no"
@@ -55,7 +56,7 @@ def reviewed_training_labels(path: Path | str, *, with_run: bool = True) -> pd.D
     path = Path(path)
     decided = training_labels(read_reviewed(path)).assign(source="reviewed")
     folder = path.parent
-    if not with_run or not ((folder / "segments.csv").is_file() and (folder / "codings.csv").is_file()):
+    if not with_run or not (runfolder.exists(folder, "segments") and runfolder.exists(folder, "codings")):
         return decided[LABEL_COLUMNS]
     implicit = run_negatives(load_review_run(folder))
     keys = set(zip(decided["segment_id"], decided["code"]))
