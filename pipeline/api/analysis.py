@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.api.base import Line, OnEvent, Result, now_text, run_folder_fingerprint, sources_fingerprint, writing
 from pipeline.errors import UsageError
-from pipeline.options import corpus_keys, default, option_sources
+from pipeline.options import ClusterOptions, corpus_keys, default, option_sources
 
 GUIDED_OPTIONS = ("--categories", "--guide-codebook", "--labels")
 
@@ -100,28 +100,6 @@ def _evaluate_reviewed(gold, run_dir, codings, segments, codes, part, method) ->
                    f"{summary['missed']:>5}{_share(summary['precision'])}"),
               Line(f"Wrote {run_dir}/evaluation/reviewed/")]
     return Written(run_dir / "evaluation" / "reviewed", summary, lines=lines)
-
-
-@dataclass
-class ClusterOptions:
-    """Options of ``qda cluster``; ``None``: not given (see :data:`pipeline.options.DEFAULTS`)."""
-
-    where: list[str] = field(default_factory=list)
-    join: list[Path] = field(default_factory=list)
-    embedding: str | None = None
-    embedding_model: str | None = None
-    seed: int | None = None
-    n_clusters: int | None = None
-    min_cluster_size: int | None = None
-    group_column: str | None = None
-    keep_theme: bool = False
-    categories: Path | None = None
-    guide_codebook: Path | None = None
-    guide_dimension: str | None = None
-    labels: str | None = None
-    uncertain_margin: float | None = None
-    gold_column: str | None = None
-    stability: int | None = None
 
 
 def _ingest_with(sources, ingest_opts, columns):
