@@ -12,9 +12,9 @@ of a source sets it; its value applies to that source's files) or ``default``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Iterable, Mapping
 
 DEFAULTS: dict[str, object] = {
     # ingest

@@ -219,3 +219,12 @@ def test_qda_cluster_guided_by_a_codebook_dimension(tmp_path):
     assert rec["options"]["guide_dimension"] == "huerde" and rec["options"]["seed"] == 42
     assert {k: rec["option_sources"][k] for k in ("guide_codebook", "guide_dimension", "embedding", "seed")} == {
         "guide_codebook": "cli", "guide_dimension": "cli", "embedding": "cli", "seed": "default"}
+
+
+def test_code_records_the_scope_given_and_where_it_came_from(corpus, tmp_path):
+    # the coding option --scope was overwritten in run.json by the ingest options' scope (None)
+    api.code([str(corpus)], MINI, tmp_path / "hart", CodingOptions(scope="hard"))
+    rec = record(tmp_path / "hart")
+    assert rec["options"]["scope"] == "hard" and rec["option_sources"]["scope"] == "cli"
+    api.code([str(corpus)], MINI, tmp_path / "offen")
+    assert record(tmp_path / "offen")["option_sources"]["scope"] == "default"

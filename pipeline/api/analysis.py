@@ -6,7 +6,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.api.base import Line, OnEvent, Result, now_text, run_folder_fingerprint, sources_fingerprint, writing
+from pipeline.api.base import (
+    Line,
+    OnEvent,
+    Result,
+    now_text,
+    run_folder_fingerprint,
+    sources_fingerprint,
+    writing,
+)
 from pipeline.errors import UsageError
 from pipeline.options import ClusterOptions, corpus_keys, default, option_sources
 
@@ -37,8 +45,14 @@ def evaluate(gold: str, run_dir: Path, *, part: str | None = None, split: Path |
         InputError / ValidationError: a missing run table, a gold file that does not fit.
     """
     from pipeline.errors import InputError
-    from pipeline.evaluate import check_gold, evaluate as score, predictions_from_codings, read_gold
-    from pipeline.outputs import read_run_record, staged_output, write_csv, write_run_record
+    from pipeline.evaluate import check_gold, predictions_from_codings, read_gold
+    from pipeline.evaluate import evaluate as score
+    from pipeline.outputs import (
+        read_run_record,
+        staged_output,
+        write_csv,
+        write_run_record,
+    )
     from pipeline.review import is_reviewed_file
     from pipeline.tablefiles import read_run_table
 
@@ -75,7 +89,11 @@ def evaluate(gold: str, run_dir: Path, *, part: str | None = None, split: Path |
 
 def _evaluate_reviewed(gold, run_dir, codings, segments, codes, part, method) -> Written:
     """``evaluate`` against reviewed decisions: only the (unit, code) pairs someone decided."""
-    from pipeline.evaluate import check_gold, evaluate_reviewed, predictions_from_codings
+    from pipeline.evaluate import (
+        check_gold,
+        evaluate_reviewed,
+        predictions_from_codings,
+    )
     from pipeline.outputs import staged_output, write_csv, write_run_record
     from pipeline.review import labels_from_file
 

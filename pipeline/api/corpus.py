@@ -6,10 +6,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.api.base import (
-    Line, OnEvent, Result, default_corpus, emitter, newest_codebook, no_bar, note, now_text, sources_fingerprint, warning, writing,
+    Line,
+    OnEvent,
+    Result,
+    default_corpus,
+    emitter,
+    newest_codebook,
+    no_bar,
+    note,
+    now_text,
+    sources_fingerprint,
+    warning,
+    writing,
 )
 from pipeline.errors import UsageError
-from pipeline.options import DEFAULTS, CodingOptions, corpus_keys, default, ingest_record, option_sources
+from pipeline.options import (
+    DEFAULTS,
+    CodingOptions,
+    corpus_keys,
+    default,
+    ingest_record,
+    option_sources,
+)
 
 
 @dataclass
@@ -95,7 +113,12 @@ def ingest(sources, out_dir: Path, options=None, *, force: bool = False, origins
     """
     from pipeline.ingest import IngestOptions, StreamedIngest, needs_streaming
     from pipeline.ingest import ingest as run_ingest
-    from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
+    from pipeline.outputs import (
+        staged_output,
+        write_csv,
+        write_parquet,
+        write_run_record,
+    )
 
     sources, options = list(sources), options or IngestOptions()
     with writing(out_dir, lambda: sources_fingerprint(sources), force=force) as notes:
@@ -148,13 +171,18 @@ def code(sources, codebook_path: Path, out_dir: Path, coding: CodingOptions | No
             invalid; ``out_dir`` cannot be written or holds a run over other inputs.
     """
     from pipeline.ingest import IngestOptions, needs_streaming
-    from pipeline.outputs import staged_output, write_csv, write_parquet, write_run_record
+    from pipeline.outputs import (
+        staged_output,
+        write_csv,
+        write_parquet,
+        write_run_record,
+    )
     from pipeline.stages import coding_record, segments_from, write_coding_outputs
 
     sources, coding, ingest_options = list(sources), coding or CodingOptions(), ingest_options or IngestOptions()
     with writing(out_dir, lambda: sources_fingerprint(sources), force=force) as notes:
         opts = {"sources": sources, "codebook": str(codebook_path), **coding.record(), "scheduler": scheduler}
-        raw = {**coding.raw(), **vars(ingest_options)}
+        raw = {**vars(ingest_options), **coding.raw()}  # the coding option scope, not the ingest options' (None)
         run_folder = len(sources) == 1 and (Path(sources[0]) / "segments.parquet").is_file()
         if not run_folder and needs_streaming(sources):
             if coding.train:
@@ -228,12 +256,24 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
     from pipeline.codebook import load_codebook
     from pipeline.ingest import IngestOptions
     from pipeline.ingest import ingest as run_ingest
-    from pipeline.outputs import prepare_output, staged_output, write_csv, write_parquet, write_run_record
+    from pipeline.outputs import (
+        prepare_output,
+        staged_output,
+        write_csv,
+        write_parquet,
+        write_run_record,
+    )
     from pipeline.report import load_run, write_report
-    from pipeline.stages import cluster_selection, cluster_stage, coding_record, network_column, write_coding_outputs
+    from pipeline.stages import (
+        cluster_selection,
+        cluster_stage,
+        coding_record,
+        network_column,
+        write_coding_outputs,
+    )
 
     emit, coding, ingest_options = emitter(on_event), coding or CodingOptions(), ingest_options or IngestOptions()
-    raw = {"folder": folder, "codebook": codebook, "categories": categories, "seed": seed, "cluster": not cluster, **coding.raw(), **vars(ingest_options)}
+    raw = {**vars(ingest_options), "folder": folder, "codebook": codebook, "categories": categories, "seed": seed, "cluster": not cluster, **coding.raw()}
     folder, codebook_path = folder or default_corpus(), codebook or newest_codebook()
     with writing(force=force) as notes:
         cb, _ = load_codebook(codebook_path)

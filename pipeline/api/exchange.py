@@ -86,7 +86,13 @@ def import_project(project: Path, out_dir: Path, *, force: bool = False) -> Exch
     """
     from pipeline.codebook import dump_codebook
     from pipeline.codebook.exchange import _slug
-    from pipeline.outputs import fingerprint_files, staged_output, write_csv, write_parquet, write_run_record
+    from pipeline.outputs import (
+        fingerprint_files,
+        staged_output,
+        write_csv,
+        write_parquet,
+        write_run_record,
+    )
     from pipeline.refi import import_project as read_project
 
     with writing(out_dir, lambda: fingerprint_files([project]), force=force) as notes:
@@ -141,7 +147,13 @@ def review_import(run_dir: Path, decisions: Path, *, reviewer: str | None = None
     """
     import pandas as pd
 
-    from pipeline.outputs import _now, sha256, staged_output, write_csv, write_run_record
+    from pipeline.outputs import (
+        _now,
+        sha256,
+        staged_output,
+        write_csv,
+        write_run_record,
+    )
     from pipeline.review import import_decisions, load_review_run
     from pipeline.review.curve import CURVE, append_curve, curve_row
 
@@ -208,7 +220,8 @@ def diff_codebooks(old: Path, new: Path, *, fmt: str = "text", out_file: Path | 
     Raises:
         InputError / ValidationError: a codebook is unreadable or invalid.
     """
-    from pipeline.codebook import diff_codebooks as diff, format_diff, load_codebook
+    from pipeline.codebook import diff_codebooks as diff
+    from pipeline.codebook import format_diff, load_codebook
 
     with writing_file(out_file):
         a, _ = load_codebook(old)
@@ -272,5 +285,15 @@ def import_codebook(file: Path, out_file: Path, *, name: str | None = None, vers
     return result
 
 
-__all__ = ["Exchanged", "export_project", "import_project", "review_export", "review_import", "validate_codebook", "show_codebook",
-           "diff_codebooks", "export_codebook", "import_codebook"]
+__all__ = [
+    "Exchanged",
+    "diff_codebooks",
+    "export_codebook",
+    "export_project",
+    "import_codebook",
+    "import_project",
+    "review_export",
+    "review_import",
+    "show_codebook",
+    "validate_codebook",
+]
