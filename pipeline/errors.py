@@ -40,6 +40,10 @@ class ValidationError(QdaError):
         super().__init__("\n".join(lines))
 
 
+class UsageError(QdaError):
+    """Options that do not fit together or with the input (the command line shows its usage)."""
+
+
 class RegistryError(QdaError):
     """An unknown name was asked of a registry."""
 

@@ -37,7 +37,7 @@ class IngestOptions:
     question_column: str | None = None
     encoding: str | None = None
     interviewer: list[str] = field(default_factory=list)
-    unit: str = "turn"
+    unit: str | None = None  # None: as corpus.yaml says, else "turn" (an explicit "turn" wins over corpus.yaml)
     meta: dict = field(default_factory=dict)
     kind: str | None = None
     meta_pattern: str | None = None
@@ -365,7 +365,7 @@ def _merge_corpus(s: CorpusSource) -> IngestOptions:
 
 def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptions:
     if file_opts is None:
-        return cli
+        return cli if cli.unit else IngestOptions(**{**vars(cli), "unit": "turn"})
     merged = IngestOptions(**vars(file_opts))
     for name in ("text_columns", "meta_columns", "interviewer"):
         if getattr(cli, name):
@@ -373,7 +373,7 @@ def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptio
     for name in ("id_column", "question_column", "encoding", "kind", "max_unzipped_mb"):
         if getattr(cli, name):
             setattr(merged, name, getattr(cli, name))
-    if cli.unit != "turn":
+    if cli.unit:
         merged.unit = cli.unit
     if cli.dimensions:
         merged.dimensions = cli.dimensions
@@ -396,7 +396,7 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
         ValidationError: a ``corpus.yaml`` is invalid.
     """
     options = options or IngestOptions()
-    if options.unit not in {"turn", "paragraph"}:
+    if options.unit not in {None, "turn", "paragraph"}:
         raise InputError("--unit", f"unknown unit '{options.unit}'", "use 'turn' or 'paragraph'")
     expanded = expand_sources(list(sources))
     if not expanded:
