@@ -180,6 +180,29 @@ def read(folder: Path | str, name: str, *, missing_ok: bool = False, fix: str | 
     return read_file(path(folder, name), name)
 
 
+def read_as_written(folder: Path | str, name: str, *, missing_ok: bool = False) -> pd.DataFrame | None:
+    """The table ``name`` with every cell as the text in the file (``""`` for an empty one).
+
+    For the few consumers that carry cells on verbatim rather than compute with them: the
+    REFI-QDA export writes each coding row into the project as it stands in codings.csv, and the
+    review log is appended to as written. The required columns are checked as in :func:`read`.
+
+    Raises:
+        InputError: see :func:`read`.
+    """
+    p, rf = path(folder, name), spec(name)
+    if not p.is_file():
+        if missing_ok:
+            return None
+        raise missing_file(folder, name)
+    frame = _read_text_table(p, rerun_fix(p.parent, name))
+    missing = [c for c in rf.required if c not in frame.columns]
+    if missing:
+        raise InputError(p, f"has no column {', '.join(missing)}",
+                         f"{rf.file} is written by '{rf.stage}'; write it again rather than edit its header")
+    return frame
+
+
 def read_file(file: Path | str, name: str) -> pd.DataFrame:
     """A file of the kind ``name`` at ``file``, wherever it lies and whatever it is called
     (``qda code --train`` takes a ``reviewed.csv`` by its path), typed by the schema of ``name``.

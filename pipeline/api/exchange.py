@@ -39,8 +39,8 @@ def export_project(run_dir: Path, out_file: Path, *, user: str | None = None, se
     Raises:
         InputError: the run folder lacks its tables or names no codebook file that exists.
     """
-    import pandas as pd
 
+    from pipeline import runfolder
     from pipeline.codebook import load_codebook
     from pipeline.outputs import read_run_record
     from pipeline.refi import export_project as write_project
@@ -49,19 +49,19 @@ def export_project(run_dir: Path, out_file: Path, *, user: str | None = None, se
 
     user, segments_mode = default("user", user), default("segments", segments)
     with writing_file(out_file):
-        for name in ("segments.csv", "codings.csv"):
-            if not (run_dir / name).is_file():
-                raise InputError(run_dir / name, "not found", "run 'qda code ... --out DIR' (or 'qda run') first")
+        for name in ("segments", "codings"):
+            if not runfolder.exists(run_dir, name):
+                raise InputError(runfolder.path(run_dir, name), "not found", "run 'qda code ... --out DIR' (or 'qda run') first")
         check_run_folder(run_dir)  # empty tables, a run.json that is not JSON
         record = read_run_record(run_dir) or {}
         cb_path = (record.get("codebook") or {}).get("path")
         if not cb_path or not Path(cb_path).is_file():
             raise InputError(run_dir / "run.json", "does not name a codebook file that exists", "run 'qda code' again from the folder the codebook path is relative to")
         cb, _ = load_codebook(cb_path)
-        seg = pd.read_csv(run_dir / "segments.csv", dtype=str, keep_default_na=False)
+        seg = runfolder.read_as_written(run_dir, "segments")
         seg["start_char"], seg["end_char"] = seg["start_char"].astype(int), seg["end_char"].astype(int)
         seg["unit"] = seg["unit"].astype(int)
-        cod = pd.read_csv(run_dir / "codings.csv", dtype=str, keep_default_na=False)
+        cod = runfolder.read_as_written(run_dir, "codings")  # carried into the project verbatim
         sentences = None
         if segments_mode == "sentence":
             sentences = sentence_spans(seg, set(cod["segment_id"]), (record.get("options") or {}).get("nlp"))
@@ -147,6 +147,7 @@ def review_import(run_dir: Path, decisions: Path, *, reviewer: str | None = None
     """
     import pandas as pd
 
+    from pipeline import runfolder
     from pipeline.outputs import (
         _now,
         sha256,
@@ -165,8 +166,8 @@ def review_import(run_dir: Path, decisions: Path, *, reviewer: str | None = None
         skipped = f"; {c['skipped']} row(s) with a comment but no decision skipped" if c["skipped"] else ""
         if not c["new"] and not c["changed"]:
             return Exchanged(None, c, lines=[Line(f"Nothing new: all {c['unchanged']} decision(s) of {decisions} are already in {run_dir / 'reviewed.csv'}{skipped}")])
-        log_path = run_dir / "review" / "log.csv"
-        log = pd.concat([pd.read_csv(log_path, dtype=str, keep_default_na=False), res.log]) if log_path.is_file() else res.log
+        earlier = runfolder.read_as_written(run_dir, "review_log", missing_ok=True)
+        log = res.log if earlier is None else pd.concat([earlier, res.log])
         with staged_output(run_dir) as tmp:
             write_csv(res.reviewed, tmp / "reviewed.csv")
             (tmp / "review").mkdir()
