@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class QdaError(Exception):
     """Base class of every error a user can cause and fix.
@@ -38,6 +40,15 @@ class ValidationError(QdaError):
         lines = [f"{self.path} {title} ({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):"]
         lines += [f"  {loc}: {msg}" if loc else f"  {msg}" for loc, msg in self.problems]
         super().__init__("\n".join(lines))
+
+
+def closest(word, choices: Iterable[str]) -> str | None:
+    """The choice most like ``word`` (difflib's ratio ≥ 0.6), for a "did you mean" hint; None
+    when nothing is close. The order of ``choices`` does not matter."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return close[0] if close else None
 
 
 class RegistryError(QdaError):

@@ -7,7 +7,6 @@ patterns) do not stop a run, errors do.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.codebook.model import COMPOUND_MODES, MATCH_ON, SCOPES, Code, Codebook, Condition, MatchSettings, Pattern
-from pipeline.errors import InputError, ValidationError
+from pipeline.errors import InputError, ValidationError, closest
 
 TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "cues", "conditions", "questions", "codes"}
 MATCH_KEYS = {"match", "case_sensitive", "compounds", "negation_window", "typos", "skip_interviewer", "max_codes"}
@@ -41,8 +40,8 @@ class Problem:
 
 
 def _did_you_mean(key: str, allowed: set[str]) -> str:
-    close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
-    return f"unknown key '{key}'; did you mean '{close[0]}'?" if close else f"unknown key '{key}'; allowed: {', '.join(sorted(allowed))}"
+    close = closest(key, allowed)
+    return f"unknown key '{key}'; did you mean '{close}'?" if close else f"unknown key '{key}'; allowed: {', '.join(sorted(allowed))}"
 
 
 def read_yaml(path: Path) -> Any:

@@ -25,12 +25,11 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 import glob as globmod
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import ValidationError
+from pipeline.errors import ValidationError, closest
 from pipeline.yamlsafe import load_yaml
 
 _SOURCE_KEYS = {
@@ -60,8 +59,8 @@ class CorpusSource:
 
 
 def _did_you_mean(key: str, allowed: set[str]) -> str:
-    close = difflib.get_close_matches(key, sorted(allowed), n=1)
-    return f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(sorted(allowed))}"
+    close = closest(key, allowed)
+    return f"; did you mean '{close}'?" if close else f"; allowed: {', '.join(sorted(allowed))}"
 
 
 def load_corpus(folder: Path) -> list[CorpusSource] | None:
