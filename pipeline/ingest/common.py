@@ -12,6 +12,8 @@ or the question column (surveys). It is what ``qda export`` writes as a REFI-QDA
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -216,3 +218,27 @@ def render(doc: Document) -> tuple[str, list[tuple[int, int]]]:
 def file_stem(path: Path) -> str:
     """The doc_id of a transcript: the file name without its extension."""
     return path.stem
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter among ``;`` ``,`` tab that splits the first lines most consistently."""
+    lines = [ln for ln in sample.split("\n")[:20] if ln.strip()]
+    best, best_score = ",", -1.0
+    for delim in (";", ",", "\t"):
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
+        except csv.Error:
+            continue
+        widths = [len(r) for r in rows]
+        if not widths or widths[0] < 2:
+            continue
+        same = sum(w == widths[0] for w in widths) / len(widths)
+        score = same * 10 + min(widths[0], 50) / 50
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def delimiter_of(path: Path, sample: str) -> str:
+    """Tab for a ``.tsv`` file, else the delimiter :func:`sniff_delimiter` finds in ``sample``."""
+    return "\t" if Path(path).suffix.lower() == ".tsv" else sniff_delimiter(sample)
