@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +19,7 @@ import pandas as pd
 from pipeline.errors import InputError
 from pipeline.ingest.archive import check_zip
 from pipeline.ingest.common import CONTROL_CHARS, Document, Unit, delimiter_of, normalise, read_bytes, read_text, squash, strip_controls
+from pipeline.ingest.options import SurveyOptions
 
 PLACEHOLDER = re.compile(
     r"^\s*(?:-+|–|—|/|\.+|\?+|x|k\.?\s*a\.?|keine angabe|n\.?\s*a\.?|n/a|na|nan|none|null|entf(?:ällt|aellt)?\.?|nix|---)\s*$",
@@ -29,16 +29,6 @@ PLACEHOLDER = re.compile(
 # are a broken export or a hostile file, and would take minutes and gigabytes to read.
 DEFAULT_MAX_COLUMNS = 5000
 ID_NAMES = ("id", "response id", "responseid", "antwort id", "antwort-id", "respondent", "respondent_id", "case", "lfdn", "serial", "teilnehmer", "befragte")
-
-
-@dataclass
-class SurveyOptions:
-    text_columns: list[str] = field(default_factory=list)
-    id_column: str | None = None
-    meta_columns: list[str] = field(default_factory=list)
-    question_column: str | None = None
-    encoding: str | None = None
-    sheet: str | int | None = None
 
 
 def max_columns_allowed(given: int | None = None) -> int:
