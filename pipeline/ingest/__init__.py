@@ -81,7 +81,6 @@ class Reader:
     name: str
     extensions: tuple[str, ...]
     read: object  # (path, options) -> (documents, warnings, info)
-    sniff: object = None  # (head: str) -> bool; claims a file of another extension by content
 
 
 def _read_text_transcript(path: Path, opts: IngestOptions):
