@@ -346,6 +346,19 @@ def compound_keys(word: str) -> tuple[str, ...]:
 _ABBREV_SENT = {"z.", "b.", "u.", "a.", "bzw.", "d.", "h.", "v.", "ca.", "bspw.", "ggf.", "usw.", "etc.", "dr.", "prof.", "nr.", "vgl.", "inkl.", "evtl.", "o.", "ä."}
 
 
+def _set_lemmas(doc, *, keep_trained: bool):
+    """Sets each token's lemma (ours, or with ``keep_trained`` the trained pipeline's except for
+    gender forms such as Kolleg:innen, which it does not know) and its matching key ``norm_``."""
+    for tok in doc:
+        if keep_trained and not GENDER_FORM.match(tok.text):
+            lemma = tok.lemma_ or tok.text
+        else:
+            lemma = lemmatize(tok.text)
+            tok.lemma_ = lemma
+        tok.norm_ = fold(lemma)
+    return doc
+
+
 def _make_components():
     from spacy.language import Language
 
@@ -354,22 +367,12 @@ def _make_components():
 
     @Language.component("qda_lemmatizer")
     def qda_lemmatizer(doc):
-        for tok in doc:
-            lemma = lemmatize(tok.text)
-            tok.lemma_ = lemma
-            tok.norm_ = fold(lemma)
-        return doc
+        return _set_lemmas(doc, keep_trained=False)
 
     @Language.component("qda_norms")
     def qda_norms(doc):
         # for a trained pipeline: keep its lemmas, add our keys (and gender-form handling)
-        for tok in doc:
-            lemma = tok.lemma_ or tok.text
-            if GENDER_FORM.match(tok.text):
-                lemma = lemmatize(tok.text)
-                tok.lemma_ = lemma
-            tok.norm_ = fold(lemma)
-        return doc
+        return _set_lemmas(doc, keep_trained=True)
 
     @Language.component("qda_sentencizer")
     def qda_sentencizer(doc):
