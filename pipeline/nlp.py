@@ -17,7 +17,6 @@ umlauts folded (ä→a), so ``Prozeß``/``Prozess`` and ``Fördermittel``/``Ford
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -90,24 +89,16 @@ def save_memo(path) -> None:
     What another process saved meanwhile is merged in first; the file is written under a
     unique temporary name and moved into place, so concurrent runs never see half a file.
     """
-    import os
-    import tempfile
     from pathlib import Path
+
+    from pipeline.atomic import write_text
 
     path = Path(path)
     load_memo(path)
     tables = {k: {w: _to_json(v) for w, v in _MEMO[k].items()} for k in _SAVED_TABLES}
     payload = _memo_payload(tables)
     record = {"format": MEMO_FORMAT, "sha256": hashlib.sha256(payload).hexdigest(), "tables": tables}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_text(path, json.dumps(record, ensure_ascii=False, separators=(",", ":")), private=True)
 
 
 def load_memo(path) -> str | None:
