@@ -31,7 +31,6 @@ from pipeline.codebook.serialize import (
 from pipeline.errors import InputError
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
-NS_PROJECT = "urn:QDA-XML:project:1.0"
 LAYOUTS = ("maxqda", "atlasti", "taguette", "qda")
 MAX_XML_BYTES = 200 * 1024 * 1024
 
