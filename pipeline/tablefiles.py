@@ -50,7 +50,8 @@ def read_csv_file(path: Path | str, *, what: str, fix: str, required: tuple[str,
         InputError: missing, empty, not text, not CSV (naming the line), or a required column
             missing (naming the columns it has).
     """
-    from pipeline.ingest.common import decode, delimiter_of, strip_controls
+    from pipeline.ingest.common import strip_controls
+    from pipeline.textfiles import decode, delimiter_of
 
     path = Path(path)
     if not path.is_file():
@@ -154,7 +155,7 @@ def check_run_folder(folder: Path | str, *, tables: tuple[str, ...] = ("segments
 
 
 def _check_header(folder: Path, name: str) -> None:
-    from pipeline.ingest.common import sniff_delimiter
+    from pipeline.textfiles import sniff_delimiter
 
     path = folder / name
     fix = _rerun(folder, name)

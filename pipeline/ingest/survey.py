@@ -18,8 +18,9 @@ import pandas as pd
 
 from pipeline.errors import InputError
 from pipeline.ingest.archive import check_zip
-from pipeline.ingest.common import CONTROL_CHARS, Document, Unit, delimiter_of, normalise, read_bytes, read_text, squash, strip_controls
+from pipeline.ingest.common import CONTROL_CHARS, Document, Unit, normalise, read_bytes, read_text, squash, strip_controls
 from pipeline.ingest.options import SurveyOptions
+from pipeline.textfiles import delimiter_of
 
 PLACEHOLDER = re.compile(
     r"^\s*(?:-+|–|—|/|\.+|\?+|x|k\.?\s*a\.?|keine angabe|n\.?\s*a\.?|n/a|na|nan|none|null|entf(?:ällt|aellt)?\.?|nix|---)\s*$",
@@ -281,7 +282,7 @@ STREAM_ROWS = 50_000
 
 
 def stream_encoding(path: Path, encoding: str | None) -> str:
-    """The encoding :func:`pipeline.ingest.common.decode` would choose, found by reading the file
+    """The encoding :func:`pipeline.textfiles.decode` would choose, found by reading the file
     in blocks instead of whole.
 
     Raises:
@@ -289,7 +290,7 @@ def stream_encoding(path: Path, encoding: str | None) -> str:
     """
     import codecs
 
-    from pipeline.ingest.common import _CP1252_UNDEFINED, _utf16_without_bom
+    from pipeline.textfiles import _CP1252_UNDEFINED, _utf16_without_bom
 
     if encoding:
         return encoding
