@@ -2,6 +2,7 @@
 direction of imports between layers. CI runs pytest, so a new finding fails CI."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,16 @@ def test_codebook_imports_only_lower_layers():
 ])
 def test_layer_check_sees_every_kind_of_import(source, expected):
     assert layer_violations(source, "pipeline.codebook", CODEBOOK_MAY_IMPORT) == expected
+
+
+def test_caches_of_a_test_run_stay_out_of_the_checkout(qda_cache_dir):
+    from hypothesis import settings
+    from hypothesis.configuration import storage_directory
+
+    from pipeline.parse_cache import default_root
+
+    cache = Path(os.environ["QDA_CACHE_DIR"]).resolve()
+    assert cache == qda_cache_dir.resolve() and not cache.is_relative_to(ROOT)
+    assert default_root().resolve() == cache
+    assert settings().database is None  # no .hypothesis/ example database in the checkout
+    assert not storage_directory("constants", intent_to_write=False).path.resolve().is_relative_to(ROOT)
