@@ -19,9 +19,10 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from importlib import metadata
 from pathlib import Path
+
+from pipeline.atomic import write_bytes
 
 FORMAT = 1
 LANG = "de"
@@ -68,17 +69,8 @@ def _write(path: Path, entries: dict[bytes, bytes]) -> None:
     body = keys + values
     meta = {"format": FORMAT, "simplemma": _version(), "lang": LANG, "entries": len(entries), "keys": len(keys),
             "sha256": hashlib.sha256(body).hexdigest()}
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(json.dumps(meta).encode("ascii") + b"\n" + body)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    with contextlib.suppress(OSError):
+        write_bytes(path, json.dumps(meta).encode("ascii") + b"\n" + body, private=True)
 
 
 def german_entries() -> dict[bytes, bytes]:

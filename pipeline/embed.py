@@ -76,17 +76,14 @@ def _load_disk(name: str) -> None:
 def _save_disk(name: str) -> None:
     """Writes every row of ``name`` in the per-process cache to the .npz (unique temporary
     file, then an atomic replace, so a reader never sees half a file)."""
-    import tempfile
+    from pipeline.atomic import atomic_path
 
     path = _disk_file(name)
     _load_disk(name)
     keys = sorted(k for (n, k) in _CACHE if n == name)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_path(path, private=True) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, keys=np.array(keys, dtype="U40"), rows=np.vstack([_CACHE[(name, k)] for k in keys]))
-        os.replace(tmp, path)
     except OSError:
         return  # a read-only folder: run without the saved cache
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class QdaError(Exception):
     """Base class of every error a user can cause and fix.
@@ -42,6 +44,15 @@ class ValidationError(QdaError):
 
 class UsageError(QdaError):
     """Options that do not fit together or with the input (the command line shows its usage)."""
+
+
+def closest(word, choices: Iterable[str]) -> str | None:
+    """The choice most like ``word`` (difflib's ratio ≥ 0.6), for a "did you mean" hint; None
+    when nothing is close. The order of ``choices`` does not matter."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return close[0] if close else None
 
 
 class RegistryError(QdaError):

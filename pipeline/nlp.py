@@ -17,7 +17,6 @@ umlauts folded (ä→a), so ``Prozeß``/``Prozess`` and ``Fördermittel``/``Ford
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -90,24 +89,16 @@ def save_memo(path) -> None:
     What another process saved meanwhile is merged in first; the file is written under a
     unique temporary name and moved into place, so concurrent runs never see half a file.
     """
-    import os
-    import tempfile
     from pathlib import Path
+
+    from pipeline.atomic import write_text
 
     path = Path(path)
     load_memo(path)
     tables = {k: {w: _to_json(v) for w, v in _MEMO[k].items()} for k in _SAVED_TABLES}
     payload = _memo_payload(tables)
     record = {"format": MEMO_FORMAT, "sha256": hashlib.sha256(payload).hexdigest(), "tables": tables}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_text(path, json.dumps(record, ensure_ascii=False, separators=(",", ":")), private=True)
 
 
 def load_memo(path) -> str | None:
@@ -346,6 +337,19 @@ def compound_keys(word: str) -> tuple[str, ...]:
 _ABBREV_SENT = {"z.", "b.", "u.", "a.", "bzw.", "d.", "h.", "v.", "ca.", "bspw.", "ggf.", "usw.", "etc.", "dr.", "prof.", "nr.", "vgl.", "inkl.", "evtl.", "o.", "ä."}
 
 
+def _set_lemmas(doc, *, keep_trained: bool):
+    """Sets each token's lemma (ours, or with ``keep_trained`` the trained pipeline's except for
+    gender forms such as Kolleg:innen, which it does not know) and its matching key ``norm_``."""
+    for tok in doc:
+        if keep_trained and not GENDER_FORM.match(tok.text):
+            lemma = tok.lemma_ or tok.text
+        else:
+            lemma = lemmatize(tok.text)
+            tok.lemma_ = lemma
+        tok.norm_ = fold(lemma)
+    return doc
+
+
 def _make_components():
     from spacy.language import Language
 
@@ -354,22 +358,12 @@ def _make_components():
 
     @Language.component("qda_lemmatizer")
     def qda_lemmatizer(doc):
-        for tok in doc:
-            lemma = lemmatize(tok.text)
-            tok.lemma_ = lemma
-            tok.norm_ = fold(lemma)
-        return doc
+        return _set_lemmas(doc, keep_trained=False)
 
     @Language.component("qda_norms")
     def qda_norms(doc):
         # for a trained pipeline: keep its lemmas, add our keys (and gender-form handling)
-        for tok in doc:
-            lemma = tok.lemma_ or tok.text
-            if GENDER_FORM.match(tok.text):
-                lemma = lemmatize(tok.text)
-                tok.lemma_ = lemma
-            tok.norm_ = fold(lemma)
-        return doc
+        return _set_lemmas(doc, keep_trained=True)
 
     @Language.component("qda_sentencizer")
     def qda_sentencizer(doc):

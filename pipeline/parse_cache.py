@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
 import zipfile
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.atomic import atomic_path
 from pipeline.tokens import Parsed
 
 FORMAT = 2
@@ -187,16 +187,10 @@ class ParseCache:
         meta = {"format": FORMAT, "fingerprint": self.fingerprint, "units": len(keys), "tokens": len(parsed.lex), "sha256": _checksum(arrays)}
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         final = self.dir / f"parse-{uuid.uuid4().hex}.npz"
-        tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".parse-", suffix=".tmp", dir=self.dir)
-            with os.fdopen(fd, "wb") as fh:
+            with atomic_path(final, private=True) as tmp, open(tmp, "wb") as fh:
                 np.savez(fh, **arrays)
-            os.replace(tmp, final)
         except OSError as exc:
-            if tmp:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
             self.warnings.append(f"could not write the parse cache in {self.dir} ({exc.strerror or exc}); the next run parses again")
             return None
         _KEYS[final] = arrays["keys"]

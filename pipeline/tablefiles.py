@@ -50,8 +50,8 @@ def read_csv_file(path: Path | str, *, what: str, fix: str, required: tuple[str,
         InputError: missing, empty, not text, not CSV (naming the line), or a required column
             missing (naming the columns it has).
     """
-    from pipeline.ingest.common import decode, strip_controls
-    from pipeline.ingest.survey import sniff_delimiter
+    from pipeline.ingest.common import strip_controls
+    from pipeline.textfiles import decode, delimiter_of
 
     path = Path(path)
     if not path.is_file():
@@ -60,7 +60,7 @@ def read_csv_file(path: Path | str, *, what: str, fix: str, required: tuple[str,
     if not data.strip():
         raise InputError(path, "file is empty" + ("" if data else " (0 bytes)"), fix)
     text, _ = strip_controls(decode(path, data)[0])
-    sep = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text[:200_000])
+    sep = delimiter_of(path, text[:200_000])
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except pd.errors.EmptyDataError:
@@ -150,7 +150,7 @@ def check_run_folder(folder: Path | str, *, tables: tuple[str, ...] = ("segments
 
 def _check_header(folder: Path, name: str) -> None:
     from pipeline import runfolder
-    from pipeline.ingest.survey import sniff_delimiter
+    from pipeline.textfiles import sniff_delimiter
 
     path = runfolder.path(folder, name)
     fix = runfolder.rerun_fix(folder, name)

@@ -302,10 +302,6 @@ def table_from_docs(docs) -> TokenTable:
     return parsed.to_table([d.text for d in docs])
 
 
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
 def text_key(text: str) -> bytes:
     """The cache key of a unit text: the first 16 bytes of its SHA-256."""
     return hashlib.sha256(text.encode("utf-8")).digest()[:16]

@@ -94,7 +94,27 @@ def _confident(scores: np.ndarray, share: float) -> np.ndarray:
     return keep
 
 
-class CategoryMap(ClusterMixin, BaseEstimator):
+class _TextMap:
+    """What :class:`CategoryMap` and :class:`~pipeline.cluster.unguided.TopicMap` share once
+    fitted: both embed texts, remove the theme (``theme_``) and ``assign`` them to a cluster."""
+
+    _fitted_attribute: str  # an attribute ``fit`` sets: without it, the map is not fitted
+
+    def predict(self, X, groups=None) -> np.ndarray:
+        """The cluster per text (index into ``classes_`` for a CategoryMap)."""
+        return self.assign(X, groups)["cluster"].to_numpy()
+
+    def fit_predict(self, X, y=None, groups=None, on_event=None) -> np.ndarray:
+        """``fit`` and the training texts' clusters (labelled texts keep their label)."""
+        return self.fit(X, y, groups=groups, on_event=on_event).labels_
+
+    def transform(self, X, groups=None) -> np.ndarray:
+        """The theme-removed embeddings of ``X`` (what the map is drawn from)."""
+        check_is_fitted(self, self._fitted_attribute)
+        return self.theme_.transform(self.embedder_(as_texts(X)), groups)
+
+
+class CategoryMap(_TextMap, ClusterMixin, BaseEstimator):
     """Assigns texts to given categories (see the module docstring for the method).
 
     Args:
@@ -119,6 +139,8 @@ class CategoryMap(ClusterMixin, BaseEstimator):
         assignments_: DataFrame per training text (cluster, label, score, margin, uncertain, other).
         classifier_, theme_, embedder_: the fitted parts.
     """
+
+    _fitted_attribute = "classifier_"
 
     def __init__(self, categories=(), *, embedding: str = "use", remove_theme: bool = True, lexical_weight: float = 1.0,
                  prior_weight: float = 0.5, example_weight: float = 1.0, rounds: int = 5, C: float = 1.0, uncertain_margin: float = 0.25,
@@ -307,19 +329,6 @@ class CategoryMap(ClusterMixin, BaseEstimator):
         prior = self._prior(Z)
         hits = self._hits(texts)
         return self._decide(self._scores(Z, prior + self.lexical_weight * hits), prior, hits)
-
-    def predict(self, X, groups=None) -> np.ndarray:
-        """Index into ``classes_`` per text."""
-        return self.assign(X, groups)["cluster"].to_numpy()
-
-    def fit_predict(self, X, y=None, groups=None, on_event=None) -> np.ndarray:
-        """``fit`` and the training texts' assignments (labelled texts keep their label)."""
-        return self.fit(X, y, groups=groups, on_event=on_event).labels_
-
-    def transform(self, X, groups=None) -> np.ndarray:
-        """The theme-removed embeddings of ``X`` (what the map is drawn from)."""
-        check_is_fitted(self, "classifier_")
-        return self.theme_.transform(self.embedder_(as_texts(X)), groups)
 
     def record(self) -> dict:
         """The parameters used, for run.json (categories by label)."""

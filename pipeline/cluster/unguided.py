@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from pipeline.cluster.guided import as_texts
+from pipeline.cluster.guided import _TextMap, as_texts
 from pipeline.cluster.theme import ThemeRemover, normalise_rows
 from pipeline.errors import QdaError
 
@@ -62,7 +62,7 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
     return np.array([renum[c] for c in labels.tolist()], dtype=np.int64)
 
 
-class TopicMap(ClusterMixin, BaseEstimator):
+class TopicMap(_TextMap, ClusterMixin, BaseEstimator):
     """Finds categories in texts without guidance (see the module docstring for the method).
 
     Args:
@@ -81,6 +81,8 @@ class TopicMap(ClusterMixin, BaseEstimator):
         assignments_: DataFrame per training text (cluster, score, margin, uncertain, other).
         umap_params_: the UMAP parameters used (None when UMAP was skipped).
     """
+
+    _fitted_attribute = "centres_"
 
     def __init__(self, n_clusters=None, *, embedding: str = "use", remove_theme: bool = True, min_cluster_size=None,
                  max_clusters: int = 12, random_state=None):
@@ -169,19 +171,6 @@ class TopicMap(ClusterMixin, BaseEstimator):
         check_is_fitted(self, "centres_")
         Z = self.theme_.transform(self.embedder_(as_texts(X)), groups)
         return self._decide(Z, (Z @ self.centres_.T).argmax(axis=1))
-
-    def predict(self, X, groups=None) -> np.ndarray:
-        """The nearest cluster per text."""
-        return self.assign(X, groups)["cluster"].to_numpy()
-
-    def fit_predict(self, X, y=None, groups=None, on_event=None) -> np.ndarray:
-        """``fit`` and the training texts' clusters."""
-        return self.fit(X, y, groups=groups, on_event=on_event).labels_
-
-    def transform(self, X, groups=None) -> np.ndarray:
-        """The theme-removed embeddings of ``X``."""
-        check_is_fitted(self, "centres_")
-        return self.theme_.transform(self.embedder_(as_texts(X)), groups)
 
     def record(self) -> dict:
         """The parameters used, for run.json."""

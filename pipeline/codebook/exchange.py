@@ -31,7 +31,6 @@ from pipeline.codebook.serialize import (
 from pipeline.errors import InputError
 
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
-NS_PROJECT = "urn:QDA-XML:project:1.0"
 LAYOUTS = ("maxqda", "atlasti", "taguette", "qda")
 MAX_XML_BYTES = 200 * 1024 * 1024
 
@@ -313,8 +312,6 @@ def codebook_table(cb: Codebook, layout: str) -> pd.DataFrame:
         elif layout == "taguette":
             rows.append({"tag": code.id, "description": desc})
         elif layout == "qda":
-            import json
-
             rows.append({
                 "id": code.id, "parent": code.parent or "", "label": code.label, "codable": code.codable,
                 "definition": code.definition, "anchor_examples": "\n".join(code.anchor_examples),
@@ -345,6 +342,8 @@ def write_table(cb: Codebook, path: Path, fmt: str, layout: str) -> None:
         enc = "utf-8" if layout in ("taguette", "qda") else "utf-8-sig"
         frame.to_csv(path, index=False, encoding=enc, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     else:
+        # a documented seam (tests/test_lint.py): the one byte-stable workbook writer lives
+        # with the run-folder code, above this layer; imported only when a workbook is written
         from pipeline.outputs import write_xlsx
 
         write_xlsx({"Codebook": frame}, path, typed=False)
@@ -352,54 +351,70 @@ def write_table(cb: Codebook, path: Path, fmt: str, layout: str) -> None:
 
 def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tuple[Codebook, list[Problem]]:
     """Reads a codebook table in any of the layouts (detected from the header)."""
-    import json
-
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found", "check the path")
+    frame = _read_frame(path)
+    cols = {c.strip().lower(): c for c in frame.columns}
+    if "id" in cols and "definition" in cols:
+        codes = _codes_of_qda_layout(path, frame, cols)
+    else:
+        codes = _codes_of_tool_layout(path, frame, cols)
+    data = {"name": name or path.stem, "version": version, "codes": codes}
+    return codebook_from_data(data, source=str(path), require_definitions=False)
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    """A workbook's first sheet or a CSV file, every cell as text."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             # keep_default_na=False: a code called "NA" or "null" is a name, not a missing value
-            frame = pd.read_excel(path, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[]).fillna("")
+            return pd.read_excel(path, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[]).fillna("")
         except Exception as exc:
             raise InputError(path, f"is not a readable XLSX workbook ({type(exc).__name__})", "save it again as .xlsx")
-    else:
-        from pipeline.ingest.common import decode
-        from pipeline.ingest.survey import sniff_delimiter
+    from pipeline.textfiles import decode, sniff_delimiter
 
-        text, _ = decode(path, path.read_bytes())
-        frame = pd.read_csv(io.StringIO(text), dtype=str, sep=sniff_delimiter(text), keep_default_na=False)
-    cols = {c.strip().lower(): c for c in frame.columns}
+    text, _ = decode(path, path.read_bytes())
+    return pd.read_csv(io.StringIO(text), dtype=str, sep=sniff_delimiter(text), keep_default_na=False)
+
+
+def _codes_of_qda_layout(path: Path, frame: pd.DataFrame, cols: dict[str, str]) -> list[dict]:
+    """The codes of our own ``qda`` layout: one column per field, codes in file order."""
     codes: dict[str, dict] = {}
     order: list[str] = []
-    if "id" in cols and "definition" in cols:
-        for row_no, (_, r) in enumerate(frame.iterrows(), start=2):
-            cid = r[cols["id"]].strip()
-            if not cid:
-                continue
-            e = {"id": cid, "label": r.get(cols.get("label", ""), "") or cid, "definition": r[cols["definition"]]}
-            if "codable" in cols:
-                e["codable"] = str(r[cols["codable"]]).strip().lower() not in ("false", "0", "nein", "no")
-            for key in ("anchor_examples", "coding_rules"):
-                if key in cols and r[cols[key]].strip():
-                    e[key] = [x for x in r[cols[key]].split("\n") if x.strip()]
-            for key in ("include", "exclude"):
-                if key in cols and r[cols[key]].strip():
-                    e[key] = [_pattern_cell(path, x, row_no, cid, cols[key]) for x in r[cols[key]].split("\n") if x.strip()]
-            codes[cid] = e
-            order.append(cid)
-        data = {"name": name or path.stem, "version": version, "codes": [codes[c] for c in order]}
-        return codebook_from_data(data, source=str(path), require_definitions=False)
+    for row_no, (_, r) in enumerate(frame.iterrows(), start=2):
+        cid = r[cols["id"]].strip()
+        if not cid:
+            continue
+        e = {"id": cid, "label": r.get(cols.get("label", ""), "") or cid, "definition": r[cols["definition"]]}
+        if "codable" in cols:
+            e["codable"] = str(r[cols["codable"]]).strip().lower() not in ("false", "0", "nein", "no")
+        for key in ("anchor_examples", "coding_rules"):
+            if key in cols and r[cols[key]].strip():
+                e[key] = [x for x in r[cols[key]].split("\n") if x.strip()]
+        for key in ("include", "exclude"):
+            if key in cols and r[cols[key]].strip():
+                e[key] = [_pattern_cell(path, x, row_no, cid, cols[key]) for x in r[cols[key]].split("\n") if x.strip()]
+        codes[cid] = e
+        order.append(cid)
+    # a repeated ID stays repeated, so that validation reports it as a duplicate
+    return [codes[c] for c in order]
+
+
+def _tool_columns(path: Path, frame: pd.DataFrame, cols: dict[str, str]) -> tuple[str, str | None, str | None]:
+    """``(code column, description column, level separator)`` of a MAXQDA, ATLAS.ti or Taguette
+    table; separator None: any of ``\\``, ``::``, ``>``."""
     if "tag" in cols or "name" in cols or "path" in cols:
-        key = cols.get("tag") or cols.get("name") or cols.get("path")
-        desc_col = cols.get("description")
-        sep = "."
-    elif "code" in cols:
-        key = cols["code"]
-        desc_col = cols.get("memo") or cols.get("comment")
-        sep = None
-    else:
-        raise InputError(path, f"no code column (looked for 'Code', 'tag', 'id'); columns: {', '.join(map(repr, frame.columns))}", "use a MAXQDA (Code, Memo), ATLAS.ti (Code, Comment) or Taguette (tag, description) layout")
+        return cols.get("tag") or cols.get("name") or cols.get("path"), cols.get("description"), "."
+    if "code" in cols:
+        return cols["code"], cols.get("memo") or cols.get("comment"), None
+    raise InputError(path, f"no code column (looked for 'Code', 'tag', 'id'); columns: {', '.join(map(repr, frame.columns))}", "use a MAXQDA (Code, Memo), ATLAS.ti (Code, Comment) or Taguette (tag, description) layout")
+
+
+def _codes_of_tool_layout(path: Path, frame: pd.DataFrame, cols: dict[str, str]) -> list[dict]:
+    """The codes of a tool's table: a code path per row (levels become parent codes), fields
+    from the memo when it is one of ours."""
+    key, desc_col, sep = _tool_columns(path, frame, cols)
     by_path: dict[str, dict] = {}
     roots: list[dict] = []
     for _, r in frame.iterrows():
@@ -410,32 +425,14 @@ def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tu
         if parsed.get("id"):
             # our own export (or a file that kept its memo): ID and label are in the memo
             entry = {"id": parsed["id"], "label": parsed.get("label") or raw, "codable": parsed.get("codable", True), "children": []}
-            for k in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
-                if k in parsed:
-                    entry[k] = parsed[k]
+            _copy_fields(parsed, entry)
             roots.append(entry)
             continue
         if sep is None:
             levels = [x.strip() for x in re.split(r"\\|::|>", raw) if x.strip()] or [raw]
         else:
             levels = [x for x in raw.split(sep) if x] or [raw]
-        parent = None
-        for depth in range(len(levels) - 1):
-            p = " / ".join(levels[: depth + 1])
-            if p not in by_path:
-                pid = (parent["id"] + "." if parent else "") + _slug(levels[depth])
-                by_path[p] = {"id": pid, "label": levels[depth], "codable": False, "children": []}
-                (parent["children"] if parent else roots).append(by_path[p])
-            parent = by_path[p]
-        full = " / ".join(levels)
-        entry = by_path.get(full) or {"children": []}
-        entry.update({"id": (parent["id"] + "." if parent else "") + _slug(levels[-1]), "label": parsed.get("label") or levels[-1], "codable": parsed.get("codable", True)})
-        for k in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
-            if k in parsed:
-                entry[k] = parsed[k]
-        if full not in by_path:
-            by_path[full] = entry
-            (parent["children"] if parent else roots).append(entry)
+        _add_code_path(levels, parsed, by_path, roots)
     # an ID from a memo may nest by dots even if the path did not: rebuild flat and let IDs decide
     flat: list[dict] = []
 
@@ -447,6 +444,30 @@ def read_table(path: Path, *, name: str | None = None, version: str = "1") -> tu
 
     for r in roots:
         flatten(r)
-    flat = [{k: v for k, v in e.items() if v not in (None, [], "")} for e in flat]
-    data = {"name": name or path.stem, "version": version, "codes": flat}
-    return codebook_from_data(data, source=str(path), require_definitions=False)
+    return [{k: v for k, v in e.items() if v not in (None, [], "")} for e in flat]
+
+
+def _copy_fields(parsed: dict, entry: dict) -> None:
+    for k in ("definition", "anchor_examples", "coding_rules", "include", "exclude"):
+        if k in parsed:
+            entry[k] = parsed[k]
+
+
+def _add_code_path(levels: list[str], parsed: dict, by_path: dict[str, dict], roots: list[dict]) -> None:
+    """Adds the code at the end of ``levels``, creating the codes of the levels above it (not
+    codable) that are not there yet."""
+    parent = None
+    for depth in range(len(levels) - 1):
+        p = " / ".join(levels[: depth + 1])
+        if p not in by_path:
+            pid = (parent["id"] + "." if parent else "") + _slug(levels[depth])
+            by_path[p] = {"id": pid, "label": levels[depth], "codable": False, "children": []}
+            (parent["children"] if parent else roots).append(by_path[p])
+        parent = by_path[p]
+    full = " / ".join(levels)
+    entry = by_path.get(full) or {"children": []}
+    entry.update({"id": (parent["id"] + "." if parent else "") + _slug(levels[-1]), "label": parsed.get("label") or levels[-1], "codable": parsed.get("codable", True)})
+    _copy_fields(parsed, entry)
+    if full not in by_path:
+        by_path[full] = entry
+        (parent["children"] if parent else roots).append(entry)

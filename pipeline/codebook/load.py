@@ -7,7 +7,6 @@ patterns) do not stop a run, errors do.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.codebook.model import COMPOUND_MODES, MATCH_ON, SCOPES, Code, Codebook, Condition, MatchSettings, Pattern
-from pipeline.errors import InputError, ValidationError
+from pipeline.errors import InputError, ValidationError, closest
 
 TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "cues", "conditions", "questions", "codes"}
 MATCH_KEYS = {"match", "case_sensitive", "compounds", "negation_window", "typos", "skip_interviewer", "max_codes"}
@@ -41,8 +40,8 @@ class Problem:
 
 
 def _did_you_mean(key: str, allowed: set[str]) -> str:
-    close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
-    return f"unknown key '{key}'; did you mean '{close[0]}'?" if close else f"unknown key '{key}'; allowed: {', '.join(sorted(allowed))}"
+    close = closest(key, allowed)
+    return f"unknown key '{key}'; did you mean '{close}'?" if close else f"unknown key '{key}'; allowed: {', '.join(sorted(allowed))}"
 
 
 def read_yaml(path: Path) -> Any:
@@ -65,17 +64,7 @@ def parse_pattern(raw: Any, loc: str, problems: list[Problem]) -> Pattern | None
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         raw = str(raw)
     if isinstance(raw, str):
-        text = raw.strip()
-        if not text:
-            problems.append(Problem("error", loc, "empty pattern"))
-            return None
-        if text.startswith("re:"):
-            return _regex_pattern(text[3:].strip(), {}, loc, problems)
-        if len(text) > 2 and text.startswith("/") and text.endswith("/"):
-            return _regex_pattern(text[1:-1], {}, loc, problems)
-        if any(ch in text for ch in "*?"):
-            return _glob_pattern(text, {}, loc, problems)
-        return Pattern("phrase" if len(text.split()) > 1 else "term", " ".join(text.split()))
+        return _text_pattern(raw, loc, problems)
     if not isinstance(raw, dict):
         problems.append(Problem("error", loc, f"a pattern is a text or a mapping such as {{regex: ...}}, not {type(raw).__name__}"))
         return None
@@ -87,6 +76,45 @@ def parse_pattern(raw: Any, loc: str, problems: list[Problem]) -> Pattern | None
         problems.append(Problem("error", loc, "needs exactly one of term, phrase, glob, regex, near" + (f" (has {', '.join(kinds)})" if kinds else "")))
         return None
     kind = kinds[0]
+    opts = _pattern_options(raw, kind, loc, problems)
+    value = raw[kind]
+    if kind == "near":
+        return _near_pattern(value, raw.get("window", 5), opts, loc, problems)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(Problem("error", f"{loc} → {kind}", "empty pattern"))
+        return None
+    value = value.strip()
+    if kind == "regex":
+        return _regex_pattern(value, opts, loc, problems)
+    if kind == "glob":
+        return _glob_pattern(value, opts, loc, problems)
+    if kind == "term" and len(value.split()) > 1:
+        problems.append(Problem("error", f"{loc} → term", f"'{value}' has several words; use phrase: for a multi-word pattern"))
+        return None
+    if kind == "phrase" and len(value.split()) == 1:
+        kind = "term"  # a one-word phrase is a term; keeps round trips and diffs stable
+    return Pattern(kind, " ".join(value.split()), **opts)
+
+
+def _text_pattern(raw: str, loc: str, problems: list[Problem]) -> Pattern | None:
+    """A pattern written as plain text: ``re:…`` or ``/…/`` is a regex, ``*``/``?`` make a glob,
+    several words a phrase, else a term."""
+    text = raw.strip()
+    if not text:
+        problems.append(Problem("error", loc, "empty pattern"))
+        return None
+    if text.startswith("re:"):
+        return _regex_pattern(text[3:].strip(), {}, loc, problems)
+    if len(text) > 2 and text.startswith("/") and text.endswith("/"):
+        return _regex_pattern(text[1:-1], {}, loc, problems)
+    if any(ch in text for ch in "*?"):
+        return _glob_pattern(text, {}, loc, problems)
+    return Pattern("phrase" if len(text.split()) > 1 else "term", " ".join(text.split()))
+
+
+def _pattern_options(raw: dict, kind: str, loc: str, problems: list[Problem]) -> dict:
+    """The options of a pattern mapping that are valid (compounds, require, unless, case,
+    negation, match); each invalid one is a problem and left out."""
     opts = {}
     if "compounds" in raw:
         if raw["compounds"] not in COMPOUND_MODES or raw["compounds"] in (0, 1) and not isinstance(raw["compounds"], bool):
@@ -114,30 +142,17 @@ def parse_pattern(raw: Any, loc: str, problems: list[Problem]) -> Pattern | None
             opts["match"] = raw["match"]
     if "window" in raw and kind != "near":
         problems.append(Problem("error", f"{loc} → window", "only a near pattern has a window"))
-    value = raw[kind]
-    if kind == "near":
-        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and v.strip() and len(v.split()) == 1 for v in value)):
-            problems.append(Problem("error", f"{loc} → near", "needs two single words, e.g. near: [fehlen, Personal]"))
-            return None
-        window = raw.get("window", 5)
-        if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-            problems.append(Problem("error", f"{loc} → window", f"must be a whole number of tokens ≥ 1, not {window!r}"))
-            return None
-        return Pattern("near", (value[0].strip(), value[1].strip()), window=window, **opts)
-    if not isinstance(value, str) or not value.strip():
-        problems.append(Problem("error", f"{loc} → {kind}", "empty pattern"))
+    return opts
+
+
+def _near_pattern(value: Any, window: Any, opts: dict, loc: str, problems: list[Problem]) -> Pattern | None:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and v.strip() and len(v.split()) == 1 for v in value)):
+        problems.append(Problem("error", f"{loc} → near", "needs two single words, e.g. near: [fehlen, Personal]"))
         return None
-    value = value.strip()
-    if kind == "regex":
-        return _regex_pattern(value, opts, loc, problems)
-    if kind == "glob":
-        return _glob_pattern(value, opts, loc, problems)
-    if kind == "term" and len(value.split()) > 1:
-        problems.append(Problem("error", f"{loc} → term", f"'{value}' has several words; use phrase: for a multi-word pattern"))
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        problems.append(Problem("error", f"{loc} → window", f"must be a whole number of tokens ≥ 1, not {window!r}"))
         return None
-    if kind == "phrase" and len(value.split()) == 1:
-        kind = "term"  # a one-word phrase is a term; keeps round trips and diffs stable
-    return Pattern(kind, " ".join(value.split()), **opts)
+    return Pattern("near", (value[0].strip(), value[1].strip()), window=window, **opts)
 
 
 def parse_condition(raw: Any, loc: str, problems: list[Problem]) -> Condition | None:
@@ -194,14 +209,20 @@ def _check_one(cb: Codebook, cond: Condition, loc: str, problems: list[Problem])
             problems.append(Problem("error", f"{loc} → question", f"'{dim}' is not a dimension of this codebook ({', '.join(sorted(dims))})"))
 
 
-def _read_cues(raw: Any, problems: list[Problem]) -> dict[str, list[Pattern]]:
+def _mapping(raw: Any, loc: str, shape: str, problems: list[Problem]) -> dict:
+    """A top-level section that must be a mapping: nothing is an empty one, anything else a
+    problem (``shape`` says what it maps)."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        problems.append(Problem("error", "cues", "must be a mapping: name → list of cue words or patterns"))
+        problems.append(Problem("error", loc, f"must be a mapping: {shape}"))
         return {}
+    return raw
+
+
+def _read_cues(raw: Any, problems: list[Problem]) -> dict[str, list[Pattern]]:
     out: dict[str, list[Pattern]] = {}
-    for name, items in raw.items():
+    for name, items in _mapping(raw, "cues", "name → list of cue words or patterns", problems).items():
         loc = f"cues → {name}"
         if not isinstance(items, list) or not items:
             problems.append(Problem("error", loc, "must be a non-empty list of words or patterns"))
@@ -212,13 +233,8 @@ def _read_cues(raw: Any, problems: list[Problem]) -> dict[str, list[Pattern]]:
 
 
 def _read_conditions(raw: Any, problems: list[Problem]) -> dict[str, Condition]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        problems.append(Problem("error", "conditions", "must be a mapping: name → condition ({cues: [...], question: [...], scope: ...})"))
-        return {}
     out = {}
-    for name, spec in raw.items():
+    for name, spec in _mapping(raw, "conditions", "name → condition ({cues: [...], question: [...], scope: ...})", problems).items():
         cond = parse_condition(spec, f"conditions → {name}", problems)
         if cond is not None:
             out[str(name)] = replace(cond, name=str(name))
@@ -243,12 +259,8 @@ def _resolve_named(cb: Codebook, problems: list[Problem]) -> None:
 
 
 def _read_questions(raw: Any, problems: list[Problem]) -> dict[str, list[str]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        problems.append(Problem("error", "questions", "must be a mapping: dimension → words that name it in a question"))
-        return {}
-    return {str(dim): _str_list(words, f"questions → {dim}", problems) for dim, words in raw.items()}
+    questions = _mapping(raw, "questions", "dimension → words that name it in a question", problems)
+    return {str(dim): _str_list(words, f"questions → {dim}", problems) for dim, words in questions.items()}
 
 
 def _regex_pattern(value: str, opts: dict, loc: str, problems: list[Problem]) -> Pattern | None:
@@ -307,8 +319,39 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
     for key in ("name", "version"):
         if not str(data.get(key) or "").strip():
             problems.append(Problem("error", key, f"missing {key}"))
+    matching = _read_matching(data.get("matching") or {}, problems)
+    cb = Codebook(
+        name=str(data.get("name") or "").strip(),
+        version=str(data.get("version") or "").strip(),
+        language=str(data.get("language") or "de"),
+        description=str(data.get("description") or "").strip(),
+        parent_version=str(data["parent_version"]).strip() if data.get("parent_version") is not None else None,
+        matching=matching,
+        cues=_read_cues(data.get("cues"), problems),
+        conditions=_read_conditions(data.get("conditions"), problems),
+        questions=_read_questions(data.get("questions"), problems),
+        source=source,
+    )
+    codes = data.get("codes")
+    if not isinstance(codes, list) or not codes:
+        problems.append(Problem("error", "codes", "missing or empty: a codebook needs a list of codes"))
+        return cb, problems
+    _walk_codes(codes, None, "codes", cb, problems)
+    _link_dotted_parents(cb, problems)
+    _resolve_named(cb, problems)
+    _check_conditions(cb, problems)
+    for cond in cb.conditions.values():
+        _check_one(cb, cond, f"conditions → {cond.name}", problems)
+    for dim in cb.questions:
+        if dim not in cb.dimensions():
+            problems.append(Problem("error", f"questions → {dim}", f"is not a dimension of this codebook ({', '.join(cb.dimensions())})"))
+    _check_codes(cb, problems, require_definitions=require_definitions)
+    return cb, problems
+
+
+def _read_matching(m: Any, problems: list[Problem]) -> MatchSettings:
+    """The ``matching:`` section; an invalid setting is a problem and keeps its default."""
     matching = MatchSettings()
-    m = data.get("matching") or {}
     if not isinstance(m, dict):
         problems.append(Problem("error", "matching", "must be a mapping"))
         m = {}
@@ -337,24 +380,11 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
                 problems.append(Problem("error", loc, f"must be true or false, not {value!r}"))
             else:
                 setattr(matching, key, value)
-    cb = Codebook(
-        name=str(data.get("name") or "").strip(),
-        version=str(data.get("version") or "").strip(),
-        language=str(data.get("language") or "de"),
-        description=str(data.get("description") or "").strip(),
-        parent_version=str(data["parent_version"]).strip() if data.get("parent_version") is not None else None,
-        matching=matching,
-        cues=_read_cues(data.get("cues"), problems),
-        conditions=_read_conditions(data.get("conditions"), problems),
-        questions=_read_questions(data.get("questions"), problems),
-        source=source,
-    )
-    codes = data.get("codes")
-    if not isinstance(codes, list) or not codes:
-        problems.append(Problem("error", "codes", "missing or empty: a codebook needs a list of codes"))
-        return cb, problems
-    _walk_codes(codes, None, "codes", cb, problems)
-    # flat lists: a dotted ID's parent must be defined
+    return matching
+
+
+def _link_dotted_parents(cb: Codebook, problems: list[Problem]) -> None:
+    """In flat lists a dotted ID names its parent, which must be defined."""
     for code in cb.codes.values():
         if code.parent is None and "." in code.id:
             parent = code.id.rsplit(".", 1)[0]
@@ -362,13 +392,10 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
                 code.parent = parent
             else:
                 problems.append(Problem("error", f"codes → {code.id}", f"its parent '{parent}' is not defined; add a code '{parent}' or nest this code under it"))
-    _resolve_named(cb, problems)
-    _check_conditions(cb, problems)
-    for cond in cb.conditions.values():
-        _check_one(cb, cond, f"conditions → {cond.name}", problems)
-    for dim in cb.questions:
-        if dim not in cb.dimensions():
-            problems.append(Problem("error", f"questions → {dim}", f"is not a dimension of this codebook ({', '.join(cb.dimensions())})"))
+
+
+def _check_codes(cb: Codebook, problems: list[Problem], *, require_definitions: bool) -> None:
+    """What each code lacks: a definition, include patterns, sub-codes, anchor examples."""
     for code in cb.codes.values():
         loc = f"codes → {code.id}"
         has_children = any(c.parent == code.id for c in cb.codes.values())
@@ -382,83 +409,99 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
             problems.append(Problem("warning", loc, "is not codable and has no sub-codes"))
         if code.codable and not code.anchor_examples:
             problems.append(Problem("warning", loc, "no anchor examples"))
-    return cb, problems
 
 
 def _walk_codes(items: list, parent: Code | None, loc: str, cb: Codebook, problems: list[Problem]) -> None:
     for i, raw in enumerate(items):
         here = f"{loc}[{i}]"
-        if not isinstance(raw, dict):
-            problems.append(Problem("error", here, "a code is a mapping with at least id, label and definition"))
+        code = _read_code(raw, parent, here, cb, problems)
+        if code is None:
             continue
-        cid = str(raw.get("id") or "").strip()
-        if not cid:
-            problems.append(Problem("error", here, "missing id"))
-            continue
-        cloc = f"codes → {cid}"
-        for key in raw:
-            if key not in CODE_KEYS:
-                problems.append(Problem("error", cloc, _did_you_mean(key, CODE_KEYS)))
-        if not ID_RE.match(cid):
-            problems.append(Problem("error", cloc, "an id is lower case letters, digits, '_' or '-', with dots between levels (e.g. huerde.zeit)"))
-        if cid in cb.codes:
-            problems.append(Problem("error", cloc, f"duplicate id (also {cb.codes[cid].extra.get('_loc', 'earlier')})"))
-            continue
-        if parent is not None and not cid.startswith(parent.id + "."):
-            problems.append(Problem("error", cloc, f"is nested under '{parent.id}' but its id does not start with '{parent.id}.'"))
-        codable = raw.get("codable", True)
-        if not isinstance(codable, bool):
-            problems.append(Problem("error", f"{cloc} → codable", f"must be true or false, not {codable!r}"))
-            codable = True
-        lack = raw.get("lack_counts", False)
-        if not isinstance(lack, bool):
-            problems.append(Problem("error", f"{cloc} → lack_counts", f"must be true or false, not {lack!r}"))
-            lack = False
-        conds = {}
-        for key in ("require", "unless"):
-            if raw.get(key) is not None:
-                conds[key] = parse_condition(raw[key], f"{cloc} → {key}", problems)
-        code = Code(
-            id=cid,
-            label=str(raw.get("label") or "").strip(),
-            definition=" ".join(str(raw.get("definition") or "").split()),
-            anchor_examples=_str_list(raw.get("anchor_examples"), f"{cloc} → anchor_examples", problems),
-            coding_rules=_str_list(raw.get("coding_rules"), f"{cloc} → coding_rules", problems),
-            codable=codable,
-            lack_counts=lack,
-            require=conds.get("require"),
-            unless=conds.get("unless"),
-            parent=parent.id if parent else None,
-            color=str(raw["color"]) if raw.get("color") else None,
-            extra={"_loc": here, **({"guid": str(raw["guid"])} if raw.get("guid") else {})},
-        )
-        if not code.label:
-            problems.append(Problem("warning", cloc, "no label; the id is shown instead"))
-            code.label = cid
-        for part in ("include", "exclude"):
-            pats = raw.get(part) or []
-            if not isinstance(pats, list):
-                problems.append(Problem("error", f"{cloc} → {part}", "must be a list of patterns"))
-                continue
-            seen = set()
-            for j, p in enumerate(pats):
-                pat = parse_pattern(p, f"{cloc} → {part}[{j}]", problems)
-                if pat is None:
-                    continue
-                if pat in seen:
-                    problems.append(Problem("warning", f"{cloc} → {part}[{j}]", f"'{pat.label()}' is listed twice"))
-                    continue
-                seen.add(pat)
-                getattr(code, part).append(pat)
-        if not codable and code.include:
-            problems.append(Problem("warning", cloc, "is not codable, so its include patterns are never used"))
-        cb.codes[cid] = code
+        cb.codes[code.id] = code
+        cloc = f"codes → {code.id}"
         children = raw.get("children")
         if children is not None:
             if not isinstance(children, list):
                 problems.append(Problem("error", f"{cloc} → children", "must be a list of codes"))
             else:
                 _walk_codes(children, code, f"{cloc} → children", cb, problems)
+
+
+def _read_code(raw: Any, parent: Code | None, here: str, cb: Codebook, problems: list[Problem]) -> Code | None:
+    """One entry of a ``codes``/``children`` list (without its children); None when it has no
+    usable id or repeats one."""
+    if not isinstance(raw, dict):
+        problems.append(Problem("error", here, "a code is a mapping with at least id, label and definition"))
+        return None
+    cid = str(raw.get("id") or "").strip()
+    if not cid:
+        problems.append(Problem("error", here, "missing id"))
+        return None
+    cloc = f"codes → {cid}"
+    for key in raw:
+        if key not in CODE_KEYS:
+            problems.append(Problem("error", cloc, _did_you_mean(key, CODE_KEYS)))
+    if not ID_RE.match(cid):
+        problems.append(Problem("error", cloc, "an id is lower case letters, digits, '_' or '-', with dots between levels (e.g. huerde.zeit)"))
+    if cid in cb.codes:
+        problems.append(Problem("error", cloc, f"duplicate id (also {cb.codes[cid].extra.get('_loc', 'earlier')})"))
+        return None
+    if parent is not None and not cid.startswith(parent.id + "."):
+        problems.append(Problem("error", cloc, f"is nested under '{parent.id}' but its id does not start with '{parent.id}.'"))
+    codable = _flag(raw, "codable", True, cloc, problems)
+    lack = _flag(raw, "lack_counts", False, cloc, problems)
+    conds = {}
+    for key in ("require", "unless"):
+        if raw.get(key) is not None:
+            conds[key] = parse_condition(raw[key], f"{cloc} → {key}", problems)
+    code = Code(
+        id=cid,
+        label=str(raw.get("label") or "").strip(),
+        definition=" ".join(str(raw.get("definition") or "").split()),
+        anchor_examples=_str_list(raw.get("anchor_examples"), f"{cloc} → anchor_examples", problems),
+        coding_rules=_str_list(raw.get("coding_rules"), f"{cloc} → coding_rules", problems),
+        codable=codable,
+        lack_counts=lack,
+        require=conds.get("require"),
+        unless=conds.get("unless"),
+        parent=parent.id if parent else None,
+        color=str(raw["color"]) if raw.get("color") else None,
+        extra={"_loc": here, **({"guid": str(raw["guid"])} if raw.get("guid") else {})},
+    )
+    if not code.label:
+        problems.append(Problem("warning", cloc, "no label; the id is shown instead"))
+        code.label = cid
+    for part in ("include", "exclude"):
+        _read_patterns(raw.get(part) or [], getattr(code, part), f"{cloc} → {part}", problems)
+    if not codable and code.include:
+        problems.append(Problem("warning", cloc, "is not codable, so its include patterns are never used"))
+    return code
+
+
+def _flag(raw: dict, key: str, default: bool, cloc: str, problems: list[Problem]) -> bool:
+    """A true/false field of a code; anything else is a problem and counts as ``default``."""
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        problems.append(Problem("error", f"{cloc} → {key}", f"must be true or false, not {value!r}"))
+        return default
+    return value
+
+
+def _read_patterns(pats: Any, into: list[Pattern], loc: str, problems: list[Problem]) -> None:
+    """Appends the usable patterns of an include/exclude list to ``into``, each once."""
+    if not isinstance(pats, list):
+        problems.append(Problem("error", loc, "must be a list of patterns"))
+        return
+    seen = set()
+    for j, p in enumerate(pats):
+        pat = parse_pattern(p, f"{loc}[{j}]", problems)
+        if pat is None:
+            continue
+        if pat in seen:
+            problems.append(Problem("warning", f"{loc}[{j}]", f"'{pat.label()}' is listed twice"))
+            continue
+        seen.add(pat)
+        into.append(pat)
 
 
 def load_codebook(path: Path | str, *, strict: bool = True) -> tuple[Codebook, list[Problem]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,36 +17,15 @@ import pandas as pd
 from pipeline import registry
 from pipeline.errors import InputError
 from pipeline.ingest.common import SEGMENT_COLUMNS, Document, file_stem, read_text, render
-from pipeline.ingest.corpus import CorpusSource, load_corpus
+from pipeline.ingest.corpus import load_corpus
 from pipeline.ingest.interviewer import guess_interviewer
 from pipeline.ingest.speaker_table import layout_from_content, layout_from_header, table_units
 from pipeline.ingest.subtitles import parse_subtitles
+from pipeline.ingest.options import IngestOptions
 from pipeline.ingest.survey import SurveyOptions, column_list, guess_id_column, read_csv_table, read_survey, read_xlsx_table
 from pipeline.ingest.transcript import is_interviewer_label, parse_free_text, parse_transcript
 
 __all__ = ["IngestOptions", "IngestResult", "StreamedIngest", "ingest", "needs_streaming", "document_texts", "file_notes", "SEGMENT_COLUMNS"]
-
-
-@dataclass
-class IngestOptions:
-    """Options of ``qda ingest`` (and every command that ingests)."""
-
-    text_columns: list[str] = field(default_factory=list)
-    id_column: str | None = None
-    meta_columns: list[str] = field(default_factory=list)
-    question_column: str | None = None
-    encoding: str | None = None
-    interviewer: list[str] = field(default_factory=list)
-    unit: str | None = None  # None: as corpus.yaml says, else "turn" (an explicit "turn" wins over corpus.yaml)
-    meta: dict = field(default_factory=dict)
-    kind: str | None = None
-    meta_pattern: str | None = None
-    rename: dict = field(default_factory=dict)
-    # which codebook dimensions a unit may get: {question: [dims]} or [dims] for every unit
-    dimensions: dict | list = field(default_factory=dict)
-    scope: str | None = None  # "hard": the dimensions limit the codes (corpus.yaml scope: hard)
-    # per-member limit for .docx/.xlsx archives in MB; None: $QDA_MAX_UNZIPPED_MB or 256
-    max_unzipped_mb: float | None = None
 
 
 @dataclass
@@ -102,7 +81,6 @@ class Reader:
     name: str
     extensions: tuple[str, ...]
     read: object  # (path, options) -> (documents, warnings, info)
-    sniff: object = None  # (head: str) -> bool; claims a file of another extension by content
 
 
 def _read_text_transcript(path: Path, opts: IngestOptions):
@@ -215,10 +193,6 @@ def _subtitle_documents(path: Path, text: str, opts: IngestOptions, info: dict):
     return [Document(file_stem(path), str(path), opts.kind or "interview", units)], warnings, {**info, "reader": "subtitles"}
 
 
-def _survey_options(opts: IngestOptions) -> SurveyOptions:
-    return SurveyOptions(opts.text_columns, opts.id_column, opts.meta_columns, opts.question_column, opts.encoding)
-
-
 def _read_table(path: Path, table: pd.DataFrame, opts: IngestOptions, info: dict, fmt: str):
     """A CSV/XLSX table is read as a transcript or as a survey: decided by its header (see
     :func:`table_kind`), the reason recorded in ``info["read_as"]``."""
@@ -227,7 +201,7 @@ def _read_table(path: Path, table: pd.DataFrame, opts: IngestOptions, info: dict
         rows = [list(table.columns), *table.astype(str).to_numpy().tolist()]
         docs, warnings, tinfo = _documents_from_tables(path, [(rows, layout)], opts, info, reader=f"transcript-table ({fmt})")
         return docs, warnings, {**tinfo, "read_as": why}
-    docs, warnings, sinfo = read_survey(path, table, _survey_options(opts), fmt=fmt)
+    docs, warnings, sinfo = read_survey(path, table, opts, fmt=fmt)
     return docs, warnings, {**info, **sinfo, **({"read_as": why} if why else {})}
 
 
@@ -335,7 +309,7 @@ def expand_sources(sources: list[str]) -> list[tuple[Path, IngestOptions | None]
         elif p.is_dir():
             corpus = load_corpus(p)
             if corpus is not None:
-                out += [(f, _merge_corpus(s)) for s in corpus for f in s.files]
+                out += [(f, replace(s.options)) for s in corpus for f in s.files]
                 continue
             files = sorted(f for f in p.rglob("*") if f.is_file() and _ingestible(f))
             if not files:
@@ -352,15 +326,6 @@ def _ingestible(f: Path) -> bool:
     if f.name in _SKIP_NAMES or f.name.startswith((".", "~$")) or f.name.upper().startswith(("LICENSE", "README", "SOURCE")):
         return False
     return any(f.suffix.lower() in r.extensions for _, r in registry.items("reader"))
-
-
-def _merge_corpus(s: CorpusSource) -> IngestOptions:
-    return IngestOptions(
-        text_columns=s.text_columns, id_column=s.id_column, meta_columns=s.meta_columns,
-        question_column=s.question_column, encoding=s.encoding, interviewer=s.interviewer,
-        unit=s.unit or "turn", meta=s.meta, kind=s.kind, meta_pattern=s.meta_pattern, rename=s.rename,
-        dimensions=s.dimensions, scope=s.scope,
-    )
 
 
 def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptions:
@@ -536,7 +501,7 @@ class StreamedIngest:
     def _csv_parts(self, path: Path, opts: IngestOptions, reader: Reader):
         from pipeline.ingest.survey import iter_csv_tables
 
-        sopts = _survey_options(opts)
+        sopts: SurveyOptions = opts
         for table, first_row, delim, info in iter_csv_tables(path, opts.encoding, self.rows):
             if first_row == 0:
                 layout, why = table_kind(path, table, opts)

@@ -25,12 +25,12 @@ Example::
 
 from __future__ import annotations
 
-import difflib
 import glob as globmod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import ValidationError
+from pipeline.errors import ValidationError, closest
+from pipeline.ingest.options import IngestOptions
 from pipeline.yamlsafe import load_yaml
 
 _SOURCE_KEYS = {
@@ -43,25 +43,15 @@ CORPUS_FILES = ("corpus.yaml", "corpus.yml")
 
 @dataclass
 class CorpusSource:
+    """One entry of ``sources:``: the files it matches and how to read them."""
+
     files: list[Path]
-    kind: str | None = None
-    meta: dict = field(default_factory=dict)
-    meta_pattern: str | None = None
-    text_columns: list[str] = field(default_factory=list)
-    id_column: str | None = None
-    meta_columns: list[str] = field(default_factory=list)
-    question_column: str | None = None
-    encoding: str | None = None
-    interviewer: list[str] = field(default_factory=list)
-    unit: str | None = None
-    rename: dict = field(default_factory=dict)
-    dimensions: dict | list = field(default_factory=dict)
-    scope: str | None = None  # hard: code only the question's dimensions; soft (default): a hint
+    options: IngestOptions
 
 
 def _did_you_mean(key: str, allowed: set[str]) -> str:
-    close = difflib.get_close_matches(key, sorted(allowed), n=1)
-    return f"; did you mean '{close[0]}'?" if close else f"; allowed: {', '.join(sorted(allowed))}"
+    close = closest(key, allowed)
+    return f"; did you mean '{close}'?" if close else f"; allowed: {', '.join(sorted(allowed))}"
 
 
 def load_corpus(folder: Path) -> list[CorpusSource] | None:
@@ -120,8 +110,7 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
             except re.error as exc:
                 problems.append((f"{loc} → meta_pattern", f"invalid regex: {exc}"))
         out.append(
-            CorpusSource(
-                files=files,
+            CorpusSource(files, IngestOptions(
                 kind=s.get("kind"),
                 meta={**top_meta, **meta},
                 meta_pattern=mp,
@@ -131,11 +120,11 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
                 question_column=s.get("question_column"),
                 encoding=s.get("encoding"),
                 interviewer=_str_list(s.get("interviewer", []), f"{loc} → interviewer", problems) or top_int,
-                unit=s.get("unit"),
+                unit=s.get("unit") or "turn",
                 rename=_rename(s.get("rename"), f"{loc} → rename", problems),
                 dimensions=_dimensions(s.get("dimensions"), f"{loc} → dimensions", problems),
                 scope=_scope_mode(s.get("scope"), f"{loc} → scope", problems),
-            )
+            ))
         )
     if problems:
         raise ValidationError(path, problems)

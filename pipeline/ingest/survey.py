@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +19,8 @@ import pandas as pd
 from pipeline.errors import InputError
 from pipeline.ingest.archive import check_zip
 from pipeline.ingest.common import CONTROL_CHARS, Document, Unit, normalise, read_bytes, read_text, squash, strip_controls
+from pipeline.ingest.options import SurveyOptions
+from pipeline.textfiles import delimiter_of
 
 PLACEHOLDER = re.compile(
     r"^\s*(?:-+|–|—|/|\.+|\?+|x|k\.?\s*a\.?|keine angabe|n\.?\s*a\.?|n/a|na|nan|none|null|entf(?:ällt|aellt)?\.?|nix|---)\s*$",
@@ -29,16 +30,6 @@ PLACEHOLDER = re.compile(
 # are a broken export or a hostile file, and would take minutes and gigabytes to read.
 DEFAULT_MAX_COLUMNS = 5000
 ID_NAMES = ("id", "response id", "responseid", "antwort id", "antwort-id", "respondent", "respondent_id", "case", "lfdn", "serial", "teilnehmer", "befragte")
-
-
-@dataclass
-class SurveyOptions:
-    text_columns: list[str] = field(default_factory=list)
-    id_column: str | None = None
-    meta_columns: list[str] = field(default_factory=list)
-    question_column: str | None = None
-    encoding: str | None = None
-    sheet: str | int | None = None
 
 
 def max_columns_allowed(given: int | None = None) -> int:
@@ -71,25 +62,6 @@ def column_list(columns, limit: int = 20) -> str:
     return ", ".join(names) + (f" … and {more} more" if more > 0 else "")
 
 
-def sniff_delimiter(sample: str) -> str:
-    """The delimiter among ``;`` ``,`` tab that splits the first lines most consistently."""
-    lines = [ln for ln in sample.split("\n")[:20] if ln.strip()]
-    best, best_score = ",", -1.0
-    for delim in (";", ",", "\t"):
-        try:
-            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delim))
-        except csv.Error:
-            continue
-        widths = [len(r) for r in rows]
-        if not widths or widths[0] < 2:
-            continue
-        same = sum(w == widths[0] for w in widths) / len(widths)
-        score = same * 10 + min(widths[0], 50) / 50
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
 def read_csv_table(path: Path, encoding: str | None = None, *, info: dict | None = None, max_columns: int | None = None) -> tuple[pd.DataFrame, str, str]:
     """Reads a CSV export with every cell as a string.
 
@@ -111,7 +83,7 @@ def read_csv_table(path: Path, encoding: str | None = None, *, info: dict | None
     used = text_info["encoding"]
     if info is not None and text_info.get("control_chars_removed"):
         info["control_chars_removed"] = text_info["control_chars_removed"]
-    delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text[:200_000])
+    delim = delimiter_of(path, text[:200_000])
     rows, line_of = [], []
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     try:
@@ -310,7 +282,7 @@ STREAM_ROWS = 50_000
 
 
 def stream_encoding(path: Path, encoding: str | None) -> str:
-    """The encoding :func:`pipeline.ingest.common.decode` would choose, found by reading the file
+    """The encoding :func:`pipeline.textfiles.decode` would choose, found by reading the file
     in blocks instead of whole.
 
     Raises:
@@ -318,7 +290,7 @@ def stream_encoding(path: Path, encoding: str | None) -> str:
     """
     import codecs
 
-    from pipeline.ingest.common import _CP1252_UNDEFINED, _utf16_without_bom
+    from pipeline.textfiles import _CP1252_UNDEFINED, _utf16_without_bom
 
     if encoding:
         return encoding
@@ -404,7 +376,7 @@ def iter_csv_tables(path: Path, encoding: str | None = None, rows: int = STREAM_
             head = list(itertools.islice(lines, 20))
         except UnicodeDecodeError as exc:
             raise InputError(undecodable[0], f"{undecodable[1]} ({exc})", undecodable[2]) from None
-        delim = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter("".join(head))
+        delim = delimiter_of(path, "".join(head))
         reader = csv.reader(itertools.chain(head, lines), delimiter=delim)
         header, batch, line_of, first_row = None, [], [], 0
         try:

@@ -8,7 +8,6 @@ decided_at``. ``other`` means the suggested code is wrong and ``corrected_code``
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import runfolder
-from pipeline.errors import InputError, ValidationError
+from pipeline.errors import InputError, ValidationError, closest
 from pipeline.review.run import ReviewRun
 
 DECISIONS = ("accept", "reject", "other")
@@ -159,8 +158,8 @@ def read_decisions(path: Path | str) -> DecisionFile:
 # --- checking ---------------------------------------------------------------------------------
 
 def _unknown_code(code: str, known: list[str], what: str) -> str:
-    close = difflib.get_close_matches(code, known, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    close = closest(code, known)
+    hint = f" (did you mean '{close}'?)" if close else ""
     return f"{what} '{code}' is not a code of the run's codebook{hint}"
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.atomic import atomic_path
 from pipeline.errors import InputError
 from pipeline.review.run import ReviewRun, load_review_run
 from pipeline.review.suggestions import Suggestions, build_suggestions
@@ -75,27 +74,17 @@ def export_review(run_dir: Path | str, out: Path | str, *, fmt: str | None = Non
     fmt = format_for(out, fmt)
     run = load_review_run(run_dir)
     sug = build_suggestions(run, order, limit=limit)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)
-    os.close(fd)
-    try:
+    with atomic_path(out) as tmp:  # not private: the review file is an ordinary one
         if fmt == "xlsx":
             from pipeline.review.xlsx import write_review_xlsx
 
-            write_review_xlsx(run, sug, Path(tmp), name=out.name)
+            write_review_xlsx(run, sug, tmp, name=out.name)
         elif fmt == "html":
             from pipeline.review.page import render_review_page
 
-            Path(tmp).write_text(render_review_page(run, sug), encoding="utf-8")
+            tmp.write_text(render_review_page(run, sug), encoding="utf-8")
         else:
             from pipeline.outputs import write_csv
 
-            write_csv(review_csv(run, sug), Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates the file private; the review file is an ordinary one
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            write_csv(review_csv(run, sug), tmp)
     return ExportResult(run, sug, out, fmt)
