@@ -126,7 +126,7 @@ def corpus_keys(sources: Iterable) -> set[str]:
     for src in sources:
         if Path(src).is_dir():
             for s in load_corpus(Path(src)) or []:
-                keys |= {k for k in CORPUS_KEYS if is_given(getattr(s, k))}
+                keys |= {k for k in CORPUS_KEYS if is_given(getattr(s.options, k))}
     return keys
 
 

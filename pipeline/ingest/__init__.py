@@ -338,8 +338,7 @@ def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptio
     for name in ("id_column", "question_column", "encoding", "kind", "max_unzipped_mb"):
         if getattr(cli, name):
             setattr(merged, name, getattr(cli, name))
-    if cli.unit:
-        merged.unit = cli.unit
+    merged.unit = cli.unit or file_opts.unit or "turn"
     if cli.dimensions:
         merged.dimensions = cli.dimensions
     merged.meta = {**file_opts.meta, **cli.meta}

@@ -120,7 +120,7 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
                 question_column=s.get("question_column"),
                 encoding=s.get("encoding"),
                 interviewer=_str_list(s.get("interviewer", []), f"{loc} → interviewer", problems) or top_int,
-                unit=s.get("unit") or "turn",
+                unit=s.get("unit"),  # None: not set here; ingest resolves it (command line > corpus.yaml > "turn")
                 rename=_rename(s.get("rename"), f"{loc} → rename", problems),
                 dimensions=_dimensions(s.get("dimensions"), f"{loc} → dimensions", problems),
                 scope=_scope_mode(s.get("scope"), f"{loc} → scope", problems),
