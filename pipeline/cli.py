@@ -13,7 +13,8 @@ import click
 
 from pipeline import api
 from pipeline.cli_options import (
-    QdaGroup, checked_yaml, cluster_options, coding_options, echo_line, force_option, ingest_options, origins, out_dir_option, path_option, show,
+    QdaGroup, RegistryChoice, checked_yaml, cluster_options, coding_options, echo_line, echo_quiet, force_option, ingest_options, origins,
+    out_dir_option, path_option, show,
 )
 from pipeline.options import DEFAULTS
 
@@ -109,7 +110,7 @@ def diff(old, new, fmt, out_file):
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["qdc", "csv", "xlsx"]), required=True, help="REFI-QDA codebook or a spreadsheet.")
 @click.option("--layout", type=click.Choice(["maxqda", "atlasti", "taguette", "qda"]), help="Spreadsheet columns. Default: taguette for csv, maxqda for xlsx.")
-@path_option("--out", "out_file", required=True, dir_okay=False)
+@path_option("--out", "out_file", required=True, dir_okay=False, help="The file to write (.qdc, .csv or .xlsx).")
 def export_codebook(file, fmt, layout, out_file):
     """Export a codebook for MAXQDA, ATLAS.ti, NVivo, QualCoder or Taguette.
 
@@ -141,7 +142,7 @@ def import_codebook(file, out_file, name, version):
 @cli.command(name="code")
 @force_option
 @click.argument("sources", nargs=-1, required=True)
-@path_option("--codebook", "codebook_path", required=True, help="The YAML codebook.")
+@path_option("--codebook", "codebook_path", help="The YAML codebook. Default: the newest reference codebook in codebooks/.")
 @out_dir_option
 @coding_options
 @click.option("--scheduler", metavar="ADDRESS", help="Code on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N local worker processes. Needs the dask extra.")
@@ -373,9 +374,12 @@ def report_cmd(run_dir, out_dir, quotes, force):
 @path_option("--categories", "categories", dir_okay=False, callback=checked_yaml, help="Categories to steer the clustering (default: FOLDER/kategorien.yaml if present).")
 @click.option("--no-cluster", is_flag=True, help="Skip the clustering stage.")
 @click.option("--seed", default=DEFAULTS["seed"], show_default=True, help="Seed of the clustering.")
+@click.option("--embedding", default=DEFAULTS["embedding"], show_default=True, type=RegistryChoice("embedder", "pipeline.embed"),
+              help="Sentence embeddings of the clustering (see qda cluster).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no stage lines; only warnings and the report's path.")
 @coding_options
 @ingest_options
-def run_cmd(folder, codebook, out_dir, categories, no_cluster, seed, coding, ingest_opts, force):
+def run_cmd(folder, codebook, out_dir, categories, no_cluster, seed, embedding, quiet, coding, ingest_opts, force):
     """The main job: ingest → code → cluster → report, on FOLDER (default: the example corpus).
 
     \b
@@ -385,13 +389,10 @@ def run_cmd(folder, codebook, out_dir, categories, no_cluster, seed, coding, ing
     """
     from pipeline.progress import bar
 
-    show(api.run_pipeline(folder, codebook=codebook, out_dir=out_dir, categories=categories, cluster=not no_cluster, seed=seed, coding=coding,
-                          ingest_options=ingest_opts, bar=bar, on_event=echo_line, force=force, origins=origins()))
+    show(api.run_pipeline(folder, codebook=codebook, out_dir=out_dir, categories=categories, cluster=not no_cluster, seed=seed, embedding=embedding,
+                          coding=coding, ingest_options=ingest_opts, bar=None if quiet else bar, on_event=echo_quiet if quiet else echo_line,
+                          force=force, origins=origins()))
 
 
-def main() -> None:
+def main() -> None:  # the 'qda' entry point; 'python -m pipeline' runs it through __main__.py
     cli(prog_name="qda")
-
-
-if __name__ == "__main__":
-    main()

@@ -69,6 +69,12 @@ def echo_line(line) -> None:
         click.secho(line.text, fg="yellow", err=line.kind == "warning")
 
 
+def echo_quiet(line) -> None:
+    """:func:`echo_line` for ``-q``: only warnings."""
+    if line.kind == "warning":
+        echo_line(line)
+
+
 class RegistryChoice(click.Choice):
     """The names registered for ``kind`` in :mod:`pipeline.registry`, read when first needed
     (importing ``module`` registers them; --help of other commands stays fast)."""
@@ -89,7 +95,8 @@ def path_option(*decls, file_okay=True, dir_okay=True, **kwargs):
 
 
 force_option = click.option("--force", is_flag=True, help="Replace the output folder whole, also when it holds a run over other inputs.")
-out_dir_option = path_option("--out", "out_dir", required=True, file_okay=False)
+out_dir_option = path_option("--out", "out_dir", required=True, file_okay=False,
+                             help="The folder to write; staged and moved in complete, with its run.json.")
 
 
 def _megabytes(ctx, param, value):

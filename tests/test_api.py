@@ -155,6 +155,26 @@ def test_qda_run_picks_the_example_corpus_the_newest_codebook_and_its_folder(tmp
     assert (out / "report.html").is_file() and not (out / "cluster").exists()
 
 
+def test_qda_code_takes_the_newest_codebook_as_qda_run_does(tmp_path, monkeypatch):
+    write(tmp_path / "daten" / "gespraech.md", GESPRAECH)
+    mini = MINI.read_text(encoding="utf-8")
+    write(tmp_path / "codebooks" / "mini-v2.yaml", mini.replace('version: "1"', 'version: "2"'))
+    write(tmp_path / "codebooks" / "mini-v10.yaml", mini.replace('version: "1"', 'version: "10"'))
+    monkeypatch.chdir(tmp_path)
+    r = run(["code", "daten", "--out", "kodiert"])
+    assert r.exit_code == 0, r.output
+    rec = record(tmp_path / "kodiert")
+    assert rec["options"]["codebook"] == "codebooks/mini-v10.yaml" and rec["codebook"]["version"] == "10"
+
+
+def test_qda_run_quiet_prints_only_where_the_report_is_and_records_the_embedding(corpus, tmp_path):
+    r = run(["run", str(corpus), "--codebook", str(MINI), "--out", str(tmp_path / "lauf"), "--no-cluster", "-q", "--embedding", "tfidf"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == [f"Run folder: {tmp_path / 'lauf'}", f"Report: {tmp_path / 'lauf' / 'report.html'}"]
+    rec = record(tmp_path / "lauf")
+    assert rec["options"]["embedding"] == "tfidf" and rec["option_sources"]["embedding"] == "cli"
+
+
 def test_train_in_run_then_model_in_code_gives_the_same_codings(corpus, tmp_path):
     turns = ["gespraech:2", "gespraech:3", "gespraech:5", "gespraech:7"]
     gold = write(tmp_path / "gold.csv", "segment_id,codes\n" + "\n".join(

@@ -21,7 +21,6 @@ from pipeline.api.base import (
 )
 from pipeline.errors import UsageError
 from pipeline.options import (
-    DEFAULTS,
     CodingOptions,
     corpus_keys,
     default,
@@ -154,11 +153,11 @@ def _sources_of(opts: dict, raw: dict, sources, origins) -> dict:
     return option_sources(opts, raw, corpus=corpus_keys(sources), origins=origins)
 
 
-def code(sources, codebook_path: Path, out_dir: Path, coding: CodingOptions | None = None, ingest_options=None, *, scheduler: str | None = None,
+def code(sources, codebook_path: Path | None, out_dir: Path, coding: CodingOptions | None = None, ingest_options=None, *, scheduler: str | None = None,
          quiet: bool = False, bar=None, on_event: OnEvent | None = None, force: bool = False, origins: dict | None = None) -> CodingRun:
     """Codes the units of ``sources`` (raw files as for :func:`ingest`, or an earlier run folder)
-    with the codebook, optionally decided by a verifier trained (``coding.train``) or loaded
-    (``coding.model``).
+    with the codebook (None: the newest reference codebook, as for :func:`run_pipeline`),
+    optionally decided by a verifier trained (``coding.train``) or loaded (``coding.model``).
 
     Writes into ``out_dir``: segments.csv/.parquet, codings.csv, codings_wide.csv, evidence.csv,
     candidates.csv (with a verifier), model.npz (when training) and run.json. Survey exports too
@@ -180,6 +179,7 @@ def code(sources, codebook_path: Path, out_dir: Path, coding: CodingOptions | No
     from pipeline.stages import coding_record, segments_from, write_coding_outputs
 
     sources, coding, ingest_options = list(sources), coding or CodingOptions(), ingest_options or IngestOptions()
+    codebook_path = codebook_path or newest_codebook()  # as 'qda run' does
     with writing(out_dir, lambda: sources_fingerprint(sources), force=force) as notes:
         opts = {"sources": sources, "codebook": str(codebook_path), **coding.record(), "scheduler": scheduler}
         raw = {**vars(ingest_options), **coding.raw()}  # the coding option scope, not the ingest options' (None)
@@ -238,16 +238,16 @@ def _code_streamed(sources, ingest_options, codebook_path, out_dir, coding: Codi
 
 
 def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, out_dir: Path | None = None, categories: Path | None = None,
-                 cluster: bool = True, seed: int | None = None, coding: CodingOptions | None = None, ingest_options=None, bar=None,
-                 on_event: OnEvent | None = None, force: bool = False, origins: dict | None = None) -> CodingRun:
+                 cluster: bool = True, seed: int | None = None, embedding: str | None = None, coding: CodingOptions | None = None,
+                 ingest_options=None, bar=None, on_event: OnEvent | None = None, force: bool = False, origins: dict | None = None) -> CodingRun:
     """The main job: ingest → code → cluster → report on ``folder`` (default: the example
     corpus) with ``codebook`` (default: the newest reference codebook in codebooks/).
 
     Writes the run folder ``out_dir`` (default: ``outputs/<corpus>-<codebook version>/``): the
     files of :func:`code`, ``cluster/`` (unless ``cluster`` is False or there are fewer than
     10 innovation examples; steered by ``categories``, default FOLDER/kategorien.yaml if
-    present), the report (report.html, tables, figures) and run.json. Each stage's summary goes
-    to ``on_event`` as it is done.
+    present; ``embedding`` as for ``qda cluster``), the report (report.html, tables, figures)
+    and run.json. Each stage's summary goes to ``on_event`` as it is done.
 
     Raises:
         InputError / ValidationError: as :func:`code`; the categories file is invalid.
@@ -273,7 +273,8 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
     )
 
     emit, coding, ingest_options = emitter(on_event), coding or CodingOptions(), ingest_options or IngestOptions()
-    raw = {**vars(ingest_options), "folder": folder, "codebook": codebook, "categories": categories, "seed": seed, "cluster": not cluster, **coding.raw()}
+    raw = {**vars(ingest_options), "folder": folder, "codebook": codebook, "categories": categories, "seed": seed, "cluster": not cluster,
+           "embedding": embedding, **coding.raw()}
     folder, codebook_path = folder or default_corpus(), codebook or newest_codebook()
     with writing(force=force) as notes:
         cb, _ = load_codebook(codebook_path)
@@ -304,13 +305,13 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
                 else:
                     emit(Line(f"[3/4] cluster {len(selected)} {what}" + (f", steered by {categories}" if categories else "")))
                     cats_given = read_categories(categories) if categories else []
-                    cluster_summary, cats = cluster_stage(selected, tmp / "cluster", categories=cats_given, embedding=DEFAULTS["embedding"],
+                    cluster_summary, cats = cluster_stage(selected, tmp / "cluster", categories=cats_given, embedding=default("embedding", embedding),
                                                           seed=default("seed", seed), n_clusters=None, min_cluster_size=None,
                                                           group_column=network_column(selected.columns), keep_theme=False)
                     emit(Line(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples())))
             opts = {"folder": str(folder), "codebook": str(codebook_path), **coding.record(code_interviewer=False),
                     "categories": str(categories) if categories else None, "seed": default("seed", seed), "cluster": cluster,
-                    **ingest_record(ingest_options), "scope": coding.scope}
+                    "embedding": default("embedding", embedding), **ingest_record(ingest_options), "scope": coding.scope}
             extra = {**coding_record(cb, coded, model), "cluster": cluster_summary,
                      "option_sources": option_sources(opts, raw, corpus=corpus_keys([folder]), origins=origins)}
             # the report reads the run record (codebook, pipeline); it is rewritten afterwards so that
