@@ -10,6 +10,15 @@ ROOT = Path(__file__).resolve().parent.parent
 REAL_INPUTS = ROOT.parent / "shared" / "real-inputs"
 REFI = ROOT.parent / "shared" / "refi-qda"
 BEISPIEL = ROOT / "corpora" / "beispiel"
+MINI_CODEBOOK = ROOT / "tests" / "fixtures" / "mini_codebook.yaml"
+# four survey answers the mini codebook codes one way each (time, leadership, training, leadership)
+FOUR_ANSWERS = (
+    "id;hindernisse\n"
+    "1;Mir fehlt schlicht die Zeit, mein Kalender ist voll bis Ostern.\n"
+    "2;Der Chef hält nichts davon und blockt ab.\n"
+    "3;Eine Schulung zu E-Learning wäre super, gibt es aber nicht.\n"
+    "4;Die Kolleg:innen machen mit, die Amtsleitung eher nicht.\n"
+)
 
 needs_real_inputs = pytest.mark.skipif(not REAL_INPUTS.is_dir(), reason=f"real third-party inputs not present at {REAL_INPUTS}")
 needs_refi = pytest.mark.skipif(not REFI.is_dir(), reason=f"REFI-QDA schemas and vendor files not present at {REFI}")

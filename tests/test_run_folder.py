@@ -15,19 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, tree_snapshot, write
+from conftest import FOUR_ANSWERS, MINI_CODEBOOK, tree_snapshot, write
 from pipeline.cli import cli
 from pipeline.errors import InputError, Terminated
 from pipeline.outputs import COMPUTED_FROM, check_output, output_scope, prepare_output, staged_output, stale_entries
 
-MINI = ROOT / "tests" / "fixtures" / "mini_codebook.yaml"
-SURVEY = (
-    "id;hindernisse\n"
-    "1;Mir fehlt schlicht die Zeit, mein Kalender ist voll bis Ostern.\n"
-    "2;Der Chef hält nichts davon und blockt ab.\n"
-    "3;Eine Schulung zu E-Learning wäre super, gibt es aber nicht.\n"
-    "4;Die Kolleg:innen machen mit, die Amtsleitung eher nicht.\n"
-)
 OTHER = "id;hindernisse\n1;Zu wenig Personal im Bürgeramt.\n2;Die Technik ist veraltet und keiner kümmert sich.\n"
 GOLD = "segment_id,codes\n1,huerde.zeit\n2,huerde.fuehrung\n3,methode.schulung\n4,huerde.fuehrung\n"
 
@@ -45,10 +37,10 @@ def staging_folders(folder: Path) -> list[Path]:
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "umfrage.csv", SURVEY)
+    write(tmp_path / "umfrage.csv", FOUR_ANSWERS)
     write(tmp_path / "andere.csv", OTHER)
     write(tmp_path / "gold.csv", GOLD)
-    (tmp_path / "cb.yaml").write_text(MINI.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "cb.yaml").write_text(MINI_CODEBOOK.read_text(encoding="utf-8"), encoding="utf-8")
     return tmp_path
 
 
@@ -98,7 +90,7 @@ def _survey(n: int) -> str:
 def test_sigterm_during_qda_code_leaves_no_staging_folder_and_no_output(tmp_path):
     write(tmp_path / "gross.csv", _survey(6000))
     env = {**os.environ, "QDA_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "code", "gross.csv", "--codebook", str(MINI), "--out", "out", "--no-cache"],
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "code", "gross.csv", "--codebook", str(MINI_CODEBOOK), "--out", "out", "--no-cache"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -204,14 +196,14 @@ def test_importing_review_decisions_removes_the_report_that_showed_the_old_ones(
 
 def test_a_changed_input_file_is_named(project):
     assert qda("ingest", "umfrage.csv", "--out", "lauf").exit_code == 0
-    write(project / "umfrage.csv", SURVEY.replace("bis Ostern", "bis Pfingsten"))
+    write(project / "umfrage.csv", FOUR_ANSWERS.replace("bis Ostern", "bis Pfingsten"))
     r = qda("ingest", "umfrage.csv", "--out", "lauf")
     assert r.exit_code == 1
     assert "lauf: holds a run over other inputs (umfrage.csv changed since it was written)" in r.output
 
 
 def test_run_and_code_into_their_own_folder_work_as_before(project):
-    write(project / "korpus" / "umfrage.csv", SURVEY)
+    write(project / "korpus" / "umfrage.csv", FOUR_ANSWERS)
     for _ in range(2):
         r = qda("run", "korpus", "--codebook", "cb.yaml", "--out", "lauf", "--no-cluster", "--no-cache")
         assert r.exit_code == 0, r.output

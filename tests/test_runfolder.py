@@ -7,19 +7,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, write
+from conftest import FOUR_ANSWERS, MINI_CODEBOOK, write
 from pipeline import runfolder
 from pipeline.cli import cli
 from pipeline.errors import InputError
 
-MINI = ROOT / "tests" / "fixtures" / "mini_codebook.yaml"
-SURVEY = (
-    "id;hindernisse\n"
-    "1;Mir fehlt schlicht die Zeit, mein Kalender ist voll bis Ostern.\n"
-    "2;Der Chef hält nichts davon und blockt ab.\n"
-    "3;Eine Schulung zu E-Learning wäre super, gibt es aber nicht.\n"
-    "4;Die Kolleg:innen machen mit, die Amtsleitung eher nicht.\n"
-)
 GOLD = "segment_id,codes\n1,huerde.zeit\n2,huerde.fuehrung\n3,methode.schulung\n4,huerde.fuehrung\n"
 CSV_TABLES = ("segments", "codings", "codings_wide", "evidence", "candidates")
 
@@ -28,10 +20,10 @@ CSV_TABLES = ("segments", "codings", "codings_wide", "evidence", "candidates")
 def coded(tmp_path_factory):
     """A run folder as ``qda code --train`` writes it (so with candidates.csv)."""
     base = tmp_path_factory.mktemp("lauf")
-    write(base / "umfrage.csv", SURVEY)
+    write(base / "umfrage.csv", FOUR_ANSWERS)
     write(base / "gold.csv", GOLD)
     out = base / "lauf"
-    r = CliRunner().invoke(cli, ["code", str(base / "umfrage.csv"), "--codebook", str(MINI), "--train", str(base / "gold.csv"),
+    r = CliRunner().invoke(cli, ["code", str(base / "umfrage.csv"), "--codebook", str(MINI_CODEBOOK), "--train", str(base / "gold.csv"),
                                  "--out", str(out), "--no-cache"])
     assert r.exit_code == 0, r.output
     return out
