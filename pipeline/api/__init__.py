@@ -16,16 +16,8 @@ from pipeline.api.analysis import Written, agreement, cluster, compare, evaluate
 from pipeline.api.base import Line, Result, default_corpus, newest_codebook
 from pipeline.api.corpus import CodingRun, IngestRun, code, ingest, run_pipeline
 from pipeline.api.exchange import (
-    Exchanged,
-    diff_codebooks,
-    export_codebook,
-    export_project,
-    import_codebook,
-    import_project,
-    review_export,
-    review_import,
-    show_codebook,
-    validate_codebook,
+    Exchanged, diff_codebooks, export_codebook, export_project, import_codebook,
+    import_project, review_export, review_import, show_codebook, validate_codebook,
 )
 from pipeline.options import ClusterOptions, CodingOptions
 
