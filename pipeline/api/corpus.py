@@ -307,7 +307,8 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
                     cats_given = read_categories(categories) if categories else []
                     cluster_summary, cats = cluster_stage(selected, tmp / "cluster", categories=cats_given, embedding=default("embedding", embedding),
                                                           seed=default("seed", seed), n_clusters=None, min_cluster_size=None,
-                                                          group_column=network_column(selected.columns), keep_theme=False)
+                                                          group_column=network_column(selected.columns), keep_theme=False,
+                                                          on_event=lambda m: emit(Line(f"  · {m}")))
                     emit(Line(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples())))
             opts = {"folder": str(folder), "codebook": str(codebook_path), **coding.record(code_interviewer=False),
                     "categories": str(categories) if categories else None, "seed": default("seed", seed), "cluster": cluster,
