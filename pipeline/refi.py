@@ -49,7 +49,6 @@ SEGMENT_MODES = ("unit", "sentence", "evidence")
 UNIT_COLUMNS = ("segment_id", "doc_id", "source", "kind", "unit", "speaker", "is_interviewer", "start_char", "end_char", "timestamp",
                 "text", "flag", "code_scope", "question")
 CODING_COLUMNS = ["segment_id", "code", "start_char", "end_char", "evidence", "method", "pattern", "score", "user"]
-METHOD_WORDS = {"rule": "Regel", "model": "Modell", "import": "Import"}
 
 
 def _guid(*parts: str) -> str:
