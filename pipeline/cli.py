@@ -376,7 +376,7 @@ def report_cmd(run_dir, out_dir, quotes, force):
 @click.option("--seed", default=DEFAULTS["seed"], show_default=True, help="Seed of the clustering.")
 @click.option("--embedding", default=DEFAULTS["embedding"], show_default=True, type=RegistryChoice("embedder", "pipeline.embed"),
               help="Sentence embeddings of the clustering (see qda cluster).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no stage lines; only warnings and the report's path.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no stage lines; only warnings, the run folder and the report's path.")
 @coding_options
 @ingest_options
 def run_cmd(folder, codebook, out_dir, categories, no_cluster, seed, embedding, quiet, coding, ingest_opts, force):
