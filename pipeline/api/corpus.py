@@ -252,7 +252,6 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
     Raises:
         InputError / ValidationError: as :func:`code`; the categories file is invalid.
     """
-    from pipeline.cluster import read_categories
     from pipeline.codebook import load_codebook
     from pipeline.ingest import IngestOptions
     from pipeline.ingest import ingest as run_ingest
@@ -264,13 +263,7 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
         write_run_record,
     )
     from pipeline.report import load_run, write_report
-    from pipeline.stages import (
-        cluster_selection,
-        cluster_stage,
-        coding_record,
-        network_column,
-        write_coding_outputs,
-    )
+    from pipeline.stages import coding_record, write_coding_outputs
 
     emit, coding, ingest_options = emitter(on_event), coding or CodingOptions(), ingest_options or IngestOptions()
     raw = {**vars(ingest_options), "folder": folder, "codebook": codebook, "categories": categories, "seed": seed, "cluster": not cluster,
@@ -295,21 +288,12 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
             write_csv(result.segments, tmp / "segments.csv")
             write_parquet(result.segments, tmp / "segments.parquet")
             write_coding_outputs(tmp, coded, model)
-            cluster_summary = None
-            if not cluster:
-                emit(Line("[3/4] cluster: skipped (--no-cluster)"))
+            if cluster:
+                cluster_summary = _cluster_in_run(result.segments, coded.codings, tmp / "cluster", categories=categories, seed=seed,
+                                                  embedding=embedding, emit=emit)
             else:
-                selected, what = cluster_selection(result.segments, coded.codings)
-                if selected.empty:
-                    emit(Line("[3/4] cluster: skipped (fewer than 10 innovation examples)"))
-                else:
-                    emit(Line(f"[3/4] cluster {len(selected)} {what}" + (f", steered by {categories}" if categories else "")))
-                    cats_given = read_categories(categories) if categories else []
-                    cluster_summary, cats = cluster_stage(selected, tmp / "cluster", categories=cats_given, embedding=default("embedding", embedding),
-                                                          seed=default("seed", seed), n_clusters=None, min_cluster_size=None,
-                                                          group_column=network_column(selected.columns), keep_theme=False,
-                                                          on_event=lambda m: emit(Line(f"  · {m}")))
-                    emit(Line(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples())))
+                cluster_summary = None
+                emit(Line("[3/4] cluster: skipped (--no-cluster)"))
             opts = {"folder": str(folder), "codebook": str(codebook_path), **coding.record(code_interviewer=False),
                     "categories": str(categories) if categories else None, "seed": default("seed", seed), "cluster": cluster,
                     "embedding": default("embedding", embedding), **ingest_record(ingest_options), "scope": coding.scope}
@@ -322,3 +306,22 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
             write_report(load_run(tmp), tmp, created=now_text())
             write_run_record(tmp, command="run", options=opts, inputs=[*result.inputs, Path(codebook_path)], extra=extra)
     return CodingRun(out_dir, cb, summary, lines=[Line(f"Run folder: {out_dir}"), Line(f"Report: {out_dir / 'report.html'}")], notes=notes)
+
+
+def _cluster_in_run(segments, codings, cluster_dir: Path, *, categories, seed, embedding, emit) -> dict | None:
+    """Stage 3 of :func:`run_pipeline`: the innovation examples into ``cluster_dir``, steered by
+    ``categories`` when given. Returns the cluster summary, None when there are too few examples."""
+    from pipeline.cluster import read_categories
+    from pipeline.stages import cluster_selection, cluster_stage, network_column
+
+    selected, what = cluster_selection(segments, codings)
+    if selected.empty:
+        emit(Line("[3/4] cluster: skipped (fewer than 10 innovation examples)"))
+        return None
+    emit(Line(f"[3/4] cluster {len(selected)} {what}" + (f", steered by {categories}" if categories else "")))
+    summary, cats = cluster_stage(selected, cluster_dir, categories=read_categories(categories) if categories else [],
+                                  embedding=default("embedding", embedding), seed=default("seed", seed), n_clusters=None,
+                                  min_cluster_size=None, group_column=network_column(selected.columns), keep_theme=False,
+                                  on_event=lambda m: emit(Line(f"  · {m}")))
+    emit(Line(f"  {len(cats)} categories: " + "; ".join(f"{r.label} ({r.size})" for r in cats.itertuples())))
+    return summary
