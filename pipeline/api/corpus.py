@@ -110,12 +110,11 @@ def ingest(sources, out_dir: Path, options=None, *, force: bool = False, origins
         InputError / ValidationError: a source is missing, unreadable or its corpus.yaml invalid;
             ``out_dir`` cannot be written or holds a run over other inputs.
     """
+    from pipeline import runfolder
     from pipeline.ingest import IngestOptions, StreamedIngest, needs_streaming
     from pipeline.ingest import ingest as run_ingest
     from pipeline.outputs import (
         staged_output,
-        write_csv,
-        write_parquet,
         write_run_record,
     )
 
@@ -141,8 +140,7 @@ def ingest(sources, out_dir: Path, options=None, *, force: bool = False, origins
         else:
             result = run_ingest(sources, options)
             with staged_output(out_dir) as tmp:
-                write_csv(result.segments, tmp / "segments.csv")
-                write_parquet(result.segments, tmp / "segments.parquet")
+                runfolder.write_segments(tmp, result.segments)
                 write_run_record(tmp, command="ingest", options=opts, inputs=result.inputs,
                                  extra={"ingest": result.record(), "option_sources": _sources_of(opts, vars(options), sources, origins)})
             lines, units = ingest_lines(result), len(result.segments)
@@ -169,11 +167,10 @@ def code(sources, codebook_path: Path | None, out_dir: Path, coding: CodingOptio
         InputError / ValidationError: a source, the codebook, a gold or model file is missing or
             invalid; ``out_dir`` cannot be written or holds a run over other inputs.
     """
+    from pipeline import runfolder
     from pipeline.ingest import IngestOptions, needs_streaming
     from pipeline.outputs import (
         staged_output,
-        write_csv,
-        write_parquet,
         write_run_record,
     )
     from pipeline.stages import coding_record, segments_from, write_coding_outputs
@@ -197,8 +194,7 @@ def code(sources, codebook_path: Path | None, out_dir: Path, coding: CodingOptio
             if not reused:
                 opts.update({**ingest_record(ingest_options), "scope": coding.scope})
             with staged_output(out_dir) as tmp:
-                write_csv(ing.segments, tmp / "segments.csv")
-                write_parquet(ing.segments, tmp / "segments.parquet")
+                runfolder.write_segments(tmp, ing.segments)
                 write_coding_outputs(tmp, result, model)
                 write_run_record(tmp, command="code", options=opts, inputs=[*ing.inputs, Path(codebook_path)],
                                  extra={**coding_record(cb, result, model), "option_sources": _sources_of(opts, raw, sources, origins)})
@@ -252,14 +248,13 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
     Raises:
         InputError / ValidationError: as :func:`code`; the categories file is invalid.
     """
+    from pipeline import runfolder
     from pipeline.codebook import load_codebook
     from pipeline.ingest import IngestOptions
     from pipeline.ingest import ingest as run_ingest
     from pipeline.outputs import (
         prepare_output,
         staged_output,
-        write_csv,
-        write_parquet,
         write_run_record,
     )
     from pipeline.report import load_run, write_report
@@ -285,8 +280,7 @@ def run_pipeline(folder: Path | None = None, *, codebook: Path | None = None, ou
         if categories is None and Path(folder).is_dir() and (Path(folder) / "kategorien.yaml").is_file():
             categories = Path(folder) / "kategorien.yaml"
         with staged_output(out_dir) as tmp:
-            write_csv(result.segments, tmp / "segments.csv")
-            write_parquet(result.segments, tmp / "segments.parquet")
+            runfolder.write_segments(tmp, result.segments)
             write_coding_outputs(tmp, coded, model)
             if cluster:
                 cluster_summary = _cluster_in_run(result.segments, coded.codings, tmp / "cluster", categories=categories, seed=seed,

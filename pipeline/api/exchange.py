@@ -84,13 +84,13 @@ def import_project(project: Path, out_dir: Path, *, force: bool = False) -> Exch
     Raises:
         InputError: the project is missing, damaged or holds no text source.
     """
+    from pipeline import runfolder
     from pipeline.codebook import dump_codebook
     from pipeline.codebook.exchange import _slug
     from pipeline.outputs import (
         fingerprint_files,
         staged_output,
         write_csv,
-        write_parquet,
         write_run_record,
     )
     from pipeline.refi import import_project as read_project
@@ -98,8 +98,7 @@ def import_project(project: Path, out_dir: Path, *, force: bool = False) -> Exch
     with writing(out_dir, lambda: fingerprint_files([project]), force=force) as notes:
         imp = read_project(project)
         with staged_output(out_dir) as tmp:
-            write_csv(imp.segments, tmp / "segments.csv")
-            write_parquet(imp.segments, tmp / "segments.parquet")
+            runfolder.write_segments(tmp, imp.segments)
             write_csv(imp.codings, tmp / "codings.csv")
             (tmp / "codebook.yaml").write_text(dump_codebook(imp.codebook), encoding="utf-8")
             for user, grp in imp.codings.groupby("user", sort=True):
