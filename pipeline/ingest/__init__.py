@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipeline import registry
 from pipeline.errors import InputError
+from pipeline.options import default
 from pipeline.ingest.common import SEGMENT_COLUMNS, Document, file_stem, read_text, render
 from pipeline.ingest.corpus import load_corpus
 from pipeline.ingest.interviewer import guess_interviewer
@@ -329,8 +330,10 @@ def _ingestible(f: Path) -> bool:
 
 
 def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptions:
+    """The options for one file: the command line's over its corpus.yaml source's, the unit
+    resolved (command line > corpus.yaml > the default in :mod:`pipeline.options`)."""
     if file_opts is None:
-        return cli if cli.unit else IngestOptions(**{**vars(cli), "unit": "turn"})
+        return replace(cli, unit=default("unit", cli.unit))
     merged = IngestOptions(**vars(file_opts))
     for name in ("text_columns", "meta_columns", "interviewer"):
         if getattr(cli, name):
@@ -338,7 +341,7 @@ def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptio
     for name in ("id_column", "question_column", "encoding", "kind", "max_unzipped_mb"):
         if getattr(cli, name):
             setattr(merged, name, getattr(cli, name))
-    merged.unit = cli.unit or file_opts.unit or "turn"
+    merged.unit = default("unit", cli.unit or file_opts.unit)
     if cli.dimensions:
         merged.dimensions = cli.dimensions
     merged.meta = {**file_opts.meta, **cli.meta}
