@@ -126,26 +126,45 @@ class RuleMatcher:
             return pd.DataFrame(columns=ASSESS_COLUMNS)
         _char_spans(table, tw, spans)
         ctx = Context(table, tw.flags, self.window)
-        parts = np.array([self.refs[r].part for r in spans.ref.tolist()])
+        parts = self._ref_arrays()["part"][spans.ref]
         status = np.array([""] * len(spans), dtype=object)
         self._judge_context(ctx, spans, parts, status)
         self._apply_exclusions(spans, parts, status)
         self._apply_conditions(table, ctx, spans, parts, status, questions)
         inc = np.nonzero(parts == "include")[0]
-        refs = [self.refs[r] for r in spans.ref[inc].tolist()]
+        per_ref, refs = self._ref_arrays(), spans.ref[inc]
         units, cs, ce = spans.unit[inc].tolist(), spans.cs[inc].tolist(), spans.ce[inc].tolist()
+        texts = table.texts
         return pd.DataFrame({
             "unit": units,
-            "code": [r.code for r in refs],
+            "code": per_ref["code"][refs],
             "start_char": cs,
             "end_char": ce,
-            "evidence": [table.texts[u][a:b] for u, a, b in zip(units, cs, ce)],
-            "pattern": [r.label for r in refs],
-            "kind": [r.pattern.kind for r in refs],
+            "evidence": [texts[u][a:b] for u, a, b in zip(units, cs, ce)],
+            "pattern": per_ref["label"][refs],
+            "kind": per_ref["kind"][refs],
             "status": status[inc],
             "s": spans.s[inc],
             "e": spans.e[inc],
         }, columns=ASSESS_COLUMNS)
+
+    def _ref_arrays(self) -> dict[str, np.ndarray]:
+        """Per compiled pattern: what the per-hit steps ask of it, as arrays indexed by ref
+        (made once; a hit's answer is then one fancy-index instead of a Python look-up)."""
+        if not hasattr(self, "_per_ref"):
+            codes = self.codebook.codes
+            owners = sorted({r.code for r in self.refs})
+            self._owner_no = {o: k for k, o in enumerate(owners)}
+            self._per_ref = {
+                "owner": np.array([self._owner_no[r.code] for r in self.refs], dtype=np.int64),
+                "judged": np.array([r.pattern.negation is not False for r in self.refs], dtype=bool),
+                "lack": np.array([r.part == "include" and bool(codes[r.code].lack_counts) for r in self.refs], dtype=bool),
+                "part": np.array([r.part for r in self.refs]),
+                "code": np.array([r.code for r in self.refs], dtype=object),
+                "label": np.array([r.label for r in self.refs], dtype=object),
+                "kind": np.array([r.pattern.kind for r in self.refs], dtype=object),
+            }
+        return self._per_ref
 
     def _judge_context(self, ctx: Context, spans: Spans, parts: np.ndarray, status: np.ndarray) -> None:
         if not self.context:
@@ -154,123 +173,96 @@ class RuleMatcher:
         risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"] | f["nothing"]
         sent = ctx.table.sent
         sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
-        check = np.nonzero(sent_risky[sent[spans.s]] & ~spans.inner & (parts != "exclude"))[0]
-        codes = self.codebook.codes
-        refs = [self.refs[r] for r in spans.ref[check].tolist()]
-        judged = np.array([r.pattern.negation is not False for r in refs], dtype=bool)
-        check, refs = check[judged], [r for r, j in zip(refs, judged) if j]
-        lack = np.array([r.part == "include" and bool(codes[r.code].lack_counts) for r in refs], dtype=bool)
-        verdicts = ctx.verdicts(spans.unit[check], spans.s[check], spans.e[check], lack)
+        per_ref = self._ref_arrays()
+        check = np.nonzero(sent_risky[sent[spans.s]] & ~spans.inner & (parts != "exclude") & per_ref["judged"][spans.ref])[0]
+        verdicts = ctx.verdicts(spans.unit[check], spans.s[check], spans.e[check], per_ref["lack"][spans.ref[check]])
         # a cue word is a cue whatever the mood of its sentence
-        mood = np.array([r.part == "cue" for r in refs], dtype=bool) & np.isin(verdicts, ["wish", "foil", "no_benefit"])
+        mood = (parts[check] == "cue") & np.isin(verdicts, ["wish", "foil", "no_benefit"])
         status[check[~mood]] = verdicts[~mood]
 
     def _apply_exclusions(self, spans: Spans, parts: np.ndarray, status: np.ndarray) -> None:
+        """An include hit overlapping (in characters) an exclude hit of its code in its unit is
+        ``excluded``: every (include, exclude) pair of one unit and code is compared at once."""
         ex = np.nonzero(parts == "exclude")[0]
-        if not len(ex):
+        inc = np.nonzero((parts == "include") & (status == ""))[0]
+        if not len(ex) or not len(inc):
             return
-        blocked: dict[tuple[int, str], list[tuple[int, int]]] = {}
-        for i in ex.tolist():
-            blocked.setdefault((int(spans.unit[i]), self.refs[int(spans.ref[i])].code), []).append((int(spans.cs[i]), int(spans.ce[i])))
-        for i in np.nonzero((parts == "include") & (status == ""))[0].tolist():
-            spans_ex = blocked.get((int(spans.unit[i]), self.refs[int(spans.ref[i])].code))
-            if spans_ex and any(spans.cs[i] < be and bs < spans.ce[i] for bs, be in spans_ex):
-                status[i] = "excluded"
+        owner = self._ref_arrays()["owner"]
+        n_owners = len(self._owner_no)
+        key_ex = spans.unit[ex] * n_owners + owner[spans.ref[ex]]
+        key_inc = spans.unit[inc] * n_owners + owner[spans.ref[inc]]
+        ex = ex[np.argsort(key_ex, kind="stable")]
+        key_ex = np.sort(key_ex, kind="stable")
+        lo, hi = np.searchsorted(key_ex, key_inc), np.searchsorted(key_ex, key_inc, side="right")
+        count = hi - lo
+        has = count > 0
+        inc, lo, count = inc[has], lo[has], count[has]
+        if not len(inc):
+            return
+        # expand to pairs: each include hit once per exclude hit of its (unit, code)
+        pair_inc = np.repeat(inc, count)
+        pair_ex = ex[np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())]
+        overlap = (spans.cs[pair_inc] < spans.ce[pair_ex]) & (spans.cs[pair_ex] < spans.ce[pair_inc])
+        status[np.unique(pair_inc[overlap])] = "excluded"
 
     def _apply_conditions(self, table, ctx: Context, spans: Spans, parts: np.ndarray, status: np.ndarray, questions) -> None:
         """``require`` first, then ``unless``; the hits of other codes that a condition looks
         for are those still standing at that point (a hit whose own ``require`` failed is no
-        evidence for anything else)."""
+        evidence for anything else).
+
+        Within a step no verdict depends on another made in the same step, so the hits are
+        judged in groups: one group per (condition, code of the hit), each with array look-ups
+        (see :class:`_Standing`)."""
         if not (parts == "include").any() or not self._has_conditions():
             return
-        # plain lists: numpy scalar indexing costs ~100 ns a look-up in these per-hit loops
-        self._s, self._e = spans.s.tolist(), spans.e.tolist()
-        units, refs = spans.unit.tolist(), spans.ref.tolist()
-        clause, sent = ctx.clause, ctx.sent
-        scope_ids = {"clause": [clause[x] for x in self._s], "sentence": [sent[x] for x in self._s], "unit": units}
-        scope_of = {name: ids.__getitem__ for name, ids in scope_ids.items()}
+        per_ref = self._ref_arrays()
         codes = self.codebook.codes
+        scope_keys = {"clause": np.asarray(ctx.clause, dtype=np.int64)[spans.s] if len(spans) else spans.s,
+                      "sentence": table.sent[spans.s].astype(np.int64), "unit": spans.unit}
+        qbits, dim_bit = _question_bits(questions, len(table))
+        hit_owner = per_ref["owner"][spans.ref]
         for step in ("require", "unless"):
-            present = self._present(parts, status, refs, scope_ids)
-            for i in np.nonzero((parts == "include") & (status == ""))[0].tolist():
-                ref = self.refs[refs[i]]
+            live = ((parts == "cue") | (parts == "include")) & (status == "")
+            standing = _Standing(spans, hit_owner, live, scope_keys)
+            todo = np.nonzero((parts == "include") & (status == ""))[0]
+            groups: dict[tuple[int, str], tuple[Condition, list[int]]] = {}
+            for i, r in zip(todo.tolist(), spans.ref[todo].tolist()):
+                ref = self.refs[r]
                 code = codes[ref.code]
-                q = questions[units[i]] if questions is not None else None
                 if step == "require":
-                    cond = ref.pattern.require if ref.pattern.require is not None else code.require
-                    if isinstance(cond, Condition) and not self._holds(cond, i, ref.code, present, scope_of, q):
-                        status[i] = "require"
-                elif any(isinstance(c, Condition) and self._holds(c, i, ref.code, present, scope_of, q) for c in (code.unless, ref.pattern.unless)):
-                    status[i] = "unless"
-
-    def _present(self, parts: np.ndarray, status: np.ndarray, refs: list[int], scope_ids: dict[str, list[int]]) -> dict[tuple[str, str], dict[int, list[tuple[int, int]]]]:
-        """(code or cue list, scope) → scope id → token spans of the live hits in it (only the
-        pairs some condition asks about, see :meth:`_asked`)."""
-        asked = self._asked()
-        scopes_of: dict[str, list[tuple[str, list[int]]]] = {}
-        for owner, scope in sorted(asked):
-            scopes_of.setdefault(owner, []).append((scope, scope_ids[scope]))
-        owners = sorted(scopes_of)
-        owner_no = {o: k for k, o in enumerate(owners)}
-        ref_owner = np.array([owner_no.get(r.code, -1) for r in self.refs], dtype=np.int64)[np.asarray(refs, dtype=np.int64)]
-        live = ((parts == "cue") | (parts == "include")) & (status == "") & (ref_owner >= 0)
-        present: dict[tuple[str, str], dict[int, list[tuple[int, int]]]] = {}
-        idx = np.nonzero(live)[0]
-        if not len(idx):
-            return present
-        # one pass per (owner, scope) over that owner's live hits (a bucket's order does not
-        # matter: _holds asks whether any hit in it lies outside the hit being judged)
-        by_owner = np.argsort(ref_owner[idx], kind="stable")
-        idx = idx[by_owner]
-        bounds = np.searchsorted(ref_owner[idx], np.arange(len(owners) + 1))
-        s_all, e_all = np.asarray(self._s, dtype=np.int64), np.asarray(self._e, dtype=np.int64)
-        scope_arrays = {name: np.asarray(ids, dtype=np.int64) for name, ids in scope_ids.items()}
-        for k, owner in enumerate(owners):
-            mine = idx[bounds[k]:bounds[k + 1]]
-            if not len(mine):
-                continue
-            spans_of = list(zip(s_all[mine].tolist(), e_all[mine].tolist()))
-            for scope, _ in scopes_of[owner]:
-                buckets: dict[int, list[tuple[int, int]]] = {}
-                for key, span in zip(scope_arrays[scope][mine].tolist(), spans_of):
-                    buckets.setdefault(key, []).append(span)
-                present[(owner, scope)] = buckets
-        return present
-
-    def _asked(self) -> set[tuple[str, str]]:
-        """The (code or cue list, scope) pairs that :meth:`_holds` can look up."""
-        if not hasattr(self, "_asked_pairs"):
-            asked = set()
-            for cond in self._conditions():
-                asked.update((self._cue_names.get(cue, ""), cond.scope) for cue in cond.cues)
-                asked.update((cid, cond.scope) for glob in cond.codes for cid in self.codable if fnmatch.fnmatchcase(cid, glob))
-                asked.update((self._cue_names.get(cue, ""), "unit") for cue in cond.question_unless)
-            self._asked_pairs = asked
-        return self._asked_pairs
+                    conds = [ref.pattern.require if ref.pattern.require is not None else code.require]
+                else:
+                    conds = [code.unless, ref.pattern.unless]
+                for cond in conds:
+                    if isinstance(cond, Condition):
+                        groups.setdefault((id(cond), ref.code), (cond, []))[1].append(i)
+            judged, holds = np.zeros(len(spans), dtype=bool), np.zeros(len(spans), dtype=bool)
+            for (_, own), (cond, hits) in groups.items():
+                idx = np.asarray(hits, dtype=np.int64)
+                judged[idx] = True
+                holds[idx] |= self._holds(cond, own, idx, standing, qbits, dim_bit, spans)
+            status[judged & ~holds if step == "require" else holds] = step
 
     def _has_conditions(self) -> bool:
         return any(True for _ in self._conditions())
 
-    def _holds(self, cond: Condition, i: int, own: str, present, scope_of, question) -> bool:
-        where = scope_of[cond.scope](i)
-        s, e = self._s[i], self._e[i]
-
-        def elsewhere(owner: str, scope: str, key: int) -> bool:
-            # a cue inside the hit itself does not count: "Website" is no cue for "Website"
-            return any(b <= s or a >= e for a, b in present.get((owner, scope), {}).get(key, ()))
-
-        if question and set(cond.question) & set(question):
-            unit = scope_of["unit"](i)
-            if not any(present.get((self._cue_names.get(c, ""), "unit"), {}).get(unit) for c in cond.question_unless):
-                return True
-        for cue in cond.cues:
-            if elsewhere(self._cue_names.get(cue, ""), cond.scope, where):
-                return True
-        for glob in cond.codes:
-            for cid in self.codable:
-                if cid != own and fnmatch.fnmatchcase(cid, glob) and elsewhere(cid, cond.scope, where):
-                    return True
-        return False
+    def _holds(self, cond: Condition, own: str, idx: np.ndarray, standing: "_Standing", qbits: np.ndarray, dim_bit: dict, spans: Spans) -> np.ndarray:
+        """Does ``cond`` hold for the hits ``idx`` (all of code ``own``)?"""
+        out = np.zeros(len(idx), dtype=bool)
+        want = sum(dim_bit.get(d, 0) for d in cond.question)
+        if want:
+            units = spans.unit[idx]
+            asked = (qbits[units] & want) != 0
+            blockers = [self._owner_no.get(self._cue_names.get(c, ""), -1) for c in cond.question_unless]
+            if blockers:
+                asked &= ~standing.any_in_unit(blockers)[units]
+            out |= asked
+        owners = [self._owner_no.get(self._cue_names.get(cue, ""), -1) for cue in cond.cues]
+        owners += [self._owner_no[cid] for glob in cond.codes for cid in self.codable if cid != own and fnmatch.fnmatchcase(cid, glob)]
+        owners = [o for o in owners if o >= 0]
+        if owners:
+            out |= standing.outside(owners, cond.scope, idx)
+        return out
 
     def match_table(self, table, *, questions: list | None = None) -> list[Hit]:
         """The accepted hits of every codable code in every unit of ``table``, in a stable order
@@ -308,3 +300,58 @@ def _char_spans(table, tw: TableWords, spans: Spans) -> None:
     spans.cs[need] = table.idx[s]
     lengths = np.array([len(table.strings.get(h, "")) for h in table.orth[last].tolist()], dtype=np.int64)
     spans.ce[need] = table.idx[last] + lengths
+
+
+def _question_bits(questions: list | None, n_units: int) -> tuple[np.ndarray, dict[str, int]]:
+    """Per unit the dimensions its question asks about as bits of an integer (0: no question)."""
+    dims = sorted({d for q in (questions or ()) if q for d in q})
+    bit = {d: 1 << k for k, d in enumerate(dims)}
+    bits = np.zeros(n_units, dtype=object if len(dims) > 62 else np.int64)
+    for u, q in enumerate(questions or ()):
+        if q:
+            bits[u] = sum(bit[d] for d in q)
+    return bits, bit
+
+
+class _Standing:
+    """The hits still standing at the start of a condition step, answering per scope (clause,
+    sentence, unit) "is there a hit of one of these owners outside the span [s, e)?".
+
+    A hit of an owner lies outside [s, e) when it ends at or before s or starts at or after e;
+    some hit does if the earliest end in the scope is <= s or the latest start is >= e, so two
+    per-scope reductions answer it for every hit at once ("Website" is no cue for "Website").
+    """
+
+    def __init__(self, spans: Spans, hit_owner: np.ndarray, live: np.ndarray, scope_keys: dict[str, np.ndarray]):
+        self.spans, self.hit_owner, self.live, self.scope_keys = spans, hit_owner, live, scope_keys
+        self._cache: dict = {}
+
+    def _bounds(self, owners: tuple[int, ...], scope: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = (owners, scope)
+        if key not in self._cache:
+            keys = self.scope_keys[scope]
+            mine = np.nonzero(self.live & np.isin(self.hit_owner, owners))[0]
+            k = keys[mine]
+            uniq, inv = np.unique(k, return_inverse=True)
+            min_e = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
+            max_s = np.full(len(uniq), -1, dtype=np.int64)
+            np.minimum.at(min_e, inv, self.spans.e[mine])
+            np.maximum.at(max_s, inv, self.spans.s[mine])
+            self._cache[key] = (uniq, min_e, max_s)
+        return self._cache[key]
+
+    def outside(self, owners: list[int], scope: str, idx: np.ndarray) -> np.ndarray:
+        uniq, min_e, max_s = self._bounds(tuple(sorted(set(owners))), scope)
+        if not len(uniq):
+            return np.zeros(len(idx), dtype=bool)
+        k = self.scope_keys[scope][idx]
+        at = np.minimum(np.searchsorted(uniq, k), len(uniq) - 1)
+        found = uniq[at] == k
+        s, e = self.spans.s[idx], self.spans.e[idx]
+        return found & ((min_e[at] <= s) | (max_s[at] >= e))
+
+    def any_in_unit(self, owners: list[int]) -> np.ndarray:
+        n_units = int(self.spans.unit.max()) + 1 if len(self.spans) else 0
+        has = np.zeros(n_units, dtype=bool)
+        has[self.spans.unit[self.live & np.isin(self.hit_owner, owners)]] = True
+        return has
