@@ -197,11 +197,15 @@ class PhraseKind:
                 ok &= _member(start + k, sets[k])
             start = start[ok]
             # all words in one unit
-            start = start[table.unit_of(start) == table.unit_of(start + len(ids) - 1)]
-            for p in start.tolist():
-                inner = bool(neg[p:p + len(ids)].any()) if neg is not None else False
-                rows.append((ref, int(table.unit_of(p)), p, p + len(ids), -1, -1, inner))
-        return Spans.of(rows)
+            units = table.unit_of(start)
+            start, units = start[units == table.unit_of(start + len(ids) - 1)], units[units == table.unit_of(start + len(ids) - 1)]
+            n = len(start)
+            inner = np.zeros(n, dtype=bool)
+            if neg is not None:
+                for k in range(len(ids)):
+                    inner |= neg[start + k]
+            rows.append(Spans(np.full(n, ref), units, start, start + len(ids), np.full(n, -1), np.full(n, -1), inner))
+        return Spans.concat(rows)
 
 
 class NearKind:
@@ -224,13 +228,16 @@ class NearKind:
             pa, pb = tw.positions(a), tw.positions(b)
             if not len(pa) or not len(pb):
                 continue
-            for p in pa.tolist():
-                lo, hi = np.searchsorted(pb, p - window), np.searchsorted(pb, p + window, side="right")
-                for q in pb[lo:hi].tolist():
-                    if q != p and sent[p] == sent[q]:
-                        s, e = min(p, q), max(p, q) + 1
-                        rows.append((ref, int(tw.table.unit_of(s)), s, e, -1, -1, False))
-        return Spans.of(rows)
+            # every (p, q) pair within the window, in the order p, then q
+            lo, hi = np.searchsorted(pb, pa - window), np.searchsorted(pb, pa + window, side="right")
+            count = hi - lo
+            p = np.repeat(pa, count)
+            q = pb[np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())]
+            ok = (q != p) & (sent[p] == sent[q])
+            s, e = np.minimum(p, q)[ok], np.maximum(p, q)[ok] + 1
+            n = len(s)
+            rows.append(Spans(np.full(n, ref), tw.table.unit_of(s), s, e, np.full(n, -1), np.full(n, -1), np.zeros(n, dtype=bool)))
+        return Spans.concat(rows)
 
 
 class RegexKind:

@@ -216,32 +216,51 @@ class RuleMatcher:
         if not (parts == "include").any() or not self._has_conditions():
             return
         per_ref = self._ref_arrays()
-        codes = self.codebook.codes
         scope_keys = {"clause": np.asarray(ctx.clause, dtype=np.int64)[spans.s] if len(spans) else spans.s,
                       "sentence": table.sent[spans.s].astype(np.int64), "unit": spans.unit}
         qbits, dim_bit = _question_bits(questions, len(table))
         hit_owner = per_ref["owner"][spans.ref]
-        for step in ("require", "unless"):
+        conds, cond_of = self._condition_table()
+        for step, columns in (("require", ("require",)), ("unless", ("unless_code", "unless_pattern"))):
             live = ((parts == "cue") | (parts == "include")) & (status == "")
             standing = _Standing(spans, hit_owner, live, scope_keys)
             todo = np.nonzero((parts == "include") & (status == ""))[0]
-            groups: dict[tuple[int, str], tuple[Condition, list[int]]] = {}
-            for i, r in zip(todo.tolist(), spans.ref[todo].tolist()):
-                ref = self.refs[r]
-                code = codes[ref.code]
-                if step == "require":
-                    conds = [ref.pattern.require if ref.pattern.require is not None else code.require]
-                else:
-                    conds = [code.unless, ref.pattern.unless]
-                for cond in conds:
-                    if isinstance(cond, Condition):
-                        groups.setdefault((id(cond), ref.code), (cond, []))[1].append(i)
             judged, holds = np.zeros(len(spans), dtype=bool), np.zeros(len(spans), dtype=bool)
-            for (_, own), (cond, hits) in groups.items():
-                idx = np.asarray(hits, dtype=np.int64)
-                judged[idx] = True
-                holds[idx] |= self._holds(cond, own, idx, standing, qbits, dim_bit, spans)
+            for column in columns:
+                c = cond_of[column][spans.ref[todo]]
+                has = c >= 0
+                hits, c = todo[has], c[has]
+                group = c * len(self._owner_no) + hit_owner[hits]
+                for g in np.unique(group).tolist():
+                    idx = hits[group == g]
+                    cond, own = conds[g // len(self._owner_no)], self.refs[int(spans.ref[idx[0]])].code
+                    judged[idx] = True
+                    holds[idx] |= self._holds(cond, own, idx, standing, qbits, dim_bit, spans)
             status[judged & ~holds if step == "require" else holds] = step
+
+    def _condition_table(self) -> tuple[list[Condition], dict[str, np.ndarray]]:
+        """The distinct conditions, and per ref the number of the one each step applies (-1: none):
+        ``require`` (the pattern's, else the code's), ``unless_code``, ``unless_pattern``."""
+        conds: list[Condition] = []
+        number: dict[int, int] = {}
+
+        def no(cond) -> int:
+            if not isinstance(cond, Condition):
+                return -1
+            if id(cond) not in number:
+                number[id(cond)] = len(conds)
+                conds.append(cond)
+            return number[id(cond)]
+
+        codes = self.codebook.codes
+        cond_of: dict[str, list[int]] = {"require": [], "unless_code": [], "unless_pattern": []}
+        for ref in self.refs:
+            include = ref.part == "include"
+            code = codes[ref.code] if include else None
+            cond_of["require"].append(no(ref.pattern.require if ref.pattern.require is not None else code.require) if include else -1)
+            cond_of["unless_code"].append(no(code.unless) if include else -1)
+            cond_of["unless_pattern"].append(no(ref.pattern.unless) if include else -1)
+        return conds, {k: np.asarray(v, dtype=np.int64) for k, v in cond_of.items()}
 
     def _has_conditions(self) -> bool:
         return any(True for _ in self._conditions())
@@ -298,7 +317,8 @@ def _char_spans(table, tw: TableWords, spans: Spans) -> None:
         return
     s, last = spans.s[need], spans.e[need] - 1
     spans.cs[need] = table.idx[s]
-    lengths = np.array([len(table.strings.get(h, "")) for h in table.orth[last].tolist()], dtype=np.int64)
+    forms, inverse = np.unique(table.orth[last], return_inverse=True)  # a length per distinct form
+    lengths = np.array([len(table.strings.get(h, "")) for h in forms.tolist()], dtype=np.int64)[inverse.ravel()]
     spans.ce[need] = table.idx[last] + lengths
 
 
