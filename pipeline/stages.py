@@ -162,7 +162,8 @@ def coding_record(cb, result, model) -> dict:
         "codebook": {"name": cb.name, "version": cb.version, "path": cb.source, "sha256": cb.sha256, "matching": cb.matching.to_dict()},
         "codes": [c.id for c in cb.codable()],
         "nlp": result.parse.pipeline,
-        "parse": {"units": result.parse.units, "parsed": result.parse.parsed, "from_cache": result.parse.cached},
+        "parse": {"units": result.parse.units, "parsed": result.parse.parsed, "from_cache": result.parse.cached,
+                  "codes_from_hit_cache": result.parse.codes_from_cache},
         "model": result.model_info,
     }
 

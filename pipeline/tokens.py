@@ -341,6 +341,7 @@ class ParseStats:
     cached: int
     pipeline: dict
     warnings: list[str] = field(default_factory=list)
+    codes_from_cache: int = 0  # codes whose rule hits the coder took from the hit cache (pipeline.coding.hitcache)
 
 
 def parse_texts(

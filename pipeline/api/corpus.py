@@ -77,7 +77,8 @@ def coding_lines(cb, result) -> tuple[dict, list[Line]]:
     lines = [Line(f"{s['units']} units, {s['eligible_units']} coded by the rules/model (others: interviewer, empty or placeholder), "
                   f"{s['coded_units']} with at least one code, {s['codings']} codings"),
              Line(f"  codings per dimension: {dims or '–'};  by method: {', '.join(f'{k} {v}' for k, v in s['by_method'].items()) or '–'}"),
-             Line(f"  parsed {s['parsed']} new unit text(s), {s['from_cache']} from the cache ({result.parse.pipeline['name']} {result.parse.pipeline['version']})")]
+             Line(f"  parsed {s['parsed']} new unit text(s), {s['from_cache']} from the cache ({result.parse.pipeline['name']} {result.parse.pipeline['version']}); "
+                  f"rule hits of {s['codes_from_cache']} of {len(cb.codable())} codes from the cache")]
     if not s["coded_units"]:
         why = ("none of them is to be coded (interviewer turns, empty or placeholder answers)" if not s["eligible_units"]
                else "no pattern of the codebook matched; check that it is the right codebook for these texts")

@@ -165,7 +165,12 @@ def assess_segments(segments: pd.DataFrame, codebook: Codebook, *, nlp_name: str
     table, stats = parse_texts([texts[i] for i in idx], nlp_name=nlp_name, cache_dir=cache_dir, use_cache=use_cache, workers=workers, progress=progress)
     questions_all = question_dimensions(segments, codebook)
     questions = [questions_all[i] for i in idx]
-    assessed = RuleMatcher(codebook).assess(table, questions)
+    if use_cache:
+        from pipeline.coding.hitcache import assess_cached
+
+        assessed, stats.codes_from_cache = assess_cached(codebook, table, questions, cache_dir=cache_dir, fingerprint=stats.pipeline["fingerprint"])
+    else:
+        assessed = RuleMatcher(codebook).assess(table, questions)
     save_words(table)
     hard = hard_scope(segments, scope)  # once, not once per unit
     assessed = _apply_hard_scope(assessed, codebook, questions, [hard[i] for i in idx])
@@ -227,4 +232,5 @@ def summarise(result: CodingResult, codebook: Codebook) -> dict:
         "per_dimension": per_dim,
         "parsed": result.parse.parsed,
         "from_cache": result.parse.cached,
+        "codes_from_cache": result.parse.codes_from_cache,
     }

@@ -50,6 +50,7 @@ class Ref:
     part: str  # include | exclude | cue
     label: str
     pattern: Pattern
+    index: int = -1  # the pattern's place in its code's include or exclude list
 
 
 class RuleMatcher:
@@ -72,8 +73,8 @@ class RuleMatcher:
         self.codable = [c.id for c in codebook.codable()]
         for code in codebook.codable():
             for part in ("include", "exclude"):
-                for p in getattr(code, part):
-                    self._add(Ref(code.id, part, p.label(), p))
+                for k, p in enumerate(getattr(code, part)):
+                    self._add(Ref(code.id, part, p.label(), p, k))
         self._cue_names: dict[str, str] = {}
         for name, pats in codebook.cues.items():
             for p in pats:
@@ -120,10 +121,18 @@ class RuleMatcher:
             A DataFrame with :data:`ASSESS_COLUMNS`; ``start_char``/``end_char`` are offsets into
             the unit's text, ``s``/``e`` token positions in the table.
         """
+        spans, status = self.judged_includes(table, questions)
+        per_ref = self._ref_arrays()
+        refs = spans.ref
+        return hits_frame(table, spans, status, per_ref["code"][refs], per_ref["label"][refs], per_ref["kind"][refs])
+
+    def judged_includes(self, table, questions: list | None = None) -> tuple[Spans, np.ndarray]:
+        """The include hits in matching order (match kind, then pattern, then position) and their
+        status; the rows of :meth:`assess` as arrays (``spans.ref`` indexes :attr:`refs`)."""
         tw = TableWords.build(table, self.words)
         spans = Spans.concat([k.find(tw) for k in self.kinds])
         if not len(spans):
-            return pd.DataFrame(columns=ASSESS_COLUMNS)
+            return spans, np.zeros(0, dtype=object)
         _char_spans(table, tw, spans)
         ctx = Context(table, tw.flags, self.window)
         parts = self._ref_arrays()["part"][spans.ref]
@@ -132,21 +141,7 @@ class RuleMatcher:
         self._apply_exclusions(spans, parts, status)
         self._apply_conditions(table, ctx, spans, parts, status, questions)
         inc = np.nonzero(parts == "include")[0]
-        per_ref, refs = self._ref_arrays(), spans.ref[inc]
-        units, cs, ce = spans.unit[inc].tolist(), spans.cs[inc].tolist(), spans.ce[inc].tolist()
-        texts = table.texts
-        return pd.DataFrame({
-            "unit": units,
-            "code": per_ref["code"][refs],
-            "start_char": cs,
-            "end_char": ce,
-            "evidence": [texts[u][a:b] for u, a, b in zip(units, cs, ce)],
-            "pattern": per_ref["label"][refs],
-            "kind": per_ref["kind"][refs],
-            "status": status[inc],
-            "s": spans.s[inc],
-            "e": spans.e[inc],
-        }, columns=ASSESS_COLUMNS)
+        return spans.take(inc), status[inc]
 
     def _ref_arrays(self) -> dict[str, np.ndarray]:
         """Per compiled pattern: what the per-hit steps ask of it, as arrays indexed by ref
@@ -160,6 +155,8 @@ class RuleMatcher:
                 "judged": np.array([r.pattern.negation is not False for r in self.refs], dtype=bool),
                 "lack": np.array([r.part == "include" and bool(codes[r.code].lack_counts) for r in self.refs], dtype=bool),
                 "part": np.array([r.part for r in self.refs]),
+                "pattern_no": np.array([r.index for r in self.refs], dtype=np.int64),
+                "kind_no": np.array([KINDS.index(type(self._kind_of[r.pattern.kind])) for r in self.refs], dtype=np.int64),
                 "code": np.array([r.code for r in self.refs], dtype=object),
                 "label": np.array([r.label for r in self.refs], dtype=object),
                 "kind": np.array([r.pattern.kind for r in self.refs], dtype=object),
@@ -308,6 +305,27 @@ class RuleMatcher:
         (used to check anchor examples)."""
         code: Code = self.codebook.codes[code_id]
         return bool(self.match_text(nlp, text, [code_id], question={code.dimension}))
+
+
+def hits_frame(table, spans: Spans, status: np.ndarray, code: np.ndarray, label: np.ndarray, kind: np.ndarray) -> pd.DataFrame:
+    """The :data:`ASSESS_COLUMNS` frame of include hits given as arrays (code, pattern label and
+    kind per hit)."""
+    if not len(spans):
+        return pd.DataFrame(columns=ASSESS_COLUMNS)
+    units, cs, ce = spans.unit.tolist(), spans.cs.tolist(), spans.ce.tolist()
+    texts = table.texts
+    return pd.DataFrame({
+        "unit": units,
+        "code": code,
+        "start_char": cs,
+        "end_char": ce,
+        "evidence": [texts[u][a:b] for u, a, b in zip(units, cs, ce)],
+        "pattern": label,
+        "kind": kind,
+        "status": status,
+        "s": spans.s,
+        "e": spans.e,
+    }, columns=ASSESS_COLUMNS)
 
 
 def _char_spans(table, tw: TableWords, spans: Spans) -> None:
