@@ -17,13 +17,13 @@ import pandas as pd
 from pipeline import registry
 from pipeline.errors import InputError
 from pipeline.options import default
-from pipeline.ingest.common import SEGMENT_COLUMNS, Document, file_stem, read_text, render
+from pipeline.ingest.common import SEGMENT_COLUMNS, Document, file_stem, read_text, render, render_spans
 from pipeline.ingest.corpus import load_corpus
 from pipeline.ingest.interviewer import guess_interviewer
 from pipeline.ingest.speaker_table import layout_from_content, layout_from_header, table_units
 from pipeline.ingest.subtitles import parse_subtitles
 from pipeline.ingest.options import IngestOptions
-from pipeline.ingest.survey import SurveyOptions, column_list, guess_id_column, read_csv_table, read_survey, read_xlsx_table
+from pipeline.ingest.survey import Answers, SurveyOptions, column_list, guess_id_column, read_csv_table, read_survey, read_xlsx_table
 from pipeline.ingest.transcript import is_interviewer_label, parse_free_text, parse_transcript
 
 __all__ = ["IngestOptions", "IngestResult", "StreamedIngest", "ingest", "needs_streaming", "document_texts", "file_notes", "SEGMENT_COLUMNS"]
@@ -368,26 +368,26 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
     expanded = expand_sources(list(sources))
     if not expanded:
         raise InputError("(no source)", "nothing to ingest", "name a file, folder or glob")
-    rows: list[dict] = []
+    frames: list[pd.DataFrame] = []
     reports: list[FileReport] = []
     seen_docs: dict[str, str] = {}
     for path, file_opts in expanded:
         opts = _combine(options, file_opts)
         reader = reader_for(path)
         docs, warnings, info = reader.read(path, opts)
-        file_rows, report = _file_rows(path, opts, reader.name, docs, warnings, info, seen_docs)
-        rows += file_rows
+        file_frame, report = _file_segments(path, opts, reader.name, docs, warnings, info, seen_docs)
+        frames.append(file_frame)
         reports.append(report)
-    frame = _frame(rows)
+    frame = _frame(frames)
     dup = frame["segment_id"][frame["segment_id"].duplicated()]
     if len(dup):
         raise InputError(dup.iloc[0], "segment ID occurs in two sources", "give the survey files different IDs or ingest them separately")
     return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded])
 
 
-def _file_rows(path: Path, opts: IngestOptions, reader_name: str, docs: list[Document], warnings: list[str], info: dict,
-               seen_docs: dict[str, str]) -> tuple[list[dict], FileReport]:
-    """The segment rows of one file's documents, and the file's report.
+def _file_segments(path: Path, opts: IngestOptions, reader_name: str, docs: list[Document] | Answers, warnings: list[str], info: dict,
+                   seen_docs: dict[str, str]) -> tuple[pd.DataFrame, FileReport]:
+    """The segment rows of one file's documents (or survey answers), and the file's report.
 
     Raises:
         InputError: a document ID is also produced by another file.
@@ -395,9 +395,10 @@ def _file_rows(path: Path, opts: IngestOptions, reader_name: str, docs: list[Doc
     warnings = list(warnings)
     if info.get("control_chars_removed"):
         warnings.append(f"removed {info['control_chars_removed']} control character(s) (NUL and the like) from the text")
-    for doc in docs:
-        if doc.kind == "interview":
-            _settle_interviewer(doc, opts, warnings, info)
+    if not isinstance(docs, Answers):
+        for doc in docs:
+            if doc.kind == "interview":
+                _settle_interviewer(doc, opts, warnings, info)
     meta = dict(opts.meta)
     if opts.meta_pattern:
         m = re.search(opts.meta_pattern, path.name)
@@ -405,26 +406,42 @@ def _file_rows(path: Path, opts: IngestOptions, reader_name: str, docs: list[Doc
             meta.update({k: v for k, v in m.groupdict().items() if v is not None})
         else:
             warnings.append(f"file name does not match meta_pattern {opts.meta_pattern!r}")
-    rows: list[dict] = []
-    n_units = 0
-    for doc in docs:
-        if doc.doc_id in seen_docs:
-            raise InputError(path, f"document ID '{doc.doc_id}' is also produced by {seen_docs[doc.doc_id]}", "rename one of the files: document IDs are file names without extension")
-        seen_docs[doc.doc_id] = str(path)
-        rows += _rows(doc, meta, opts.rename, opts.dimensions, opts.scope)
-        n_units += len(doc.units)
-    speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
-    return rows, FileReport(str(path), info.pop("reader", reader_name), len(docs), n_units, speakers, warnings, info)
+    doc_ids = list(_documents(docs))
+    if not seen_docs.keys().isdisjoint(doc_ids):
+        doc_id = next(d for d in doc_ids if d in seen_docs)
+        raise InputError(path, f"document ID '{doc_id}' is also produced by {seen_docs[doc_id]}", "rename one of the files: document IDs are file names without extension")
+    seen_docs.update(dict.fromkeys(doc_ids, str(path)))
+    if isinstance(docs, Answers):
+        frame, speakers = _answer_rows(docs, str(path), meta, opts), []
+    else:
+        frame = _rows_frame([row for doc in docs for row in _rows(doc, meta, opts.rename, opts.dimensions, opts.scope)])
+        speakers = sorted({u.speaker for d in docs for u in d.units if u.speaker})
+    return frame, FileReport(str(path), info.pop("reader", reader_name), len(doc_ids), len(frame), speakers, warnings, info)
 
 
-def _frame(rows: list[dict]) -> pd.DataFrame:
-    """The segments table of ``rows``: the contract's columns, then metadata columns sorted."""
+def _documents(docs: list[Document] | Answers) -> dict[str, str]:
+    """The document IDs of a reader's result in reading order, each with what a message calls
+    the document: a survey respondent's ID, else the document ID."""
+    if isinstance(docs, Answers):
+        first = docs.units.drop_duplicates("doc_id")
+        return dict(zip(first["doc_id"].tolist(), first["respondent"].tolist()))
+    return {d.doc_id: d.doc_id for d in docs}
+
+
+def _rows_frame(rows: list[dict]) -> pd.DataFrame:
+    """The rows of :func:`_rows` as a frame, a column for every key (missing values None)."""
     # columnar: building a frame from 100k dicts costs more than reading the file
     all_cols = list(dict.fromkeys(k for r in rows[:1] for k in r))
     for r in rows:
         if len(r) != len(all_cols) or any(k not in r for k in all_cols):
             all_cols = list(dict.fromkeys([*all_cols, *r]))
-    frame = pd.DataFrame({c: [r.get(c) for r in rows] for c in all_cols})
+    return pd.DataFrame({c: [r.get(c) for r in rows] for c in all_cols})
+
+
+def _frame(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The segments table of the files' rows: the contract's columns, then metadata columns
+    sorted ("" where a file has none)."""
+    frame = pd.concat(frames, ignore_index=True)
     meta_cols = sorted(c for c in frame.columns if c not in SEGMENT_COLUMNS)
     frame = frame[SEGMENT_COLUMNS + meta_cols]
     for col in meta_cols:
@@ -485,12 +502,12 @@ class StreamedIngest:
             parts = self._csv_parts(path, opts, reader) if reader.name == "survey-csv" else [reader.read(path, opts)]
             report = None
             for docs, warnings, info in parts:
-                again = next((d for d in docs if seen_docs.get(d.doc_id) == str(path)), None)
+                again = next((name for doc_id, name in _documents(docs).items() if seen_docs.get(doc_id) == str(path)), None)
                 if again is not None:  # a respondent of an earlier part of this file
-                    raise InputError(path, f"the ID {again.meta.get('respondent', again.doc_id)!r} occurs more than once",
+                    raise InputError(path, f"the ID {again!r} occurs more than once",
                                      "make the IDs unique (or pass --question-column for a long table)")
-                rows, part = _file_rows(path, opts, reader.name, docs, warnings, info, seen_docs)
-                frame = _frame(rows)
+                frame, part = _file_segments(path, opts, reader.name, docs, warnings, info, seen_docs)
+                frame = _frame([frame])  # one part's segments table
                 ids = frame["segment_id"].tolist()
                 if len(set(ids)) != len(ids) or not seen_ids.isdisjoint(ids):
                     dup = next(i for i in ids if i in seen_ids or ids.count(i) > 1)
@@ -558,6 +575,42 @@ def _scope(dimensions, unit_meta: dict) -> str:
         dims = dimensions.get(unit_meta.get("question", ""), dimensions.get("*", []))
         return ";".join(dims if isinstance(dims, list) else [dims])
     return ""
+
+
+def _answer_rows(answers: Answers, source: str, file_meta: dict, opts: IngestOptions) -> pd.DataFrame:
+    """:func:`_rows` for a survey's answers, column by column."""
+    units = answers.units
+    unit, start, end = render_spans(units["doc_id"], units["question"], units["text"])
+    frame = pd.DataFrame({
+        "segment_id": units["segment_id"],
+        "doc_id": units["doc_id"],
+        "source": source,
+        "kind": "survey",
+        "unit": unit,
+        "speaker": "",
+        "is_interviewer": False,
+        "start_char": start,
+        "end_char": end,
+        "timestamp": "",
+        "text": units["text"],
+        "flag": units["flag"],
+    })
+    # as in _rows: the file's metadata, then the unit's (which wins), then the scope, then renames
+    for key, value in file_meta.items():
+        frame[key] = str(value)
+    for key in answers.meta.columns:
+        frame[key] = answers.meta[key]
+    questions = answers.meta["question"]
+    scope = questions.map({q: _scope(opts.dimensions, {"question": q}) for q in questions.unique()})
+    has_scope = scope.ne("")
+    if has_scope.any():  # a unit without a scope keeps what it had: nothing, or a meta column so named
+        frame["code_scope"] = scope.where(has_scope, frame.get("code_scope"))
+        if opts.scope == "hard":
+            frame["scope"] = pd.Series("hard", index=frame.index).where(has_scope, frame.get("scope"))
+    for old, new in (opts.rename or {}).items():
+        if old in frame.columns and old not in SEGMENT_COLUMNS:
+            frame[new] = frame.pop(old)
+    return frame
 
 
 def _rows(doc: Document, file_meta: dict, rename: dict | None = None, dimensions=None, scope_mode: str | None = None) -> list[dict]:

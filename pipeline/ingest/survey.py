@@ -12,13 +12,15 @@ import csv
 import io
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import InputError
 from pipeline.ingest.archive import check_zip
-from pipeline.ingest.common import CONTROL_CHARS, Document, Unit, normalise, read_bytes, read_text, squash, strip_controls
+from pipeline.ingest.common import CONTROL_CHARS, normalise, read_bytes, read_text, squash_cells, strip_controls
 from pipeline.ingest.options import SurveyOptions
 from pipeline.textfiles import delimiter_of
 
@@ -88,7 +90,7 @@ def read_csv_table(path: Path, encoding: str | None = None, *, info: dict | None
     reader = csv.reader(io.StringIO(text), delimiter=delim)
     try:
         for row in reader:
-            if any(c.strip() for c in row):
+            if "".join(row).strip():  # not a blank row (one join, not a strip per cell)
                 if not rows:
                     check_width(path, len(row), "header (line 1)", max_columns)
                 rows.append(row)
@@ -98,7 +100,8 @@ def read_csv_table(path: Path, encoding: str | None = None, *, info: dict | None
     if len(rows) < 2:
         raise InputError(path, "has a header but no answers" if rows else "has no rows", "export the survey again with its responses")
     header = [h.strip() for h in rows[0]]
-    _refuse_ragged(path, header, [(line_of[i], len(r)) for i, r in enumerate(rows) if i and len(r) != len(header)], delim)
+    if len(set(map(len, rows))) > 1:  # rows of another width than the header's: name them
+        _refuse_ragged(path, header, [(line_of[i], len(r)) for i, r in enumerate(rows) if i and len(r) != len(header)], delim)
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputError(path, f"duplicate column names: {column_list(dupes, 10)}", "rename the columns so that each is unique")
@@ -204,14 +207,39 @@ def flag_of(text: str) -> str:
     return ""
 
 
-def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: str, first_row: int = 0) -> tuple[list[Document], list[str], dict]:
-    """Turns a survey table into documents: one per respondent, one unit per answer.
+def flags_of(texts: pd.Series) -> pd.Series:
+    """:func:`flag_of` of every text."""
+    # cell by cell, as the PLACEHOLDER regex is most of the cost either way, and pandas' own
+    # str.match may hand it to pyarrow's engine, which reads \s and case differently
+    return pd.Series([flag_of(t) for t in texts.tolist()], index=texts.index, dtype=str)
+
+
+@dataclass
+class Answers:
+    """The answers of a survey table, one row per unit, in the order of the segments table.
+
+    What :func:`read_survey` returns instead of a list of :class:`Document`: an export holds
+    10^5 answers, and building an object per answer costs more than reading the file.
+
+    ``units`` has ``doc_id`` (one document per respondent), ``respondent``, ``segment_id``,
+    ``question`` (the label before the text in the document's full text), ``text`` and ``flag``.
+    ``meta`` (same rows) is each unit's metadata: the meta columns and ``question``. It is kept
+    apart because a meta column may be named like a column of the segments table (``text``,
+    ``source``), and then replaces it there, as a unit's metadata does.
+    """
+
+    units: pd.DataFrame
+    meta: pd.DataFrame
+
+
+def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: str, first_row: int = 0) -> tuple[Answers, list[str], dict]:
+    """Turns a survey table into answers: one document per respondent, one unit per answer.
 
     ``first_row`` is the number of answer rows before ``table`` when a large file is read in
     parts (see :func:`iter_csv_tables`): row numbers in messages and generated IDs count on.
 
     Returns:
-        ``(documents, warnings, info)``; ``info`` says which columns were used.
+        ``(answers, warnings, info)``; ``info`` says which columns were used.
 
     Raises:
         InputError: a named column does not exist, or IDs are not unique.
@@ -236,7 +264,8 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
     if not text_cols:
         raise InputError(path, "found no open-question column (no column of free-text answers)", f"name it with --text-column; the columns there are: {column_list(table.columns)}")
     meta_cols = list(opts.meta_columns) or [c for c in table.columns if c not in {*text_cols, id_col, opts.question_column}]
-    ids = table[id_col].astype(str).str.strip() if id_col else pd.Series([str(i) for i in range(first_row + 1, first_row + len(table) + 1)], index=table.index)
+    table = table.reset_index(drop=True)  # from here on, labels are row positions
+    ids = table[id_col].astype(str).str.strip() if id_col else pd.Series([str(i) for i in range(first_row + 1, first_row + len(table) + 1)], dtype=str)
     if id_col and ids.eq("").any():
         row = int(ids.eq("").to_numpy().nonzero()[0][0]) + 2 + first_row
         raise InputError(path, f"the ID column {id_col!r} is empty in row {row}", "fill in the ID or pick another --id-column")
@@ -246,33 +275,50 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
         dup = keys[keys.duplicated()].iloc[0]
         fix = "pass --question-column for a long table (one answer per row)" if questions is None else "make the ID and question pairs unique"
         raise InputError(path, f"the ID {dup!r} occurs more than once in column {id_col!r}" if id_col else "duplicate rows", fix)
-    stem = path.stem
-    docs: dict[str, Document] = {}
-    # plain lists: cell access through pandas costs ~30 µs a cell on 100k-row exports
-    cells = {c: table[c].astype(str).tolist() for c in {*meta_cols, *text_cols}}
-    question_list = questions.tolist() if questions is not None else None
-    for pos, rid in enumerate(ids.tolist()):
-        meta = {c: squash(cells[c][pos]) for c in meta_cols}
-        doc_id = f"{stem}:{rid}"
-        doc = docs.get(doc_id)
-        if doc is None:
-            doc = docs[doc_id] = Document(doc_id=doc_id, source=str(path), kind="survey", units=[], meta={"respondent": rid})
-        for col in text_cols:
-            text = squash(cells[col][pos] if fmt == "csv" else normalise(cells[col][pos]))  # CSV text is normalised whole
-            question = col if question_list is None else question_list[pos]
-            if questions is not None:
-                seg = f"{rid}:{question}"
-            elif len(text_cols) == 1:
-                seg = rid
-            else:
-                seg = f"{rid}:{col}"
-            unit_meta = dict(meta)
-            unit_meta["question"] = question
-            doc.units.append(Unit(text=text, label=question, segment_id=seg, flag=flag_of(text), meta=unit_meta))
     info = {"format": fmt, "id_column": id_col or "(row number)", "text_columns": text_cols, "meta_columns": meta_cols}
     if not id_col:
         warnings.append("no ID column found; respondents are numbered by row (name one with --id-column)")
-    return list(docs.values()), warnings, info
+    return _answers(path.stem, table, ids, questions, text_cols, meta_cols, fmt), warnings, info
+
+
+def _answers(stem: str, table: pd.DataFrame, ids: pd.Series, questions: pd.Series | None,
+             text_cols: list[str], meta_cols: list[str], fmt: str) -> Answers:
+    """The units of a checked survey table, column by column."""
+    k = len(text_cols)
+    # unit u is the answer in row rows[u], text column cols[u]: a respondent's answers follow
+    # each other (a long table's rows of one ID are gathered at its first row), row by row,
+    # then in the order of the text columns
+    doc_of_row = pd.factorize(ids)[0]
+    rows = np.repeat(np.arange(len(table)), k)
+    cols = np.tile(np.arange(k), len(table))
+    order = np.argsort(doc_of_row[rows], kind="stable")
+    rows, cols = rows[order], cols[order]
+
+    def per_unit(values: pd.Series) -> pd.Series:
+        return values.iloc[rows].reset_index(drop=True)
+
+    texts = []
+    for col in text_cols:
+        cells = table[col].astype(str)
+        if fmt != "csv":  # CSV text was normalised whole (read_text); XLSX cells are few
+            cells = pd.Series([normalise(v) for v in cells.tolist()], dtype=str)
+        texts.append(squash_cells(cells))
+    # the concatenated columns hold text column j of row r at j * len(table) + r
+    text = pd.concat(texts, ignore_index=True).iloc[cols * len(table) + rows].reset_index(drop=True)
+    respondent = per_unit(ids)
+    if questions is not None:
+        question = per_unit(questions)
+    else:
+        question = pd.Series(np.array(text_cols, dtype=object)[cols], dtype=str)
+    if questions is None and k == 1:
+        segment_id = respondent
+    else:
+        segment_id = respondent + ":" + question  # the ID and the question (or text column)
+    units = pd.DataFrame({"doc_id": f"{stem}:" + respondent, "respondent": respondent, "segment_id": segment_id,
+                          "question": question, "text": text, "flag": flags_of(text)})
+    meta = pd.DataFrame({c: per_unit(squash_cells(table[c].astype(str))) for c in meta_cols}, index=units.index)
+    meta["question"] = question
+    return Answers(units, meta)
 
 
 # --- large exports, read in parts (qda code / ingest on 10^5-10^6 answers) ---------------------
@@ -381,7 +427,7 @@ def iter_csv_tables(path: Path, encoding: str | None = None, rows: int = STREAM_
         header, batch, line_of, first_row = None, [], [], 0
         try:
             for row in reader:
-                if not any(c.strip() for c in row):
+                if not "".join(row).strip():  # a blank row
                     continue
                 if header is None:
                     check_width(path, len(row), "header (line 1)", max_columns)
@@ -412,7 +458,8 @@ def _stream_header(path: Path, row: list[str]) -> list[str]:
 
 
 def _stream_frame(path: Path, header: list[str], batch: list[list[str]], line_of: list[int], delim: str) -> pd.DataFrame:
-    _refuse_ragged(path, header, [(line_of[i], len(r)) for i, r in enumerate(batch) if len(r) != len(header)], delim)
+    if set(map(len, batch)) != {len(header)}:  # rows of another width than the header's: name them
+        _refuse_ragged(path, header, [(line_of[i], len(r)) for i, r in enumerate(batch) if len(r) != len(header)], delim)
     return pd.DataFrame(batch, columns=header, dtype=str)
 
 
