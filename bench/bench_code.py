@@ -7,15 +7,18 @@ then measures, each step in a fresh process, ``--runs`` times side by side (medi
 
   (a) the tokenizer floor: spaCy's blank German tokenizer over the same answers;
   (b) ``qda code`` end to end with an empty parse cache (cold);
-  (c) ``qda code`` again with a changed codebook (the parse comes from the cache), on the export
-      and (c2) on the run folder of (b), the usual way to re-code;
+  (c) ``qda code`` again with a changed codebook (one code gains a term; the parse and the other
+      codes' rule hits come from the cache), on the export and (c2) on the run folder of (b), the
+      usual way to re-code; (c3) the same with the hit cache emptied (every code matched again);
   (d) qda's parse alone (``parse_texts``), cold, and (e) from the cache;
   (g) ``qda code --model``: the same with the verifier (trained once beforehand on the example
       corpus's development split, no embeddings), the parse from the cache: (g) − (c) is what
       verifying costs;
 
 and once ``qda code`` on ``--million`` generated answers (read in parts): wall time and peak RSS.
-``--million 0`` skips that. Writes bench/results/code.md and prints the table.
+``--million 0`` skips that. ``--baseline CHECKOUT`` (an earlier version, ``uv sync`` run in it)
+times its (b), (c) and (c2) in the same runs, alternating. Writes bench/results/code.md and
+prints the table.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ NAMES = {
     "b": "(b) qda code, cold (empty parse cache)",
     "c": "(c) qda code, changed codebook, parse from the cache",
     "f": "(c2) the same re-code on the run folder of (b) (its segments.parquet)",
+    "h": "(c3) as (c2), hit cache emptied first: every code matched again",
     "d": "(d) qda parse alone, cold",
     "e": "(e) qda parse alone, from the cache",
     "g": "(g) qda code --model (rules + verifier), parse from the cache",
@@ -64,10 +68,12 @@ def make_survey(path: Path, n: int, seed: int = 7) -> None:
             w.writerow([i + 1, rng.choice(nets), " ".join(rng.sample(sentences, k))])
 
 
-def run(args: list[str], env: dict | None = None) -> dict:
-    """One step in a fresh process; adds ``wall`` (the whole process, as seen from outside)."""
+def run(args: list[str], env: dict | None = None, checkout: Path = ROOT) -> dict:
+    """One step in a fresh process (of ``checkout``'s own environment, for a baseline); adds
+    ``wall`` (the whole process, as seen from outside)."""
+    python = sys.executable if checkout == ROOT else str(checkout / ".venv" / "bin" / "python")
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "_measure.py"), *args], capture_output=True, text=True, cwd=ROOT,
+    out = subprocess.run([python, str(checkout / "bench" / "_measure.py"), *args], capture_output=True, text=True, cwd=checkout,
                          env={**os.environ, **(env or {})})
     wall = time.perf_counter() - t0
     if out.returncode:
@@ -91,14 +97,24 @@ def train_model(work: Path) -> Path:
     return work / "modell" / "model.npz"
 
 
-def measure_60k(work: Path, survey: Path, runs: int) -> tuple[dict, int]:
+BASELINE_STEPS = ("b", "c", "f")  # timed for --baseline too, alternating with this checkout
+
+
+def measure_60k(work: Path, survey: Path, runs: int, baseline: Path | None = None) -> tuple[dict, int]:
     changed = work / "v2-geaendert.yaml"
     changed.write_text(V3.read_text(encoding="utf-8").replace("          - Zeitmangel\n", "          - Zeitmangel\n          - Zeitknappheit\n", 1), encoding="utf-8")
     base = ["--text-column", "antwort", "--id-column", "id", "--meta-column", "netzwerk", "-q"]
-    rows: dict[str, list[dict]] = {k: [] for k in NAMES}
+    rows: dict[str, list[dict]] = {k: [] for k in (*NAMES, *(f"base-{k}" for k in BASELINE_STEPS))}
     model = train_model(work)
     tokens = 0
     for r in range(runs):
+        if baseline is not None:
+            env = {"QDA_CACHE_DIR": str(work / f"cache-base-{r}")}
+            rows["base-b"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--out", str(work / f"Bb{r}"), *base], env, baseline))
+            rows["base-c"].append(run(["qda", "code", str(survey), "--codebook", str(changed), "--out", str(work / f"Bc{r}"), *base], env, baseline))
+            rows["base-f"].append(run(["qda", "code", str(work / f"Bb{r}"), "--codebook", str(changed), "--out", str(work / f"Bf{r}"), "-q"], env,
+                                      baseline))
+            shutil.rmtree(work / f"cache-base-{r}", ignore_errors=True)
         cache, pcache = work / f"cache-{r}", work / f"pcache-{r}"
         env = {"QDA_CACHE_DIR": str(cache)}
         res = run(["tokenize", str(survey)])
@@ -107,6 +123,9 @@ def measure_60k(work: Path, survey: Path, runs: int) -> tuple[dict, int]:
         rows["b"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--out", str(work / f"b{r}"), *base], env))
         rows["c"].append(run(["qda", "code", str(survey), "--codebook", str(changed), "--out", str(work / f"c{r}"), *base], env))
         rows["f"].append(run(["qda", "code", str(work / f"b{r}"), "--codebook", str(changed), "--out", str(work / f"f{r}"), "-q"], env))
+        for hits in cache.glob("*/hits"):
+            shutil.rmtree(hits)
+        rows["h"].append(run(["qda", "code", str(work / f"b{r}"), "--codebook", str(changed), "--out", str(work / f"h{r}"), "-q"], env))
         rows["g"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--model", str(model), "--out", str(work / f"g{r}"), *base], env))
         rows["d"].append(run(["parse", str(survey), str(pcache)]))
         rows["e"].append(run(["parse", str(survey), str(pcache)]))
@@ -115,6 +134,9 @@ def measure_60k(work: Path, survey: Path, runs: int) -> tuple[dict, int]:
     same = (work / "b0" / "codings.csv").read_bytes() == (work / f"b{runs - 1}" / "codings.csv").read_bytes()
     if not same:
         raise SystemExit("two cold runs wrote different codings.csv")
+    for name in ("codings.csv", "evidence.csv"):
+        if len({(work / f"{k}0" / name).read_bytes() for k in ("c", "f", "h", *(("Bc", "Bf") if baseline else ()))}) != 1:
+            raise SystemExit(f"re-codes with and without cached rule hits wrote different {name}")
     return rows, tokens
 
 
@@ -131,7 +153,8 @@ def measure_million(work: Path, n: int) -> dict:
     return {**res, "answers": n, "mb": size / 2**20, "codings": codings, "parts": size >= STREAM_BYTES}
 
 
-def table(rows: dict, tokens: int, answers: int, runs: int) -> list[str]:
+def table(rows: dict, tokens: int, answers: int, runs: int, baseline: str | None = None) -> list[str]:
+    rows = {k: v for k, v in rows.items() if v}
     med = {k: statistics.median(x["seconds"] for x in v) for k, v in rows.items()}
     wall = {k: statistics.median(x["wall"] for x in v) for k, v in rows.items()}
     mem = {k: max(x["peak_mb"] for x in v) for k, v in rows.items()}
@@ -149,10 +172,16 @@ def table(rows: dict, tokens: int, answers: int, runs: int) -> list[str]:
         "export, parsing, matching, writing the run folder); process wall adds interpreter start-up (and, for (a), reading the file).",
         "",
         f"- cold `qda code` vs. tokenizer floor (throughput): {med['a'] / med['b']:.2f} on seconds, {wall['a'] / wall['b']:.2f} on process wall (goal ≥ 0.5)",
-        f"- `qda code` cold vs. cached: {med['b'] / med['c']:.1f}× re-reading the export, {med['b'] / med['f']:.1f}× on the run folder (goal ≥ 10×)",
+        f"- `qda code` cold vs. cached: {med['b'] / med['c']:.1f}× re-reading the export, {med['b'] / med['f']:.1f}× on the run folder (goal ≥ 10×); "
+        f"{med['b'] / med['h']:.1f}× on the run folder with every code matched again",
         f"- parse alone vs. tokenizer floor: {med['a'] / med['d']:.2f}; parse cold vs. from the cache: {med['d'] / med['e']:.1f}×",
         f"- the verifier (no embeddings) adds {med['g'] - med['c']:.1f} s to a cached re-code ((g) − (c))",
     ]
+    if baseline:
+        lines += ["", f"Baseline {baseline}, timed in the same runs, alternating with the steps above (same answers, codebooks, "
+                      "byte-identical codings.csv and evidence.csv checked):", "",
+                  "| step | baseline seconds (median) | this checkout | faster |", "|---|---:|---:|---:|"]
+        lines += [f"| {NAMES[k]} | {med['base-' + k]:.2f} | {med[k]:.2f} | {med['base-' + k] / med[k]:.1f}× |" for k in BASELINE_STEPS]
     return lines
 
 
@@ -161,13 +190,18 @@ def main() -> None:
     ap.add_argument("--answers", type=int, default=60_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--million", type=int, default=1_000_000, help="answers for the large run (0: skip)")
+    ap.add_argument("--baseline", type=Path, help="a checkout of an earlier version (with its .venv, from `uv sync`) timed side by side")
     a = ap.parse_args()
+    label = None
+    if a.baseline:
+        a.baseline = a.baseline.resolve()
+        label = subprocess.run(["git", "-C", str(a.baseline), "log", "-1", "--format=%h (%s)"], capture_output=True, text=True).stdout.strip()[:90]
     work = Path(tempfile.mkdtemp(prefix="qda-bench-"))
     try:
         survey = work / "umfrage.csv"
         make_survey(survey, a.answers)
-        rows, tokens = measure_60k(work, survey, a.runs)
-        lines = table(rows, tokens, a.answers, a.runs)
+        rows, tokens = measure_60k(work, survey, a.runs, a.baseline)
+        lines = table(rows, tokens, a.answers, a.runs, label)
         if a.million:
             m = measure_million(work, a.million)
             lines += [
