@@ -195,7 +195,7 @@ def main() -> None:
     label = None
     if a.baseline:
         a.baseline = a.baseline.resolve()
-        label = subprocess.run(["git", "-C", str(a.baseline), "log", "-1", "--format=%h (%s)"], capture_output=True, text=True).stdout.strip()[:90]
+        label = subprocess.run(["git", "-C", str(a.baseline), "log", "-1", "--format=%h of %cs"], capture_output=True, text=True).stdout.strip()
     work = Path(tempfile.mkdtemp(prefix="qda-bench-"))
     try:
         survey = work / "umfrage.csv"
