@@ -190,8 +190,20 @@ class Verifier(_Params):
             if self.modes_[j] == "rules":
                 out[:, j] = rules[:, j, acc]
             else:
-                out[:, j] = _sigmoid(self._design(j, rules, lex, emb, data) @ self.coef_[j] + self.intercept_[j])
+                out[:, j] = _sigmoid(self._score(j, rules, lex, emb, data))
         return np.round(out, 4)
+
+    def _score(self, j: int, rules: np.ndarray, lex, emb, data: UnitData) -> np.ndarray:
+        """``_design(j, …) @ coef_[j] + intercept_[j]``, block by block: stacking the blocks into
+        one sparse matrix per code cost more than the products (1.4 s for 60,000 answers)."""
+        coef, at = self.coef_[j], 0
+        z = np.full(data.n_units, self.intercept_[j])
+        for block in (rules[:, j, :], pattern_features(data, self.codes_[j], self.patterns_[j]), lex, emb):
+            if block is None:
+                continue
+            z += block @ coef[at:at + block.shape[1]]
+            at += block.shape[1]
+        return z
 
     def predict(self, data: UnitData, threshold: float | None = None) -> np.ndarray:
         """0/1 decisions, with each code's threshold (or one ``threshold`` for all)."""
