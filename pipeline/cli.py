@@ -26,7 +26,7 @@ def cli():
 
     \b
     Start with the example:   qda run
-    Your own folder:          qda run interviews/ --codebook codebooks/innovationsnetzwerke-v2.yaml
+    Your own folder:          qda run interviews/ --codebook codebooks/innovationsnetzwerke-v3.yaml
     """
 
 
@@ -55,7 +55,7 @@ def codebook():
 
     \b
     Example:
-      qda codebook validate codebooks/innovationsnetzwerke-v2.yaml
+      qda codebook validate codebooks/innovationsnetzwerke-v3.yaml
     """
 
 
@@ -70,7 +70,7 @@ def validate(file, no_anchors):
 
     \b
     Example:
-      qda codebook validate codebooks/innovationsnetzwerke-v2.yaml
+      qda codebook validate codebooks/innovationsnetzwerke-v3.yaml
     """
     show(api.validate_codebook(file, anchors=not no_anchors))
 
@@ -84,8 +84,8 @@ def show_cmd(file, fmt, out_file):
 
     \b
     Example:
-      qda codebook show codebooks/innovationsnetzwerke-v2.yaml
-      qda codebook show codebooks/innovationsnetzwerke-v2.yaml --format markdown --out leitfaden.md
+      qda codebook show codebooks/innovationsnetzwerke-v3.yaml
+      qda codebook show codebooks/innovationsnetzwerke-v3.yaml --format markdown --out leitfaden.md
     """
     show(api.show_codebook(file, fmt=fmt, out_file=out_file))
 
@@ -101,7 +101,7 @@ def diff(old, new, fmt, out_file):
 
     \b
     Example:
-      qda codebook diff codebooks/innovationsnetzwerke-v1.yaml codebooks/innovationsnetzwerke-v2.yaml
+      qda codebook diff codebooks/innovationsnetzwerke-v2.yaml codebooks/innovationsnetzwerke-v3.yaml
     """
     show(api.diff_codebooks(old, new, fmt=fmt, out_file=out_file))
 
@@ -116,8 +116,8 @@ def export_codebook(file, fmt, layout, out_file):
 
     \b
     Example:
-      qda codebook export codebooks/innovationsnetzwerke-v2.yaml --format qdc --out v2.qdc
-      qda codebook export codebooks/innovationsnetzwerke-v2.yaml --format xlsx --layout maxqda --out v2.xlsx
+      qda codebook export codebooks/innovationsnetzwerke-v3.yaml --format qdc --out v3.qdc
+      qda codebook export codebooks/innovationsnetzwerke-v3.yaml --format xlsx --layout maxqda --out v3.xlsx
     """
     show(api.export_codebook(file, out_file, fmt=fmt, layout=layout))
 
@@ -286,7 +286,7 @@ def compare_cmd(codebook_a, codebook_b, sources, out_dir, gold, part, nlp, inges
 
     \b
     Example:
-      qda compare codebooks/innovationsnetzwerke-v1.yaml codebooks/innovationsnetzwerke-v2.yaml corpora/beispiel \\
+      qda compare codebooks/innovationsnetzwerke-v2.yaml codebooks/innovationsnetzwerke-v3.yaml corpora/beispiel \\
           --gold corpora/beispiel/gold/umfrage_gold.csv,corpora/beispiel/gold/interviews_gold.csv --out outputs/vergleich
     """
     show(api.compare(codebook_a, codebook_b, sources, out_dir, gold=gold, part=part, nlp=nlp, ingest_options=ingest_opts, force=force))
@@ -385,7 +385,7 @@ def run_cmd(folder, codebook, out_dir, categories, no_cluster, seed, embedding, 
     \b
     Example:
       qda run
-      qda run meine_interviews/ --codebook codebooks/innovationsnetzwerke-v2.yaml --out outputs/runde2
+      qda run meine_interviews/ --codebook codebooks/innovationsnetzwerke-v3.yaml --out outputs/runde2
     """
     from pipeline.progress import bar
 
