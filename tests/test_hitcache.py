@@ -119,13 +119,14 @@ def test_a_damaged_or_tampered_file_is_matched_again(table, tmp_path):
     files = sorted((tmp_path / fp / "hits").glob("*.npz"))
     assert len(files) == 5
     files[0].write_bytes(b"not a zip")
+    files[2].write_bytes(files[2].read_bytes()[:-40])  # cut off, as by a full disk
     with np.load(files[1], allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     arrays["unit"] = arrays["unit"] + 1  # valid file, wrong content: the checksum no longer fits
     with open(files[1], "wb") as fh:
         np.savez(fh, **arrays)
     result, from_cache = cached(cb, t, fp, tmp_path)
-    assert from_cache == 3 and same(result, fresh(cb, t))
+    assert from_cache == 2 and same(result, fresh(cb, t))
 
 
 def test_the_folder_keeps_the_most_recently_used_files(table, tmp_path, monkeypatch):

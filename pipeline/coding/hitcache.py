@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +125,8 @@ class HitStore:
                 return None
             status = np.array(statuses, dtype=object)[arrays.pop("status")] if len(statuses) else np.zeros(0, dtype=object)
             os.utime(path)  # recently used: kept when the folder is trimmed
-        except (OSError, ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError):
-            return None
+        except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile):
+            return None  # missing, truncated, damaged or foreign: matched again
         return {**{k: arrays[k].astype(np.int64) for k in _INT_ARRAYS}, "status": status}
 
     def write(self, key: str, hits: dict[str, np.ndarray]) -> None:
