@@ -193,7 +193,7 @@ def _match(codebook: Codebook, table, questions, code_ids: list[str]) -> dict[st
     reduced = dataclasses.replace(codebook, codes={cid: c for cid, c in codebook.codes.items() if cid in need or not c.codable})
     matcher = RuleMatcher(reduced)
     spans, status = matcher.judged_includes(table, questions)
-    per_ref = matcher._ref_arrays()
+    per_ref = matcher.ref_arrays()
     code = per_ref["code"][spans.ref] if len(spans) else np.zeros(0, dtype=object)
     out = {}
     for cid in code_ids:

@@ -122,7 +122,7 @@ class RuleMatcher:
             the unit's text, ``s``/``e`` token positions in the table.
         """
         spans, status = self.judged_includes(table, questions)
-        per_ref = self._ref_arrays()
+        per_ref = self.ref_arrays()
         refs = spans.ref
         return hits_frame(table, spans, status, per_ref["code"][refs], per_ref["label"][refs], per_ref["kind"][refs])
 
@@ -135,7 +135,7 @@ class RuleMatcher:
             return spans, np.zeros(0, dtype=object)
         _char_spans(table, tw, spans)
         ctx = Context(table, tw.flags, self.window)
-        parts = self._ref_arrays()["part"][spans.ref]
+        parts = self.ref_arrays()["part"][spans.ref]
         status = np.array([""] * len(spans), dtype=object)
         self._judge_context(ctx, spans, parts, status)
         self._apply_exclusions(spans, parts, status)
@@ -143,7 +143,7 @@ class RuleMatcher:
         inc = np.nonzero(parts == "include")[0]
         return spans.take(inc), status[inc]
 
-    def _ref_arrays(self) -> dict[str, np.ndarray]:
+    def ref_arrays(self) -> dict[str, np.ndarray]:
         """Per compiled pattern: what the per-hit steps ask of it, as arrays indexed by ref
         (made once; a hit's answer is then one fancy-index instead of a Python look-up)."""
         if not hasattr(self, "_per_ref"):
@@ -170,7 +170,7 @@ class RuleMatcher:
         risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"] | f["nothing"]
         sent = ctx.table.sent
         sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
-        per_ref = self._ref_arrays()
+        per_ref = self.ref_arrays()
         check = np.nonzero(sent_risky[sent[spans.s]] & ~spans.inner & (parts != "exclude") & per_ref["judged"][spans.ref])[0]
         verdicts = ctx.verdicts(spans.unit[check], spans.s[check], spans.e[check], per_ref["lack"][spans.ref[check]])
         # a cue word is a cue whatever the mood of its sentence
@@ -184,7 +184,7 @@ class RuleMatcher:
         inc = np.nonzero((parts == "include") & (status == ""))[0]
         if not len(ex) or not len(inc):
             return
-        owner = self._ref_arrays()["owner"]
+        owner = self.ref_arrays()["owner"]
         n_owners = len(self._owner_no)
         key_ex = spans.unit[ex] * n_owners + owner[spans.ref[ex]]
         key_inc = spans.unit[inc] * n_owners + owner[spans.ref[inc]]
@@ -212,7 +212,7 @@ class RuleMatcher:
         (see :class:`_Standing`)."""
         if not (parts == "include").any() or not self._has_conditions():
             return
-        per_ref = self._ref_arrays()
+        per_ref = self.ref_arrays()
         scope_keys = {"clause": np.asarray(ctx.clause, dtype=np.int64)[spans.s] if len(spans) else spans.s,
                       "sentence": table.sent[spans.s].astype(np.int64), "unit": spans.unit}
         qbits, dim_bit = _question_bits(questions, len(table))
