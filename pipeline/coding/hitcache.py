@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline.atomic import atomic_path
-from pipeline.codebook.model import Codebook, Condition
+from pipeline.codebook.model import Codebook
 from pipeline.coding.kinds import KINDS, Spans
-from pipeline.coding.matcher import RuleMatcher, hits_frame
+from pipeline.coding.matcher import RuleMatcher, code_conditions, hits_frame
 
 FORMAT = 1
 MAX_FILES = 2000
@@ -59,24 +59,17 @@ def matcher_version() -> str:
     return h.hexdigest()
 
 
-def _conditions(code) -> list[Condition]:
-    found = [c for c in (code.require, code.unless) if isinstance(c, Condition)]
-    for p in code.include:
-        found += [c for c in (p.require, p.unless) if isinstance(c, Condition)]
-    return found
-
-
 def closure(codebook: Codebook, code_ids: list[str]) -> list[str]:
     """``code_ids`` and every codable code their conditions look at, transitively, in codebook order."""
     codable = [c.id for c in codebook.codable()]
-    need, todo = set(code_ids), list(code_ids)
-    while todo:
-        for cond in _conditions(codebook.codes[todo.pop()]):
+    need, pending = set(code_ids), list(code_ids)
+    while pending:
+        for cond in code_conditions(codebook.codes[pending.pop()]):
             for glob in cond.codes:
                 for cid in codable:
                     if fnmatch.fnmatchcase(cid, glob) and cid not in need:
                         need.add(cid)
-                        todo.append(cid)
+                        pending.append(cid)
     return [cid for cid in codable if cid in need]
 
 
@@ -97,7 +90,7 @@ def code_keys(codebook: Codebook, units_key: str) -> dict[str, str]:
     keys = {}
     for code in codebook.codable():
         members = [codebook.codes[cid] for cid in closure(codebook, [code.id])]
-        cue_names = sorted({cue for m in members for cond in _conditions(m) for cue in (*cond.cues, *cond.question_unless)
+        cue_names = sorted({cue for m in members for cond in code_conditions(m) for cue in (*cond.cues, *cond.question_unless)
                             if cue in codebook.cues})
         parts = [units_key, settings, code.id]
         parts += [repr((m.id, m.include, m.exclude, m.lack_counts, m.require, m.unless)) for m in members]

@@ -198,7 +198,8 @@ class PhraseKind:
             start = start[ok]
             # all words in one unit
             units = table.unit_of(start)
-            start, units = start[units == table.unit_of(start + len(ids) - 1)], units[units == table.unit_of(start + len(ids) - 1)]
+            one_unit = units == table.unit_of(start + len(ids) - 1)
+            start, units = start[one_unit], units[one_unit]
             n = len(start)
             inner = np.zeros(n, dtype=bool)
             if neg is not None:

@@ -101,13 +101,7 @@ class RuleMatcher:
 
     def _conditions(self):
         for code in self.codebook.codable():
-            for cond in (code.require, code.unless):
-                if isinstance(cond, Condition):
-                    yield cond
-            for p in code.include:
-                for cond in (p.require, p.unless):
-                    if isinstance(cond, Condition):
-                        yield cond
+            yield from code_conditions(code)
 
     # --- the whole corpus --------------------------------------------------------------------
     def assess(self, table, questions: list | None = None) -> pd.DataFrame:
@@ -156,7 +150,6 @@ class RuleMatcher:
                 "lack": np.array([r.part == "include" and bool(codes[r.code].lack_counts) for r in self.refs], dtype=bool),
                 "part": np.array([r.part for r in self.refs]),
                 "pattern_no": np.array([r.index for r in self.refs], dtype=np.int64),
-                "kind_no": np.array([KINDS.index(type(self._kind_of[r.pattern.kind])) for r in self.refs], dtype=np.int64),
                 "code": np.array([r.code for r in self.refs], dtype=object),
                 "label": np.array([r.label for r in self.refs], dtype=object),
                 "kind": np.array([r.pattern.kind for r in self.refs], dtype=object),
@@ -210,23 +203,23 @@ class RuleMatcher:
         Within a step no verdict depends on another made in the same step, so the hits are
         judged in groups: one group per (condition, code of the hit), each with array look-ups
         (see :class:`_Standing`)."""
-        if not (parts == "include").any() or not self._has_conditions():
+        conds, cond_of = self._condition_table()
+        if not (parts == "include").any() or not conds:
             return
         per_ref = self.ref_arrays()
         scope_keys = {"clause": np.asarray(ctx.clause, dtype=np.int64)[spans.s] if len(spans) else spans.s,
                       "sentence": table.sent[spans.s].astype(np.int64), "unit": spans.unit}
         qbits, dim_bit = _question_bits(questions, len(table))
         hit_owner = per_ref["owner"][spans.ref]
-        conds, cond_of = self._condition_table()
         for step, columns in (("require", ("require",)), ("unless", ("unless_code", "unless_pattern"))):
             live = ((parts == "cue") | (parts == "include")) & (status == "")
             standing = _Standing(spans, hit_owner, live, scope_keys)
-            todo = np.nonzero((parts == "include") & (status == ""))[0]
+            standing_inc = np.nonzero((parts == "include") & (status == ""))[0]
             judged, holds = np.zeros(len(spans), dtype=bool), np.zeros(len(spans), dtype=bool)
             for column in columns:
-                c = cond_of[column][spans.ref[todo]]
+                c = cond_of[column][spans.ref[standing_inc]]
                 has = c >= 0
-                hits, c = todo[has], c[has]
+                hits, c = standing_inc[has], c[has]
                 group = c * len(self._owner_no) + hit_owner[hits]
                 for g in np.unique(group).tolist():
                     idx = hits[group == g]
@@ -258,9 +251,6 @@ class RuleMatcher:
             cond_of["unless_code"].append(no(code.unless) if include else -1)
             cond_of["unless_pattern"].append(no(ref.pattern.unless) if include else -1)
         return conds, {k: np.asarray(v, dtype=np.int64) for k, v in cond_of.items()}
-
-    def _has_conditions(self) -> bool:
-        return any(True for _ in self._conditions())
 
     def _holds(self, cond: Condition, own: str, idx: np.ndarray, standing: "_Standing", qbits: np.ndarray, dim_bit: dict, spans: Spans) -> np.ndarray:
         """Does ``cond`` hold for the hits ``idx`` (all of code ``own``)?"""
@@ -305,6 +295,14 @@ class RuleMatcher:
         (used to check anchor examples)."""
         code: Code = self.codebook.codes[code_id]
         return bool(self.match_text(nlp, text, [code_id], question={code.dimension}))
+
+
+def code_conditions(code: Code) -> list[Condition]:
+    """The conditions of a code and of its include patterns (``require`` and ``unless``)."""
+    found = [c for c in (code.require, code.unless) if isinstance(c, Condition)]
+    for p in code.include:
+        found += [c for c in (p.require, p.unless) if isinstance(c, Condition)]
+    return found
 
 
 def hits_frame(table, spans: Spans, status: np.ndarray, code: np.ndarray, label: np.ndarray, kind: np.ndarray) -> pd.DataFrame:
