@@ -93,19 +93,47 @@ def raise_on_termination():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def _raise(signum, frame):
-        raise Terminated(signum)
-
+    if not any(signal.getsignal(sig) is _raise_terminated for sig in _STOP_SIGNALS):
+        _RECEIVED.clear()  # the outermost frame starts with no signal on record
     previous = {}
     for sig in _STOP_SIGNALS:
         previous[sig] = signal.getsignal(sig)
-        signal.signal(sig, _raise)
+        signal.signal(sig, _raise_terminated)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: _quiet_about_terminated(unraisable, previous_hook)
     try:
         yield
+        stop_if_terminated()
     finally:
+        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+# Stop signals received while raise_on_termination was active. The exception a signal handler
+# raises is lost when the signal lands in a weakref callback or __del__ (e.g. importlib's module
+# lock clean-up): Python prints "Exception ignored in ..." and goes on. The record lets the
+# frame stop anyway, at the latest before anything is moved into place.
+_RECEIVED: list[int] = []
+
+
+def _raise_terminated(signum, frame):
+    _RECEIVED.append(signum)
+    raise Terminated(signum)
+
+
+def _quiet_about_terminated(unraisable, hook) -> None:
+    """No "Exception ignored in ..." traceback for a swallowed stop signal: it is on record in
+    _RECEIVED and stops the frame; anything else goes to the ``hook`` that was there before."""
+    if not isinstance(unraisable.exc_value, Terminated):
+        hook(unraisable)
+
+
+def stop_if_terminated() -> None:
+    """Raises :class:`~pipeline.errors.Terminated` if a stop signal arrived in the current
+    frame whose exception was swallowed on its way."""
+    if _RECEIVED:
+        raise Terminated(_RECEIVED[0])
 
 
 @contextlib.contextmanager
@@ -299,6 +327,7 @@ def staged_output(target: Path, *, fingerprint: dict | None = None, force: bool 
         with raise_on_termination():
             yield staging
             with _signals_deferred():  # moving in is not interrupted half-way
+                stop_if_terminated()
                 notes = _commit(staging, real, target, fingerprint=fingerprint, force=force)
         if scope is not None:
             scope.notes += notes

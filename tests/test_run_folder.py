@@ -69,6 +69,37 @@ def test_sigterm_while_staging_removes_the_staging_folder(tmp_path):
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(signal.getsignal(signal.SIGTERM))
 
 
+class _SignalInFinalizer:
+    """Raises SIGTERM from ``__del__``: the handler's exception is swallowed there ("Exception
+    ignored in ..."), as when the signal lands in importlib's module-lock clean-up."""
+
+    def __del__(self):
+        signal.raise_signal(signal.SIGTERM)
+
+
+def test_a_sigterm_whose_exception_is_swallowed_still_stops_before_the_move(tmp_path, capsys):
+    write(tmp_path / "lauf" / "codings.csv", "alt\n")
+    before = tree_snapshot(tmp_path / "lauf")
+    with pytest.raises(Terminated) as caught:
+        with staged_output(tmp_path / "lauf") as tmp:
+            (tmp / "codings.csv").write_text("neu\n")
+            _SignalInFinalizer()  # dropped at once; the exception from __del__ never reaches us
+            (tmp / "segments.csv").write_text("die Arbeit ging weiter\n")
+    assert caught.value.signum == signal.SIGTERM
+    assert tree_snapshot(tmp_path / "lauf") == before, "nothing is moved in after a stop signal"
+    assert staging_folders(tmp_path) == []
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_swallowed_sigterm_is_forgotten_when_the_next_command_starts(tmp_path):
+    with pytest.raises(Terminated):
+        with staged_output(tmp_path / "eins"):
+            _SignalInFinalizer()
+    with staged_output(tmp_path / "zwei") as tmp:
+        (tmp / "codings.csv").write_text("neu\n")
+    assert (tmp_path / "zwei" / "codings.csv").read_text() == "neu\n"
+
+
 def test_a_prepared_staging_folder_is_removed_when_the_work_fails(tmp_path):
     with pytest.raises(RuntimeError):
         with output_scope():
