@@ -218,7 +218,7 @@ def _gender_base(stem: str) -> str:
     return stem
 
 
-_LINKS = ("s", "es", "n", "en", "er", "e", "")
+LINKS = ("s", "es", "n", "en", "er", "e", "")
 MIN_MOD = 3
 MIN_HEAD = 4
 # Prefixes and prepositions are not compound parts: Unterstützung is not unter+Stützung,
@@ -257,7 +257,7 @@ def _segment(w: str) -> tuple[tuple[int, int], ...] | None:
         if head.lower() in _NOT_HEADS or not (is_known(head.capitalize()) or is_known(head)):
             continue
         left = w[:i]
-        for link in _LINKS:
+        for link in LINKS:
             if link and not left.lower().endswith(link):
                 continue
             mod = left[: len(left) - len(link)] if link else left

@@ -43,6 +43,37 @@ def test_typos_only_for_words_the_dictionary_does_not_know(nlp):
     assert coded(cb, nlp, "Das rechnet sich für uns nicht.") == []  # a real word, not a misspelt Rechner
 
 
+@pytest.mark.parametrize("text", [
+    "Die Schullungen waren gut.",          # a typo that keeps its plural ending
+    "Die Schulungn waren gut.",
+    "die schulunegn sind super",           # swapped letters, lower case
+])
+def test_typos_keep_their_inflection_ending(nlp, text):
+    cb = book([code("methode.schulung", ["Schulung"])])
+    assert coded(cb, nlp, text) == ["methode.schulung"]
+
+
+def test_a_surface_term_tolerates_a_typo_too(nlp):
+    cb = book([code("innovationsform.wissenstransfer", [{"term": "gelernt", "match": "surface", "compounds": False}])])
+    assert coded(cb, nlp, "Ich hab da echt viel gelehrnt.") == ["innovationsform.wissenstransfer"]
+    assert coded(cb, nlp, "Ich hab da echt viel gelehrt.") == []  # a real word, not a misspelling
+
+
+def test_a_plural_the_lemmatizer_does_not_know_finds_its_term(nlp):
+    cb = book([code("huerde.kompetenz", ["Vorkenntnis"], lack_counts=True)])
+    assert coded(cb, nlp, "Fehlende Vorkenntnisse im Programmieren.") == ["huerde.kompetenz"]
+
+
+def test_a_compound_with_a_word_only_the_codebook_knows(nlp):
+    cb = book([code("huerde.strukturen", ["Mitzeichnung"], lack_counts=True),
+               code("huerde.zeit", [{"term": "Zeit", "compounds": "head"}], lack_counts=True)])
+    # Mitzeichnung is not in the dictionary, so the dictionary cannot split the compound
+    assert coded(cb, nlp, "Das Mitzeichnungsverfahren zieht sich ewig.") == ["huerde.strukturen"]
+    assert coded(cb, nlp, "Die Mitzeichnungsfrist ist zu kurz.") == ["huerde.strukturen"]
+    # the rest must be a word: no part is made up to fit a term
+    assert coded(cb, nlp, "Die Mitzeichnungxyz hat nichts damit zu tun.") == []
+
+
 def test_a_noun_term_needs_a_noun(nlp):
     cb = book([code("huerde.ressourcen", [{"term": "Stelle", "compounds": False}], lack_counts=True)])
     assert coded(cb, nlp, "Die Stelle ist seit März unbesetzt.") == ["huerde.ressourcen"]

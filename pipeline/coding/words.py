@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from pipeline.codebook.model import MatchSettings, Pattern
-from pipeline.nlp import fold, is_known, lemmatize, split_compound
+from pipeline.nlp import LINKS, MIN_HEAD, MIN_MOD, fold, is_known, lemmatize, split_compound
 
 TYPO_MIN = 7
 
@@ -189,7 +189,7 @@ class WordIndex:
             if t.glob is None:
                 if t.case_sensitive and t.raw not in form.text:
                     continue
-                if t.match == "surface" and form.surface != t.surface and not _compound_hit(t, form):
+                if t.match == "surface" and form.surface != t.surface and not _compound_hit(t, form) and not _typo_of(t, form):
                     continue
             (weak if t.noun and not form.noun_like and not t.case_sensitive else strong).add(tid)
         return frozenset(strong), frozenset(weak)
@@ -226,11 +226,54 @@ def _compound(index: WordIndex, form: Form) -> Iterable[int]:
     return out
 
 
+def _typo_of(t: Term, form: Form) -> bool:
+    return t.typos and not form.known and damerau1(form.surface, t.surface)
+
+
+_ENDINGS = ("en", "n", "e", "s", "es", "er", "ern", "se")  # "se": Kenntnis-se
+
+
+def _inflected(index: WordIndex, form: Form) -> Iterable[int]:
+    """A form the lemmatizer left as it is whose stem, without a German inflection ending, is a
+    term's key (``Vorkenntnisse``, ``Lizensen``: the dictionary gives no other lemma)."""
+    if form.norm != form.surface or len(form.surface) < TYPO_MIN or not form.text.isalpha():
+        return ()
+    out = []
+    for e in _ENDINGS:
+        if form.surface.endswith(e):
+            out.extend(index.by_key.get(form.surface[:-len(e)], ()))
+    return out
+
+
+def _term_compound(index: WordIndex, form: Form) -> Iterable[int]:
+    """A compound the dictionary cannot split because one part is a word only the codebook
+    knows (``Mitzeichnungsverfahren``: *Mitzeichnung* + *Verfahren*): the codebook's terms count
+    as words here, at the position the term allows; the other part must be a dictionary word."""
+    text, surface = form.text, form.surface
+    if form.known or not index.any_compounds or len(text) < 9 or not text.isalpha() or compound_parts(text) != (frozenset(), frozenset()):
+        return ()
+    out = []
+    for i in range(MIN_MOD + 1, len(surface) - MIN_HEAD + 1):
+        head, rest = surface[:i], text[i:]
+        for tid in index.by_key.get(head, ()):
+            if index.terms[tid].compounds in (True, "modifier") and any(
+                    rest.startswith(link) and is_known(rest[len(link):].capitalize()) and len(rest) - len(link) >= MIN_HEAD for link in LINKS):
+                out.append(tid)
+        for tid in index.by_key.get(surface[i:], ()):
+            if index.terms[tid].compounds in (True, "head") and is_known(text[:i].capitalize()):
+                out.append(tid)
+    return out
+
+
 def _typo(index: WordIndex, form: Form) -> Iterable[int]:
     if not index.typo_index or form.known or len(form.surface) < TYPO_MIN - 1 or not form.text.isalpha():
         return ()
     out = []
-    for cand in {form.norm, form.surface}:
+    # the form as written, its lemma, and the form without a German inflection ending: the
+    # lemmatizer does not know a misspelt word, so "Schullungen" keeps its plural ending
+    cands = {form.norm, form.surface}
+    cands.update(form.surface[:-len(e)] for e in _ENDINGS if form.surface.endswith(e) and len(form.surface) - len(e) >= TYPO_MIN - 1)
+    for cand in cands:
         for d in _deletes(cand):
             for tid in index.typo_index.get(d, ()):
                 t = index.terms[tid]
@@ -252,12 +295,14 @@ def _glob(index: WordIndex, form: Form) -> Iterable[int]:
     return out
 
 
-WORD_KINDS: tuple[Callable[[WordIndex, Form], Iterable[int]], ...] = (_lemma, _surface, _compound, _typo, _glob)
+WORD_KINDS: tuple[Callable[[WordIndex, Form], Iterable[int]], ...] = (_lemma, _surface, _compound, _inflected, _term_compound, _typo, _glob)
 
 
 def make_form(text: str, norm: str) -> Form:
     """The :class:`Form` of a token text and its match key."""
-    known = is_known(text) or (norm != fold(text) and len(norm) > 2)
+    # known: the dictionary has the form or its lemma. (That the lemmatizer changed the form says
+    # nothing: simplemma strips endings of unknown words too, "Schullungen" -> "Schullunge".)
+    known = is_known(text) or is_known(lemmatize(text))
     last = text.rsplit("-", 1)[-1]
     # a lower-case form is a noun when its lemma is one, or when the dictionary does not know it
     # at all (nothing says it is a verb): "designsystem", "tech-Talks"
