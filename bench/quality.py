@@ -64,6 +64,28 @@ def dev_interviews(dev: Path) -> tuple[pd.DataFrame, dict[str, set[str]]]:
     return seg, gold
 
 
+OWN = ROOT / "tests" / "data" / "generalisation_de.tsv"
+
+
+def own_set(part: str, tmp: Path) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    """Units and gold of one part of ``tests/data/generalisation_de.tsv``: answers and interview
+    turns written from CODING_RULES.md alone by someone who never saw the codebooks. Survey rows
+    become a CSV export with their question; an interview row becomes a two-turn transcript (the
+    interviewer's question, then the turn), so it is read and coded as any interview."""
+    d = pd.read_csv(OWN, sep="\t", dtype=str, keep_default_na=False)
+    d = d[d["part"] == part]
+    folder = tmp / f"own_{part}"
+    folder.mkdir()
+    survey = d[~d["question"].str.startswith("I: ")]
+    survey[["id", "question", "text"]].to_csv(folder / "umfrage.csv", index=False)
+    for i, q, t in d.loc[d["question"].str.startswith("I: "), ["id", "question", "text"]].itertuples(index=False):
+        (folder / f"{i}.txt").write_text(f"{q}\n\nB: {t}\n", encoding="utf-8")
+    seg = ingest([str(folder)], IngestOptions(text_columns=["text"], id_column="id", question_column="question")).segments
+    gold = {(f"{i}:{q}" if not q.startswith("I: ") else f"{i}:2"): {c for c in codes.split(";") if c}
+            for i, q, codes in zip(d["id"], d["question"], d["codes"])}
+    return seg, gold
+
+
 def beispiel() -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, set[str]]]:
     seg = ingest([str(ROOT / "corpora" / "beispiel")]).segments
     files = ",".join(str(ROOT / "corpora" / "beispiel" / "gold" / f) for f in ("interviews_gold.csv", "umfrage_gold.csv"))
@@ -102,12 +124,14 @@ def main() -> None:
         s_train, g_train = survey_part(dev, "train", Path(tmp))
         s_test, g_test = survey_part(dev, "test", Path(tmp))
         i_seg, i_gold = dev_interviews(dev)
+        o_seg = {part: own_set(part, Path(tmp)) for part in ("a", "b")}
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)
     m_dev = train_verifier(s_train, gold_labels(g_train, codes), cb, embedding=args.embedding)
     train_s = time.perf_counter() - t0
-    sets = {"beispiel-test": (b_seg, b_test, m_beispiel), "dev-umfrage-test": (s_test, g_test, m_dev), "dev-interviews": (i_seg, i_gold, m_dev)}
+    sets = {"beispiel-test": (b_seg, b_test, m_beispiel), "dev-umfrage-test": (s_test, g_test, m_dev), "dev-interviews": (i_seg, i_gold, m_dev),
+            **{f"own-{part}": (seg, gold, m_dev) for part, (seg, gold) in o_seg.items()}}
     lines = ["| test set | units | rules v2: micro-F1 (P / R) \\| macro-F1 | rules v3 | rules v3 + verifier |", "|---|---:|---|---|---|"]
     per_code = {}
     for name, (seg, gold, model) in sets.items():
