@@ -435,6 +435,24 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def unchanged_outputs(run: Path | str, names: tuple[str, ...]) -> dict[str, Path]:
+    """Those tables ``names`` of the run folder ``run`` that this very qda would write with the
+    same bytes from the same table: its ``run.json`` is from the same qda version, git commit
+    and packages, and the files still have the SHA-256 it records. A re-code of a large survey
+    copies its segments from there instead of writing them again."""
+    record = runfolder.read_record(run)
+    outputs = (record or {}).get("outputs")
+    if not isinstance(outputs, dict) or record.get("version") != __version__ or record.get("git_commit") != git_commit() \
+            or record.get("packages") != package_versions():
+        return {}
+    found = {}
+    for name in names:
+        file = runfolder.path(run, name)
+        if file.is_file() and outputs.get(file.name) == sha256(file):
+            found[name] = file
+    return found
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 without BOM, LF line ends: byte-identical for identical frames."""
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -371,7 +372,17 @@ def write(folder: Path | str, name: str, frame: pd.DataFrame) -> Path:
     return target
 
 
-def write_segments(folder: Path | str, segments: pd.DataFrame) -> None:
-    """``segments.csv`` and ``segments.parquet``: the same table for people and for programs."""
-    write(folder, "segments", segments)
-    write(folder, "segments_parquet", segments)
+def write_segments(folder: Path | str, segments: pd.DataFrame, *, copies: dict[str, Path] | None = None) -> None:
+    """``segments.csv`` and ``segments.parquet``: the same table for people and for programs.
+
+    ``copies``: for a table name, a file with exactly the bytes that writing ``segments`` would
+    give (see :func:`pipeline.outputs.unchanged_outputs`); it is copied instead of written.
+    """
+    from pipeline.atomic import atomic_path
+
+    for name in ("segments", "segments_parquet"):
+        if copies and name in copies:
+            with atomic_path(path(folder, name)) as tmp:
+                shutil.copyfile(copies[name], tmp)
+        else:
+            write(folder, name, segments)

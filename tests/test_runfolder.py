@@ -61,6 +61,33 @@ def test_rewriting_what_was_read_gives_the_same_bytes(coded, tmp_path):
         assert runfolder.path(tmp_path, name).read_bytes() == runfolder.path(coded, name).read_bytes(), name
 
 
+def test_a_recode_copies_the_segments_only_when_they_are_what_qda_would_write(coded, tmp_path, monkeypatch):
+    from pipeline import outputs
+
+    copied = outputs.unchanged_outputs(coded, ("segments", "segments_parquet"))
+    assert set(copied) == {"segments", "segments_parquet"}
+    recode = ["code", str(coded), "--codebook", str(MINI_CODEBOOK), "--no-cache"]
+    written, write = [], runfolder.write
+    monkeypatch.setattr(runfolder, "write", lambda folder, name, frame: written.append(name) or write(folder, name, frame))
+    assert CliRunner().invoke(cli, [*recode, "--out", str(tmp_path / "a")]).exit_code == 0
+    assert "codings" in written and "segments" not in written and "segments_parquet" not in written
+    monkeypatch.setattr(runfolder, "write", write)
+    for name in ("segments", "segments_parquet"):
+        # the copy has the bytes a fresh write of the table read from the folder has
+        runfolder.write(tmp_path / "frisch", name, runfolder.read(coded, "segments_parquet"))
+        assert runfolder.path(tmp_path / "a", name).read_bytes() == runfolder.path(tmp_path / "frisch", name).read_bytes()
+    # an edited segments.csv no longer has the recorded hash: written again from the parquet
+    edited = tmp_path / "bearbeitet"
+    CliRunner().invoke(cli, [*recode, "--out", str(edited)])
+    runfolder.path(edited, "segments").write_text(runfolder.path(edited, "segments").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert set(outputs.unchanged_outputs(edited, ("segments", "segments_parquet"))) == {"segments_parquet"}
+    assert CliRunner().invoke(cli, ["code", str(edited), "--codebook", str(MINI_CODEBOOK), "--no-cache", "--out", str(tmp_path / "b")]).exit_code == 0
+    assert runfolder.path(tmp_path / "b", "segments").read_bytes() == runfolder.path(tmp_path / "frisch", "segments").read_bytes()
+    # another qda version (or commit, or package versions) wrote it: nothing is copied
+    monkeypatch.setattr(outputs, "__version__", "0.0.0-anders")
+    assert outputs.unchanged_outputs(coded, ("segments", "segments_parquet")) == {}
+
+
 def test_a_typed_round_trip_keeps_ints_empty_text_na_and_truth_values(tmp_path):
     frame = pd.DataFrame({
         "segment_id": ["a:1", "a:2", "b:1"], "doc_id": ["a", "a", "b"], "source": ["a.txt", "a.txt", "b.csv"],

@@ -172,6 +172,7 @@ def code(sources, codebook_path: Path | None, out_dir: Path, coding: CodingOptio
     from pipeline.ingest import IngestOptions, needs_streaming
     from pipeline.outputs import (
         staged_output,
+        unchanged_outputs,
         write_run_record,
     )
     from pipeline.stages import coding_record, segments_from, write_coding_outputs
@@ -194,8 +195,10 @@ def code(sources, codebook_path: Path | None, out_dir: Path, coding: CodingOptio
                                               on_event=None if quiet else on_event, scheduler=scheduler)
             if not reused:
                 opts.update({**ingest_record(ingest_options), "scope": coding.scope})
+            # a run folder's segments are copied when they are byte for byte what we would write
+            copies = unchanged_outputs(sources[0], ("segments", "segments_parquet")) if reused else None
             with staged_output(out_dir) as tmp:
-                runfolder.write_segments(tmp, ing.segments)
+                runfolder.write_segments(tmp, ing.segments, copies=copies)
                 write_coding_outputs(tmp, result, model)
                 write_run_record(tmp, command="code", options=opts, inputs=[*ing.inputs, Path(codebook_path)],
                                  extra={**coding_record(cb, result, model), "option_sources": _sources_of(opts, raw, sources, origins)})
