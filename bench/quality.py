@@ -3,11 +3,16 @@
     uv run python bench/quality.py                      # v3 against the v2 baseline, verifier without embeddings
     uv run python bench/quality.py --embedding use      # the verifier also sees sentence embeddings
 
-Test sets (nothing here was tuned on them):
+Test sets (nothing was tuned on them, except the ``a`` halves named below):
 
 * ``beispiel-test``: the example corpus's test split (``corpora/beispiel/gold/split.csv``);
 * ``dev-umfrage-test``: ``../shared/dev/survey_dev.csv`` rows with ``part=test``;
-* ``dev-interviews``: the three transcripts in ``../shared/dev/interviews`` with their gold.
+* ``dev-interviews``: the three transcripts in ``../shared/dev/interviews`` with their gold;
+* ``own-a``/``own-b`` and ``own-interviews-a``/``-b``: the halves of
+  ``tests/data/generalisation_de.tsv`` (274 answers and turns) and
+  ``tests/data/generalisation_interviews_de.tsv`` (165, mostly long interview turns), written
+  from the coding guideline alone by writers who never saw a codebook. The ``a`` halves were
+  used to revise the codebook (3.1); the ``b`` halves were not looked at.
 
 Each test set's verifier is trained on development material coded under the same rules: for
 ``beispiel-test`` the example corpus's development split (coded with the v2 definitions), for
@@ -65,16 +70,17 @@ def dev_interviews(dev: Path) -> tuple[pd.DataFrame, dict[str, set[str]]]:
 
 
 OWN = ROOT / "tests" / "data" / "generalisation_de.tsv"
+OWN_INTERVIEWS = ROOT / "tests" / "data" / "generalisation_interviews_de.tsv"
 
 
-def own_set(part: str, tmp: Path) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+def own_set(part: str, tmp: Path, file: Path = OWN) -> tuple[pd.DataFrame, dict[str, set[str]]]:
     """Units and gold of one part of ``tests/data/generalisation_de.tsv``: answers and interview
     turns written from CODING_RULES.md alone by someone who never saw the codebooks. Survey rows
     become a CSV export with their question; an interview row becomes a two-turn transcript (the
     interviewer's question, then the turn), so it is read and coded as any interview."""
-    d = pd.read_csv(OWN, sep="\t", dtype=str, keep_default_na=False)
+    d = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False)
     d = d[d["part"] == part]
-    folder = tmp / f"own_{part}"
+    folder = tmp / f"{file.stem}_{part}"
     folder.mkdir()
     survey = d[~d["question"].str.startswith("I: ")]
     survey[["id", "question", "text"]].to_csv(folder / "umfrage.csv", index=False)
@@ -94,7 +100,10 @@ def beispiel() -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, set[str]]]:
 
 def score(cb, segments: pd.DataFrame, gold: dict[str, set[str]], model=None) -> tuple[dict, pd.DataFrame, float]:
     codes = [c.id for c in cb.codable() if c.dimension in DIMENSIONS]
-    units = segments[segments["segment_id"].astype(str).isin(gold)]
+    # the documents of the gold units, whole: an interview turn is read with the interviewer's
+    # question before it, as qda code on the transcript reads it
+    docs = set(segments.loc[segments["segment_id"].astype(str).isin(gold), "doc_id"])
+    units = segments[segments["doc_id"].isin(docs)]
     t0 = time.perf_counter()
     result = code_segments(units, cb, model=model)
     seconds = time.perf_counter() - t0
@@ -125,13 +134,15 @@ def main() -> None:
         s_test, g_test = survey_part(dev, "test", Path(tmp))
         i_seg, i_gold = dev_interviews(dev)
         o_seg = {part: own_set(part, Path(tmp)) for part in ("a", "b")}
+        o2_seg = {part: own_set(part, Path(tmp), OWN_INTERVIEWS) for part in ("a", "b")}
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)
     m_dev = train_verifier(s_train, gold_labels(g_train, codes), cb, embedding=args.embedding)
     train_s = time.perf_counter() - t0
     sets = {"beispiel-test": (b_seg, b_test, m_beispiel), "dev-umfrage-test": (s_test, g_test, m_dev), "dev-interviews": (i_seg, i_gold, m_dev),
-            **{f"own-{part}": (seg, gold, m_dev) for part, (seg, gold) in o_seg.items()}}
+            **{f"own-{part}": (seg, gold, m_dev) for part, (seg, gold) in o_seg.items()},
+            **{f"own-interviews-{part}": (seg, gold, m_dev) for part, (seg, gold) in o2_seg.items()}}
     lines = ["| test set | units | rules v2: micro-F1 (P / R) \\| macro-F1 | rules v3 | rules v3 + verifier |", "|---|---:|---|---|---|"]
     per_code = {}
     for name, (seg, gold, model) in sets.items():
