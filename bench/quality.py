@@ -8,11 +8,12 @@ Test sets (nothing was tuned on them, except the ``a`` halves named below):
 * ``beispiel-test``: the example corpus's test split (``corpora/beispiel/gold/split.csv``);
 * ``dev-umfrage-test``: ``../shared/dev/survey_dev.csv`` rows with ``part=test``;
 * ``dev-interviews``: the three transcripts in ``../shared/dev/interviews`` with their gold;
-* ``own-a``/``own-b`` and ``own-interviews-a``/``-b``: the halves of
-  ``tests/data/generalisation_de.tsv`` (274 answers and turns) and
-  ``tests/data/generalisation_interviews_de.tsv`` (165, mostly long interview turns), written
-  from the coding guideline alone by writers who never saw a codebook. The ``a`` halves were
-  used to revise the codebook (3.1); the ``b`` halves were not looked at.
+* ``own-a``/``-b``, ``own-interviews-a``/``-b`` and ``own-survey-a``/``-b``: the halves of
+  ``tests/data/generalisation_de.tsv`` (274 answers and turns),
+  ``tests/data/generalisation_interviews_de.tsv`` (165, mostly long interview turns) and
+  ``tests/data/generalisation_survey_de.tsv`` (230 survey answers), each written from the coding
+  guideline alone by a writer who never saw a codebook. The ``a`` halves were used to revise
+  the codebook (3.1); the ``b`` halves were not looked at.
 
 Each test set's verifier is trained on development material coded under the same rules: for
 ``beispiel-test`` the example corpus's development split (coded with the v2 definitions), for
@@ -71,6 +72,7 @@ def dev_interviews(dev: Path) -> tuple[pd.DataFrame, dict[str, set[str]]]:
 
 OWN = ROOT / "tests" / "data" / "generalisation_de.tsv"
 OWN_INTERVIEWS = ROOT / "tests" / "data" / "generalisation_interviews_de.tsv"
+OWN_SURVEY = ROOT / "tests" / "data" / "generalisation_survey_de.tsv"
 
 
 def own_set(part: str, tmp: Path, file: Path = OWN) -> tuple[pd.DataFrame, dict[str, set[str]]]:
@@ -135,6 +137,7 @@ def main() -> None:
         i_seg, i_gold = dev_interviews(dev)
         o_seg = {part: own_set(part, Path(tmp)) for part in ("a", "b")}
         o2_seg = {part: own_set(part, Path(tmp), OWN_INTERVIEWS) for part in ("a", "b")}
+        o3_seg = {part: own_set(part, Path(tmp), OWN_SURVEY) for part in ("a", "b")}
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)
@@ -142,7 +145,8 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     sets = {"beispiel-test": (b_seg, b_test, m_beispiel), "dev-umfrage-test": (s_test, g_test, m_dev), "dev-interviews": (i_seg, i_gold, m_dev),
             **{f"own-{part}": (seg, gold, m_dev) for part, (seg, gold) in o_seg.items()},
-            **{f"own-interviews-{part}": (seg, gold, m_dev) for part, (seg, gold) in o2_seg.items()}}
+            **{f"own-interviews-{part}": (seg, gold, m_dev) for part, (seg, gold) in o2_seg.items()},
+            **{f"own-survey-{part}": (seg, gold, m_dev) for part, (seg, gold) in o3_seg.items()}}
     lines = ["| test set | units | rules v2: micro-F1 (P / R) \\| macro-F1 | rules v3 | rules v3 + verifier |", "|---|---:|---|---|---|"]
     per_code = {}
     for name, (seg, gold, model) in sets.items():

@@ -74,6 +74,12 @@ def test_a_compound_with_a_word_only_the_codebook_knows(nlp):
     assert coded(cb, nlp, "Die Mitzeichnungxyz hat nichts damit zu tun.") == []
 
 
+def test_a_hyphenated_compound_finds_the_term_written_together(nlp):
+    cb = book([code("methode.erprobung", ["Feedbackschleife"])])
+    assert coded(cb, nlp, "Danach kam eine Feedback-Schleife mit den Ämtern.") == ["methode.erprobung"]
+    assert coded(cb, nlp, "Danach kam eine Feedbackschleife mit den Ämtern.") == ["methode.erprobung"]
+
+
 def test_a_noun_term_needs_a_noun(nlp):
     cb = book([code("huerde.ressourcen", [{"term": "Stelle", "compounds": False}], lack_counts=True)])
     assert coded(cb, nlp, "Die Stelle ist seit März unbesetzt.") == ["huerde.ressourcen"]

@@ -200,7 +200,11 @@ def _lemma(index: WordIndex, form: Form) -> Iterable[int]:
 
 
 def _surface(index: WordIndex, form: Form) -> Iterable[int]:
-    return index.by_surface.get(form.surface, ())
+    found = index.by_surface.get(form.surface, ())
+    if "-" in form.surface and not found:
+        # a compound written with a hyphen finds the term written without ("Feedback-Schleife")
+        return index.by_surface.get(form.surface.replace("-", ""), ())
+    return found
 
 
 def _compound_hit(t: Term, form: Form) -> bool:
