@@ -100,7 +100,7 @@ def train_model(work: Path) -> Path:
 BASELINE_STEPS = ("b", "c", "f")  # timed for --baseline too, alternating with this checkout
 
 
-def measure_60k(work: Path, survey: Path, runs: int, baseline: Path | None = None) -> tuple[dict, int]:
+def measure_60k(work: Path, survey: Path, runs: int, baseline: Path | None = None) -> tuple[dict, int, bool]:
     changed = work / "v2-geaendert.yaml"
     changed.write_text(V3.read_text(encoding="utf-8").replace("          - Zeitmangel\n", "          - Zeitmangel\n          - Zeitknappheit\n", 1), encoding="utf-8")
     base = ["--text-column", "antwort", "--id-column", "id", "--meta-column", "netzwerk", "-q"]
@@ -140,8 +140,7 @@ def measure_60k(work: Path, survey: Path, runs: int, baseline: Path | None = Non
     # the baseline codes the same answers alike unless matching changed on purpose in between
     same = not baseline or all((work / f"B{k}0" / n).read_bytes() == (work / f"{k}0" / n).read_bytes()
                                for k in ("c", "f") for n in ("codings.csv", "evidence.csv"))
-    rows["same_as_baseline"] = same
-    return rows, tokens
+    return rows, tokens, same
 
 
 def measure_million(work: Path, n: int) -> dict:
@@ -157,8 +156,7 @@ def measure_million(work: Path, n: int) -> dict:
     return {**res, "answers": n, "mb": size / 2**20, "codings": codings, "parts": size >= STREAM_BYTES}
 
 
-def table(rows: dict, tokens: int, answers: int, runs: int, baseline: str | None = None) -> list[str]:
-    same = rows.pop("same_as_baseline", True)
+def table(rows: dict, tokens: int, answers: int, runs: int, baseline: str | None = None, same: bool = True) -> list[str]:
     rows = {k: v for k, v in rows.items() if v}
     med = {k: statistics.median(x["seconds"] for x in v) for k, v in rows.items()}
     wall = {k: statistics.median(x["wall"] for x in v) for k, v in rows.items()}
@@ -206,8 +204,8 @@ def main() -> None:
     try:
         survey = work / "umfrage.csv"
         make_survey(survey, a.answers)
-        rows, tokens = measure_60k(work, survey, a.runs, a.baseline)
-        lines = table(rows, tokens, a.answers, a.runs, label)
+        rows, tokens, same = measure_60k(work, survey, a.runs, a.baseline)
+        lines = table(rows, tokens, a.answers, a.runs, label, same)
         if a.million:
             m = measure_million(work, a.million)
             lines += [

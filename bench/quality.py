@@ -73,11 +73,12 @@ def dev_interviews(dev: Path) -> tuple[pd.DataFrame, dict[str, set[str]]]:
 OWN = ROOT / "tests" / "data" / "generalisation_de.tsv"
 OWN_INTERVIEWS = ROOT / "tests" / "data" / "generalisation_interviews_de.tsv"
 OWN_SURVEY = ROOT / "tests" / "data" / "generalisation_survey_de.tsv"
+OWN_SETS = {"own": OWN, "own-interviews": OWN_INTERVIEWS, "own-survey": OWN_SURVEY}  # name in the table: file
 
 
 def own_set(part: str, tmp: Path, file: Path = OWN) -> tuple[pd.DataFrame, dict[str, set[str]]]:
-    """Units and gold of one part of ``tests/data/generalisation_de.tsv``: answers and interview
-    turns written from CODING_RULES.md alone by someone who never saw the codebooks. Survey rows
+    """Units and gold of one part of an own set (``file``, one of :data:`OWN_SETS`): answers and
+    interview turns written from CODING_RULES.md alone by someone who never saw the codebooks. Survey rows
     become a CSV export with their question; an interview row becomes a two-turn transcript (the
     interviewer's question, then the turn), so it is read and coded as any interview."""
     d = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False)
@@ -135,18 +136,14 @@ def main() -> None:
         s_train, g_train = survey_part(dev, "train", Path(tmp))
         s_test, g_test = survey_part(dev, "test", Path(tmp))
         i_seg, i_gold = dev_interviews(dev)
-        o_seg = {part: own_set(part, Path(tmp)) for part in ("a", "b")}
-        o2_seg = {part: own_set(part, Path(tmp), OWN_INTERVIEWS) for part in ("a", "b")}
-        o3_seg = {part: own_set(part, Path(tmp), OWN_SURVEY) for part in ("a", "b")}
+        own = {f"{name}-{part}": own_set(part, Path(tmp), file) for name, file in OWN_SETS.items() for part in ("a", "b")}
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)
     m_dev = train_verifier(s_train, gold_labels(g_train, codes), cb, embedding=args.embedding)
     train_s = time.perf_counter() - t0
     sets = {"beispiel-test": (b_seg, b_test, m_beispiel), "dev-umfrage-test": (s_test, g_test, m_dev), "dev-interviews": (i_seg, i_gold, m_dev),
-            **{f"own-{part}": (seg, gold, m_dev) for part, (seg, gold) in o_seg.items()},
-            **{f"own-interviews-{part}": (seg, gold, m_dev) for part, (seg, gold) in o2_seg.items()},
-            **{f"own-survey-{part}": (seg, gold, m_dev) for part, (seg, gold) in o3_seg.items()}}
+            **{name: (seg, gold, m_dev) for name, (seg, gold) in own.items()}}
     lines = ["| test set | units | rules v2: micro-F1 (P / R) \\| macro-F1 | rules v3 | rules v3 + verifier |", "|---|---:|---|---|---|"]
     per_code = {}
     for name, (seg, gold, model) in sets.items():

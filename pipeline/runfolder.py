@@ -372,6 +372,9 @@ def write(folder: Path | str, name: str, frame: pd.DataFrame) -> Path:
     return target
 
 
+SEGMENT_TABLES = ("segments", "segments_parquet")
+
+
 def write_segments(folder: Path | str, segments: pd.DataFrame, *, copies: dict[str, Path] | None = None) -> None:
     """``segments.csv`` and ``segments.parquet``: the same table for people and for programs.
 
@@ -380,7 +383,7 @@ def write_segments(folder: Path | str, segments: pd.DataFrame, *, copies: dict[s
     """
     from pipeline.atomic import atomic_path
 
-    for name in ("segments", "segments_parquet"):
+    for name in SEGMENT_TABLES:
         if copies and name in copies:
             with atomic_path(path(folder, name)) as tmp:
                 shutil.copyfile(copies[name], tmp)

@@ -196,7 +196,7 @@ def code(sources, codebook_path: Path | None, out_dir: Path, coding: CodingOptio
             if not reused:
                 opts.update({**ingest_record(ingest_options), "scope": coding.scope})
             # a run folder's segments are copied when they are byte for byte what we would write
-            copies = unchanged_outputs(sources[0], ("segments", "segments_parquet")) if reused else None
+            copies = unchanged_outputs(sources[0], runfolder.SEGMENT_TABLES) if reused else None
             with staged_output(out_dir) as tmp:
                 runfolder.write_segments(tmp, ing.segments, copies=copies)
                 write_coding_outputs(tmp, result, model)

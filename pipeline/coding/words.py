@@ -237,16 +237,17 @@ def _typo_of(t: Term, form: Form) -> bool:
 _ENDINGS = ("en", "n", "e", "s", "es", "er", "ern", "se")  # "se": Kenntnis-se
 
 
+def _stems(surface: str) -> list[str]:
+    """``surface`` without each German inflection ending it has."""
+    return [surface[:-len(e)] for e in _ENDINGS if surface.endswith(e)]
+
+
 def _inflected(index: WordIndex, form: Form) -> Iterable[int]:
     """A form the lemmatizer left as it is whose stem, without a German inflection ending, is a
     term's key (``Vorkenntnisse``, ``Lizensen``: the dictionary gives no other lemma)."""
     if form.norm != form.surface or len(form.surface) < TYPO_MIN or not form.text.isalpha():
         return ()
-    out = []
-    for e in _ENDINGS:
-        if form.surface.endswith(e):
-            out.extend(index.by_key.get(form.surface[:-len(e)], ()))
-    return out
+    return [tid for stem in _stems(form.surface) for tid in index.by_key.get(stem, ())]
 
 
 def _term_compound(index: WordIndex, form: Form) -> Iterable[int]:
@@ -258,8 +259,8 @@ def _term_compound(index: WordIndex, form: Form) -> Iterable[int]:
         return ()
     out = []
     for i in range(MIN_MOD + 1, len(surface) - MIN_HEAD + 1):
-        head, rest = surface[:i], text[i:]
-        for tid in index.by_key.get(head, ()):
+        modifier, rest = surface[:i], text[i:]
+        for tid in index.by_key.get(modifier, ()):
             if index.terms[tid].compounds in (True, "modifier") and any(
                     rest.startswith(link) and is_known(rest[len(link):].capitalize()) and len(rest) - len(link) >= MIN_HEAD for link in LINKS):
                 out.append(tid)
@@ -276,7 +277,7 @@ def _typo(index: WordIndex, form: Form) -> Iterable[int]:
     # the form as written, its lemma, and the form without a German inflection ending: the
     # lemmatizer does not know a misspelt word, so "Schullungen" keeps its plural ending
     cands = {form.norm, form.surface}
-    cands.update(form.surface[:-len(e)] for e in _ENDINGS if form.surface.endswith(e) and len(form.surface) - len(e) >= TYPO_MIN - 1)
+    cands.update(stem for stem in _stems(form.surface) if len(stem) >= TYPO_MIN - 1)
     for cand in cands:
         for d in _deletes(cand):
             for tid in index.typo_index.get(d, ()):
@@ -306,9 +307,10 @@ def make_form(text: str, norm: str) -> Form:
     """The :class:`Form` of a token text and its match key."""
     # known: the dictionary has the form or its lemma. (That the lemmatizer changed the form says
     # nothing: simplemma strips endings of unknown words too, "Schullungen" -> "Schullunge".)
-    known = is_known(text) or is_known(lemmatize(text))
+    lemma = lemmatize(text)
+    known = is_known(text) or is_known(lemma)
     last = text.rsplit("-", 1)[-1]
     # a lower-case form is a noun when its lemma is one, or when the dictionary does not know it
     # at all (nothing says it is a verb): "designsystem", "tech-Talks"
-    noun_like = text[:1].isupper() or last[:1].isupper() or lemmatize(text)[:1].isupper() or not is_known(text)
+    noun_like = text[:1].isupper() or last[:1].isupper() or lemma[:1].isupper() or not is_known(text)
     return Form(text=text, norm=norm, surface=fold(text), known=known, noun_like=noun_like)
