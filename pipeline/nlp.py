@@ -464,6 +464,19 @@ def lexicon_of(nlp) -> Lexicon:
     return Lexicon(nlp.vocab.strings)
 
 
+# Pause markers of transcription conventions (f4/GAT: "(.)" short, "(..)", "(...)" longer). As
+# spaCy splits them, "(." ends a sentence and cuts a clause in two, so a denial before the pause
+# ("keine (.) Schulung") lost its scope. One token each, ending no sentence.
+PAUSE_MARKERS = ("(.)", "(..)", "(...)", "(…)")
+
+
+def _add_transcript_marks(tokenizer) -> None:
+    from spacy.symbols import ORTH
+
+    for mark in PAUSE_MARKERS:
+        tokenizer.add_special_case(mark, [{ORTH: mark}])
+
+
 def _gender_token_match():
     return re.compile(r"^[A-Za-zÄÖÜäöüß]+(?:[:*_·]|/-?)(?:in|innen)$|^[A-Za-zÄÖÜäöüß]+[a-zäöüß]Innen$").match
 
@@ -490,6 +503,7 @@ def load_nlp(name: str | None = None):
     if name == DEFAULT_PIPELINE:
         nlp = spacy.blank("de")
         nlp.tokenizer.token_match = _gender_token_match()
+        _add_transcript_marks(nlp.tokenizer)
         nlp.add_pipe("qda_sentencizer")
         nlp.add_pipe("qda_lemmatizer")
         nlp.meta["name"] = "qda_de"
@@ -503,6 +517,7 @@ def load_nlp(name: str | None = None):
             f"  → install it with 'python -m spacy download {name}', or use the offline default with --nlp {DEFAULT_PIPELINE}"
         )
     nlp.tokenizer.token_match = _gender_token_match()
+    _add_transcript_marks(nlp.tokenizer)
     nlp.add_pipe("qda_norms", last=True)
     return nlp
 
@@ -512,7 +527,8 @@ def _pipeline_version() -> str:
         sm = metadata.version("simplemma")
     except metadata.PackageNotFoundError:
         sm = "?"
-    return f"1.1+simplemma{sm}"  # 1.1: compound splits prefer real heads (Bau|Stelle)
+    # 1.1: compound splits prefer real heads (Bau|Stelle); 1.2: pause markers "(.)" are one token
+    return f"1.2+simplemma{sm}"
 
 
 def resolve_name(name: str | None) -> str:

@@ -58,7 +58,7 @@ def test_fast_parse_equals_the_component_pipeline_on_awkward_texts():
         "Wir nutzen z. B. Foren, u. a. Blogs bzw. Newsletter. Das hilft! Dr. Meier sieht das anders.",
         "Mitarbeiter*innen…und Bürger_innen?! Ja!! ... na ja", "Erste Zeile\n\n zweite Zeile", "ein-wort-mit-bindestrichen",
         "Fordermittel, Vortrage, Prozeß – alles ohne Umlaute", "URL www.kgst.de und mail@example.org", "🙂 Emoji am Anfang",
-        "Vorgesetzte Medien Daten Termine", "a", ".", "\n\n",
+        "Vorgesetzte Medien Daten Termine", "a", ".", "\n\n", "keine (.) Schulung (..) ähm (...) na ja (…)(.)",
     ]
     _compare(texts)
 

@@ -72,6 +72,17 @@ def test_sentences_survive_abbreviations():
     assert [s.text for s in doc.sents] == ["Wir nutzen z. B. Foren, u. a. Blogs bzw. Newsletter.", "Das hilft!", "Dr. Meier sieht das anders."]
 
 
+def test_pause_markers_are_one_token_and_end_no_sentence():
+    # f4 and GAT transcripts mark pauses "(.)", "(..)", "(...)": before, "(." ended a sentence
+    nlp = load_nlp("qda-de")
+    doc = nlp("Also wir hatten keine (.) Schulung, ähm (..) nur so ne Einweisung (...) und dann (…) nichts mehr.")
+    assert [t.text for t in doc][3:6] == ["keine", "(.)", "Schulung"]
+    assert {"(..)", "(...)", "(…)"} <= {t.text for t in doc}
+    assert len(list(doc.sents)) == 1
+    # a bracketed number (a timed pause) and an ordinary full stop behave as before
+    assert [s.text for s in nlp("Das war schwierig (3) wirklich. Dann ging es.").sents] == ["Das war schwierig (3) wirklich.", "Dann ging es."]
+
+
 def test_missing_umlauts_and_old_spellings_meet():
     assert fold(lemmatize("Vortrage")) == fold(lemmatize("Vorträge")) == "vortrag"
     assert fold(lemmatize("Prozesse")) == fold("Prozess")

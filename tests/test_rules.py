@@ -173,6 +173,14 @@ def test_require_a_cue_in_the_sentence_or_the_question(nlp):
     assert coded(cb, nlp, "Ein Tool für die Fristenberechnung.", {"innovationsform"}) == ["innovationsform.produkt"]
 
 
+def test_a_transcribed_pause_does_not_cut_the_sentence(nlp):
+    # the cue after the pause belongs to the same sentence, and so does the denial before it
+    cb = book([code("innovationsform.produkt", ["Chatbot"], require={"cues": ["einfuehrung"]}),
+               code("methode.schulung", ["Schulung"])], cues={"einfuehrung": ["einführen"]})
+    assert coded(cb, nlp, "Also den Chatbot (.) den haben wir dann im Frühjahr eingeführt.") == ["innovationsform.produkt"]
+    assert coded(cb, nlp, "Also wir hatten keine (..) Schulung dazu.") == []
+
+
 def test_a_cue_inside_the_hit_does_not_satisfy_its_own_condition(nlp):
     cb = book([code("innovationsform.kommunikation", [{"term": "Website", "require": "ansprache"}])], cues={"ansprache": ["Website", "erklären"]})
     assert coded(cb, nlp, "Die Website hat ein neues Logo.") == []
