@@ -126,6 +126,11 @@ def coded(v3):
     ("Q_innovation", "Gemeinsame Ausschreibung der Reinigung mit zwei Nachbargemeinden.", {"innovationsform.organisation"}, set()),
     ("Q_huerden", "Jeder Antrag auf Dienstreise geht über vier Stellen.", {"huerde.strukturen"}, set()),
     ("Q_innovation", "Ein Usability-Test vor dem Livegang ist bei uns inzwischen Pflicht.", {"innovationsform.prozess"}, set()),
+    # leadership that carries the change is no barrier (A4); a boss against it is one
+    ("Q_huerden", "Ach, eigentlich keine. Die IT hilft, die Amtsleiterin ist voll dafür.", set(), {"huerde.fuehrung"}),
+    ("Welche Hürden gab es?", "Vier Treffen im Jahr, da hatte meine Chefin nie was dagegen.", set(), {"huerde.fuehrung"}),
+    ("Q_huerden", "Mein Dezernent ist nicht dafür, der hält das für Spielerei.", {"huerde.fuehrung"}, set()),
+    ("Q_huerden", "Die Hausleitung war sofort dabei, aber die Referatsleitungen geben keinen frei.", {"huerde.fuehrung"}, set()),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
