@@ -131,6 +131,11 @@ def coded(v3):
     ("Welche Hürden gab es?", "Vier Treffen im Jahr, da hatte meine Chefin nie was dagegen.", set(), {"huerde.fuehrung"}),
     ("Q_huerden", "Mein Dezernent ist nicht dafür, der hält das für Spielerei.", {"huerde.fuehrung"}, set()),
     ("Q_huerden", "Die Hausleitung war sofort dabei, aber die Referatsleitungen geben keinen frei.", {"huerde.fuehrung"}, set()),
+    # money there, technology running: named as settled; only the denied part drops out (A4)
+    ("Q_huerden", "Das Budget ist da, aber die Referatsleitung blockt.", {"huerde.fuehrung"}, {"huerde.ressourcen"}),
+    ("Q_huerden", "Die Fördermittel sind nicht da, das ist das Problem.", {"huerde.ressourcen"}, set()),
+    ("Welche Hürden gab es?", "Die Technik lief, das war kein Thema.", set(), {"huerde.technik"}),
+    ("Welche Hürden gab es?", "Die Technik lief überhaupt nicht, ständig Abbrüche.", {"huerde.technik"}, set()),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)

@@ -224,6 +224,18 @@ def test_invalid_conditions_are_reported_with_their_place():
     assert any(m.startswith("codes → a.b → require → question: 'q' is not a dimension") for m in msgs)
 
 
+def test_a_list_of_condition_names_is_refused_not_read_as_words():
+    # `unless: [a, b]` looks like two conditions but is a list of cue words that never occur
+    data = {"name": "x", "version": "1", "cues": {"stoerung": ["Headset"]},
+            "conditions": {"gestoert": {"cues": ["stoerung"], "scope": "unit"}, "laeuft": {"cues": ["läuft"]}},
+            "codes": [{"id": "a", "label": "a", "definition": "a", "codable": False},
+                      {"id": "a.b", "label": "b", "definition": "b", "include": ["X"], "unless": ["gestoert", "laeuft"]}]}
+    _, problems = codebook_from_data(data)
+    msgs = [f"{p.location}: {p.message}" for p in problems if p.level == "error"]
+    assert any(m.startswith("codes → a.b → unless → cues: 'gestoert' names a condition, not a cue list") for m in msgs), msgs
+    assert any("'laeuft' names a condition" in m for m in msgs), msgs
+
+
 # --- the question ------------------------------------------------------------------------------
 @pytest.mark.parametrize("question,dims", [
     ("Q_huerden", {"huerde"}),

@@ -199,7 +199,12 @@ def _check_one(cb: Codebook, cond: Condition, loc: str, problems: list[Problem])
 
     dims = set(cb.dimensions())
     for cue in (*cond.cues, *cond.question_unless):
-        if cue not in cb.cues:
+        if cue in cb.conditions:
+            # `unless: [a, b]` reads as two conditions but is a list of cue words: "a" would be
+            # searched for as a word and the condition silently never hold
+            problems.append(Problem("error", f"{loc} → cues", f"'{cue}' names a condition, not a cue list; a code or pattern takes one "
+                                    f"condition: write 'unless: {cue}', or define one condition whose cues combine the cue lists"))
+        elif cue not in cb.cues:
             parse_pattern(cue, f"{loc} → cues", problems)
     for glob in cond.codes:
         if not any(fnmatch.fnmatchcase(cid, glob) for cid, c in cb.codes.items() if c.codable):
