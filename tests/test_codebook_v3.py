@@ -136,6 +136,13 @@ def coded(v3):
     ("Q_huerden", "Die Fördermittel sind nicht da, das ist das Problem.", {"huerde.ressourcen"}, set()),
     ("Welche Hürden gab es?", "Die Technik lief, das war kein Thema.", set(), {"huerde.technik"}),
     ("Welche Hürden gab es?", "Die Technik lief überhaupt nicht, ständig Abbrüche.", {"huerde.technik"}, set()),
+    # "nicht X, sondern Y" corrects X (A4): the habit of colleagues is the barrier, not the boss
+    ("Q_huerden", "Es liegt nicht an der Amtsleitung, eher an den Kolleg:innen, die alles so lassen wollen.", {"huerde.kultur"}, {"huerde.fuehrung"}),
+    ("Q_huerden", "Am Geld scheitert's nicht, sondern daran, dass sich keiner die Finger verbrennen will.", {"huerde.kultur"}, set()),
+    ("Q_huerden", "Bei uns bleibt halt alles beim Alten, neue Sachen trauen sich die wenigsten.", {"huerde.kultur"}, set()),
+    # people who block are no technology; a blocked site is
+    ("Q_huerden", "Unser Abteilungsleiter blockiert jeden Vorstoß.", {"huerde.fuehrung"}, {"huerde.technik"}),
+    ("Q_huerden", "Mentimeter ist bei uns im Netz blockiert.", {"huerde.technik"}, set()),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)

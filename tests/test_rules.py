@@ -181,6 +181,21 @@ def test_a_transcribed_pause_does_not_cut_the_sentence(nlp):
     assert coded(cb, nlp, "Also wir hatten keine (..) Schulung dazu.") == []
 
 
+def test_nicht_x_sondern_y_corrects_x_for_barriers_and_formats_alike(nlp):
+    # a barrier is named by what is missing, so "nicht" alone is evidence; followed by a
+    # correction ("sondern", ", eher") it takes the mention back
+    cb = book([code("huerde.fuehrung", ["Chef", "Amtsleitung"], lack_counts=True), code("huerde.zeit", [{"phrase": "fehlt an Zeit"}], lack_counts=True),
+               code("methode.impuls", ["Vortrag"]), code("methode.austausch", ["Fragerunde"])])
+    assert coded(cb, nlp, "Nicht der Chef bremst, eher die Kollegen.") == []
+    assert coded(cb, nlp, "Das liegt nicht unbedingt an der Amtsleitung, sondern an uns.") == []
+    assert coded(cb, nlp, "Nicht der Vortrag hat was gebracht, sondern die Fragerunde danach.") == ["methode.austausch"]
+    # without a correction the lack stays evidence; "nicht nur … sondern auch" adds
+    assert coded(cb, nlp, "Der Chef unterstützt das nicht.") == ["huerde.fuehrung"]
+    assert coded(cb, nlp, "Nicht nur der Chef bremst, sondern auch die Kollegen.") == ["huerde.fuehrung"]
+    # the correction must close the denied clause, in the same sentence
+    assert coded(cb, nlp, "Der Chef hat nicht reagiert. Eher die Kollegen.") == ["huerde.fuehrung"]
+
+
 def test_a_cue_inside_the_hit_does_not_satisfy_its_own_condition(nlp):
     cb = book([code("innovationsform.kommunikation", [{"term": "Website", "require": "ansprache"}])], cues={"ansprache": ["Website", "erklären"]})
     assert coded(cb, nlp, "Die Website hat ein neues Logo.") == []

@@ -16,6 +16,11 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
 * **no benefit** — a format said to bring nothing is not coded (C2): a form of ``bringen``,
   ``nützen``, ``helfen``, ``taugen`` and ``nichts``/``nix``/``wenig``/``kaum`` in the same sentence
   ("Newsletter krieg ich, bringt mir aber nichts"). Not for ``lack_counts`` codes.
+* **contrast** — "nicht X, sondern Y" corrects X: a hit denied by ``nicht`` (in it, or before it
+  with only articles and prepositions between: "nicht an der Amtsleitung") whose clause is
+  followed by ``sondern``/``eher``/``vielmehr`` is taken back as negated, for every code, so "Nicht
+  die Chefs bremsen, eher die Kollegen" is no leadership barrier and "Es fehlt nicht an Zeit,
+  sondern an Geld" no time barrier. "Nicht nur X, sondern auch Y" adds: ``nur`` ends the chain.
 * **foil** — a format named only for comparison is not coded (A4): the mention follows
   ``statt``/``anstatt``/``anstelle``/``ersetzt`` in its clause, or a comparative ``als``
   ("bringt mehr als jeder Vortrag", "greifbarer als jede Folie"). Not for ``lack_counts`` codes.
@@ -38,8 +43,14 @@ WISH = {"fänd", "fände", "fänden", "faende", "fand's", "wünsche", "wünschen
 BENEFIT = {"bringt", "bringen", "bringe", "brachte", "gebracht", "nützt", "nützen", "nutzt", "hilft", "helfen", "geholfen", "taugt", "taugen"}
 NOTHING = {"nichts", "nix", "wenig", "kaum", "null"}
 NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit", "issue", "grund"}
-CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "jedoch", "doch", "trotzdem", "allerdings", "dafür",
-                "dafuer", "außer", "ausser", "nur"}
+CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "vielmehr", "jedoch", "doch", "trotzdem", "allerdings",
+                "dafür", "dafuer", "außer", "ausser", "nur"}
+CORRECTIVE_NEG = {"nicht"}  # the negator of "nicht X, sondern Y" ("kein" names a lack, not a correction)
+CONTRAST = {"sondern", "eher", "vielmehr"}  # what follows corrects the denied clause
+LEAD_WORDS = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "an", "am", "bei", "beim", "von",
+              "vom", "mit", "um", "über", "ueber", "in", "im", "wegen", "zu", "zur", "zum", "unser", "unsere", "unserer", "unseren",
+              "unserem", "so", "sehr", "unbedingt", "primär", "hauptsächlich"}  # may stand between "nicht" and the hit
+LEAD_REACH = 3  # at most this many of them
 FOIL = {"statt", "anstatt", "anstelle", "ersetzt", "ersetzen", "gegenüber"}
 COMPARATIVES = {"mehr", "besser", "lieber", "eher", "weniger", "schneller", "greifbarer", "praktischer", "hilfreicher", "wichtiger",
                 "anschaulicher", "konkreter", "effektiver", "nützlicher", "sinnvoller", "direkter", "einfacher", "leichter"}
@@ -49,7 +60,8 @@ NO_PROBLEM_REACH = 10
 FOIL_REACH = 6
 
 FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_BREAK, "foil": FOIL, "cmp": COMPARATIVES,
-              "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING, "hedge": HEDGE}
+              "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING, "hedge": HEDGE, "cneg": CORRECTIVE_NEG,
+              "contrast": CONTRAST, "lead": LEAD_WORDS, "comma": {","}}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
@@ -131,6 +143,8 @@ class Context:
             rest = self._span(u, e, 1, NO_PROBLEM_REACH, lambda i: self.sent[i] == self.sent[s])
             if any(f["neg"][i] for i in rest) and any(f["nop"][i] for i in rest):
                 return "no_problem"
+            if self._corrected(u, s, e):
+                return "negated"
             if not lack_counts and any(f["neg"][i] for i in near):
                 return "negated"
         if lack_counts:
@@ -171,14 +185,27 @@ class Context:
         def running(mask):
             return np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
 
+        # "nicht" at most LEAD_REACH lead words before each token, in its unit and sentence
+        lead_neg, chain = np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+        for k in range(1, LEAD_REACH + 2):
+            j = np.maximum(pos - k, 0)
+            ok = (pos - k >= lo) & (sent[j] == sent)
+            lead_neg |= chain & ok & f["cneg"][j]
+            chain &= ok & f["lead"][j]
+        # a break followed by a contrast: "sondern", or ", eher" (n: the sentinel past the end)
+        nxt_contrast = np.zeros(n, dtype=bool)
+        nxt_contrast[:-1] = f["contrast"][1:] & (sent[1:] == sent[:-1]) & (pos[1:] < hi[:-1])
+        corrects = np.append(f["contrast"] | (f["comma"] & nxt_contrast), False)
         brk_pos = np.where(f["brk"], pos, -1)
         self._arr = {
             "sent_lo": heads[sent_no] if n else pos, "sent_hi": np.append(heads[1:], n)[sent_no] if n else pos,
             # the last break at or before i (index i+1; -1: none) and the first at or after i (n: none)
             "prev_brk": np.concatenate([[-1], np.maximum.accumulate(brk_pos) if n else brk_pos]),
             "next_brk": np.append(np.minimum.accumulate(np.where(f["brk"], pos, n)[::-1])[::-1], n),
+            "lead_neg": np.append(lead_neg, False), "corrects": corrects, "sent_pad": np.append(sent, -1),
             **{k: running(v) for k, v in {"hyp": f["hyp"], "neg": f["neg"], "nop": f["nop"], "wish_hyp": f["wish"] | f["hyp"],
-                                           "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil}.items()},
+                                           "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil,
+                                           "cneg": f["cneg"]}.items()},
         }
         return self._arr
 
@@ -218,6 +245,9 @@ class Context:
             decide(any_in("hyp", near_lo, s) | any_in("hyp", e, near_hi), "hypothetical")
             rest_hi = right(NO_PROBLEM_REACH)
             decide(any_in("neg", e, rest_hi) & any_in("nop", e, rest_hi), "no_problem")
+            nb = a["next_brk"][e]  # the break closing the hit's clause, if it is in its sentence and unit
+            closed = (nb < hi) & (a["sent_pad"][nb] == a["sent_pad"][s])
+            decide((a["lead_neg"][s] | any_in("cneg", s, e)) & closed & a["corrects"][nb], "negated")
             decide(~lack & (any_in("neg", near_lo, s) | any_in("neg", e, near_hi)), "negated")
         undecided &= ~lack
         decide(any_in("wish_hyp", sl, sh), "wish")
@@ -225,6 +255,25 @@ class Context:
         foil_lo = left(FOIL_REACH)
         decide(any_in("foil", foil_lo, s) | any_in("als_foil", foil_lo, s), "foil")
         return out
+
+    def _corrected(self, u: int, s: int, e: int) -> bool:
+        """"nicht X, sondern Y": ``nicht`` in the hit or leading to it, the clause followed by a contrast."""
+        f, lo, hi, sent = self.f, self.offsets[u], self.offsets[u + 1], self.sent[s]
+        denied = any(f["cneg"][i] for i in range(s, e))
+        for j in range(s - 1, s - LEAD_REACH - 2, -1):
+            if denied or j < lo or self.sent[j] != sent:
+                break
+            denied = f["cneg"][j]
+            if not f["lead"][j]:
+                break
+        if not denied:
+            return False
+        j = e
+        while j < hi and self.sent[j] == sent and not f["brk"][j]:
+            j += 1
+        if j >= hi or self.sent[j] != sent:
+            return False
+        return f["contrast"][j] or (f["comma"][j] and j + 1 < hi and self.sent[j + 1] == sent and f["contrast"][j + 1])
 
     def _foil(self, u: int, s: int) -> bool:
         f = self.f
