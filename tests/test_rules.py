@@ -263,6 +263,24 @@ def test_question_words_on_lemmas_and_compound_heads(question, dims):
     assert dimensions_in(question, cb) == dims
 
 
+def test_a_backchannel_keeps_the_interviewers_question_for_the_turn_after_it():
+    import pandas as pd
+
+    from pipeline.coding.questions import question_dimensions, question_texts
+
+    cb = book([code("huerde.zeit", ["Zeit"])], questions={"huerde": ["Hürde"], "methode": ["Format"]})
+    seg = pd.DataFrame({"doc_id": ["d"] * 7, "is_interviewer": [True, False, True, False, True, False, False],
+                        "text": ["Welche Hürden gab es bei Ihnen?", "Vor allem die Zeit.", "Mhm.", "Und die Vertretung fehlt.",
+                                 "Welches Format hat Ihnen am meisten gebracht?", "Das Barcamp.", "Und die Tech Talks."]})
+    assert question_dimensions(seg, cb) == [None, {"huerde"}, None, {"huerde"}, None, {"methode"}, {"methode"}]
+    assert question_texts(seg)[3] == "Welche Hürden gab es bei Ihnen? Mhm."
+    # a short follow-up adds its topic to the question before it; a full question replaces it
+    seg.loc[2, "text"] = "Und welches Format?"
+    assert question_dimensions(seg, cb)[3] == {"huerde", "methode"}
+    seg.loc[2, "text"] = "Gab es auch noch weitere Formate, die Sie genutzt haben?"
+    assert question_dimensions(seg, cb)[3] == {"methode"}
+
+
 def test_at_most_max_codes_per_unit_the_questions_dimension_first(tmp_path):
     import pandas as pd
 

@@ -12,7 +12,9 @@ question are known to the coder as data:
    on its lemma or as the head of a compound (``Hindernisse``, ``Zeithürden``; not the modifier
    in ``Innovationszirkel``), a phrase matches the folded text; ``Q_huerden``-style column names
    are split at ``_``;
-3. for interview turns, the preceding interviewer turn, matched the same way.
+3. for interview turns, the preceding interviewer turn, matched the same way; a backchannel
+   or a prompt to go on ("Mhm.", "Und dann?", at most :data:`CARRY_WORDS` words) adds to the
+   question before it instead of replacing it, as a coder reads the turn after it.
 
 Conditions may use them (``require: {cues: [...], question: [innovationsform]}``), the
 verifier uses them as a feature, and ``--scope hard`` turns them into a filter.
@@ -29,6 +31,7 @@ from pipeline.codebook.model import Codebook
 from pipeline.nlp import fold, lemmatize
 
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß-]*")
+CARRY_WORDS = 3
 
 
 def _truthy(series: pd.Series) -> pd.Series:
@@ -50,7 +53,8 @@ def question_texts(segments: pd.DataFrame) -> list[str]:
     last: dict[str, str] = {}
     for i in range(n):
         if interviewer[i]:
-            last[docs[i]] = texts[i]
+            short = len(_WORD.findall(texts[i])) <= CARRY_WORDS
+            last[docs[i]] = f"{last[docs[i]]} {texts[i]}" if short and last.get(docs[i]) else texts[i]
         elif not out[i] and docs[i] in last:
             out[i] = last[docs[i]]
     return out
