@@ -143,6 +143,10 @@ def coded(v3):
     # people who block are no technology; a blocked site is
     ("Q_huerden", "Unser Abteilungsleiter blockiert jeden Vorstoß.", {"huerde.fuehrung"}, {"huerde.technik"}),
     ("Q_huerden", "Mentimeter ist bei uns im Netz blockiert.", {"huerde.technik"}, set()),
+    # an approval or a purchase that drags on is a formal path; one that came is none
+    ("Q_huerden", "Zeitlich ging das, aber die Freigabe hat ewig gedauert.", {"huerde.strukturen"}, set()),
+    ("Q_huerden", "Die Beschaffung der Lizenzen zieht sich jetzt schon ein Jahr.", {"huerde.strukturen"}, set()),
+    ("Q_huerden", "Die Beschaffung ist bei uns zentral geregelt, das passt.", set(), {"huerde.strukturen"}),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
