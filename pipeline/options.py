@@ -23,7 +23,7 @@ DEFAULTS: dict[str, object] = {
     "verifier_embedding": "none",
     "workers": 1,
     # clustering (qda cluster and the clustering stage of qda run)
-    "embedding": "use",
+    "embedding": "e5",
     "seed": 42,
     "guide_dimension": "innovationsform",
     "uncertain_margin": 0.25,

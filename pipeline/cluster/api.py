@@ -76,7 +76,7 @@ def _cluster_table(est, texts: list[str], a: pd.DataFrame, guided: bool) -> pd.D
     return pd.DataFrame(rows)
 
 
-def cluster_units(texts: list[str], *, groups: list[str] | None = None, embedding: str = "use", seed: int = 42, n_clusters: int | None = None,
+def cluster_units(texts: list[str], *, groups: list[str] | None = None, embedding: str = "e5", seed: int = 42, n_clusters: int | None = None,
                   min_cluster_size: int | None = None, max_clusters: int = 12, categories: list[Category] | None = None,
                   labels: list[str] | None = None, remove_theme: bool = True, uncertain_margin: float = 0.25,
                   on_event=None) -> ClusterResult:

@@ -142,7 +142,7 @@ class CategoryMap(_TextMap, ClusterMixin, BaseEstimator):
 
     _fitted_attribute = "classifier_"
 
-    def __init__(self, categories=(), *, embedding: str = "use", remove_theme: bool = True, lexical_weight: float = 1.0,
+    def __init__(self, categories=(), *, embedding: str = "e5", remove_theme: bool = True, lexical_weight: float = 1.0,
                  prior_weight: float = 0.5, example_weight: float = 1.0, rounds: int = 5, C: float = 1.0, uncertain_margin: float = 0.25,
                  other_threshold: float = -2.0, other_label: str = OTHER, random_state=None):
         self.categories = categories

@@ -84,7 +84,7 @@ class TopicMap(_TextMap, ClusterMixin, BaseEstimator):
 
     _fitted_attribute = "centres_"
 
-    def __init__(self, n_clusters=None, *, embedding: str = "use", remove_theme: bool = True, min_cluster_size=None,
+    def __init__(self, n_clusters=None, *, embedding: str = "e5", remove_theme: bool = True, min_cluster_size=None,
                  max_clusters: int = 12, random_state=None):
         self.n_clusters = n_clusters
         self.embedding = embedding
