@@ -147,6 +147,9 @@ def coded(v3):
     ("Q_huerden", "Zeitlich ging das, aber die Freigabe hat ewig gedauert.", {"huerde.strukturen"}, set()),
     ("Q_huerden", "Die Beschaffung der Lizenzen zieht sich jetzt schon ein Jahr.", {"huerde.strukturen"}, set()),
     ("Q_huerden", "Die Beschaffung ist bei uns zentral geregelt, das passt.", set(), {"huerde.strukturen"}),
+    # "nur noch Pflichtaufgaben" restricts, it is no new procedure; "nur noch digital" is one
+    ("Q_innovation", "Seit letztem Jahr dürfen wir nur noch Pflichtaufgaben machen.", {"huerde.ressourcen"}, {"innovationsform.prozess"}),
+    ("Q_innovation", "Rechnungen gehen nur noch digital raus, kein Papier mehr.", {"innovationsform.prozess"}, set()),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
