@@ -150,6 +150,9 @@ def coded(v3):
     # "nur noch Pflichtaufgaben" restricts, it is no new procedure; "nur noch digital" is one
     ("Q_innovation", "Seit letztem Jahr dürfen wir nur noch Pflichtaufgaben machen.", {"huerde.ressourcen"}, {"innovationsform.prozess"}),
     ("Q_innovation", "Rechnungen gehen nur noch digital raus, kein Papier mehr.", {"innovationsform.prozess"}, set()),
+    # a presentation given is a talk; one stored in a folder is documentation
+    ("Q_methoden", "Die Präsentation vom letzten Treffen liegt im Teams-Ordner, da guck ich öfter rein.", {"methode.dokumentation"}, {"methode.impuls"}),
+    ("Q_methoden", "Die Präsentation der Kollegin aus Kiel zu ihrem Terminportal fand ich richtig stark.", {"methode.impuls"}, {"methode.dokumentation"}),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
