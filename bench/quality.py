@@ -74,6 +74,7 @@ OWN = ROOT / "tests" / "data" / "generalisation_de.tsv"
 OWN_INTERVIEWS = ROOT / "tests" / "data" / "generalisation_interviews_de.tsv"
 OWN_SURVEY = ROOT / "tests" / "data" / "generalisation_survey_de.tsv"
 OWN_SETS = {"own": OWN, "own-interviews": OWN_INTERVIEWS, "own-survey": OWN_SURVEY}  # name in the table: file
+OWN_TRANSCRIPTS = ROOT / "tests" / "data" / "generalisation_transcripts"
 
 
 def own_set(part: str, tmp: Path, file: Path = OWN) -> tuple[pd.DataFrame, dict[str, set[str]]]:
@@ -92,6 +93,17 @@ def own_set(part: str, tmp: Path, file: Path = OWN) -> tuple[pd.DataFrame, dict[
     seg = ingest([str(folder)], IngestOptions(text_columns=["text"], id_column="id", question_column="question")).segments
     gold = {(f"{i}:{q}" if not q.startswith("I: ") else f"{i}:2"): {c for c in codes.split(";") if c}
             for i, q, codes in zip(d["id"], d["question"], d["codes"])}
+    return seg, gold
+
+
+def own_transcripts(part: str) -> tuple[pd.DataFrame, dict[str, set[str]]]:
+    """Units and gold of one part of the own whole transcripts (three files per part: every
+    turn, interviewer turns included, is in the gold)."""
+    g = pd.read_csv(OWN_TRANSCRIPTS / "gold.csv", dtype=str, keep_default_na=False)
+    g = g[g["part"] == part]
+    files = sorted(set(g["file"]))
+    seg = ingest([str(OWN_TRANSCRIPTS / "transkripte" / f) for f in files]).segments
+    gold = {f"{Path(f).stem}:{t}": {c for c in codes.split(";") if c} for f, t, codes in zip(g["file"], g["turn"], g["codes"])}
     return seg, gold
 
 
@@ -137,6 +149,7 @@ def main() -> None:
         s_test, g_test = survey_part(dev, "test", Path(tmp))
         i_seg, i_gold = dev_interviews(dev)
         own = {f"{name}-{part}": own_set(part, Path(tmp), file) for name, file in OWN_SETS.items() for part in ("a", "b")}
+        own.update({f"own-transcripts-{part}": own_transcripts(part) for part in ("a", "b")})
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)
