@@ -153,6 +153,15 @@ def coded(v3):
     # a presentation given is a talk; one stored in a folder is documentation
     ("Q_methoden", "Die Präsentation vom letzten Treffen liegt im Teams-Ordner, da guck ich öfter rein.", {"methode.dokumentation"}, {"methode.impuls"}),
     ("Q_methoden", "Die Präsentation der Kollegin aus Kiel zu ihrem Terminportal fand ich richtig stark.", {"methode.impuls"}, {"methode.dokumentation"}),
+    # who dismisses it decides: a head of unit is leadership (B2), colleagues are culture (B3)
+    ("Q_huerden", "Mein Amtsleiter hält das Ganze für Spielkram.", {"huerde.fuehrung"}, {"huerde.kultur"}),
+    ("Q_huerden", "Die Kolleg:innen im Webteam sagen, brauchen wir nicht, haben wir selber.", {"huerde.kultur"}, {"huerde.fuehrung"}),
+    ("Q_huerden", "An der mittleren Ebene bleibt halt alles hängen.", {"huerde.fuehrung"}, {"huerde.strukturen"}),
+    # spoken wishes ("wär", "hätt"); "immer schon so" as a filler is no habit
+    ("Q_methoden", "Also so ein Podcast wär schon schön.", set(), {"methode.impuls"}),
+    ("Q_methoden", "Ich hätt gern so ein Mentoring über ein Jahr.", set(), {"methode.schulung", "methode.austausch"}),
+    ("Q_huerden", "Die KGSt hat ja immer schon so Zirkel zu allen möglichen Themen gemacht.", set(), {"huerde.kultur"}),
+    ("Q_huerden", "Das war immer schon so, sagen die Kollegen, und dann ist Schluss.", {"huerde.kultur"}, set()),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)

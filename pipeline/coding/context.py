@@ -36,7 +36,8 @@ import numpy as np
 NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keinerlei", "nicht", "nie", "niemals", "nirgends", "nirgendwo", "ohne",
             "weder", "kaum", "nichts", "nix", "fehlt", "fehlen", "fehlte", "fehlten", "fehlende", "fehlenden", "fehlender", "fehlendes",
             "mangelnde", "mangelnden", "mangels", "wenig"}
-HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "würde", "würden", "wuerde", "wuerden", "würd", "hätte", "hätten", "haette", "haetten",
+HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "wär", "wär's", "wärs", "würde", "würden", "wuerde", "wuerden", "würd", "hätte", "hätten",
+                "hätt", "hätt's", "haette", "haetten", "könnt",
                 "könnte", "könnten", "koennte", "koennten", "falls", "bräuchte", "bräuchten", "braeuchte"}
 WISH = {"fänd", "fände", "fänden", "faende", "fand's", "wünsche", "wünschen", "wünscht", "wünschte", "wünschenswert", "wunsch", "wünschen",
         "gäbe", "gäb", "gaebe", "hoffentlich", "schade", "bräuchte", "bräuchten", "sollte", "sollten", "müsste", "müssten", "muesste"}
