@@ -162,6 +162,14 @@ def coded(v3):
     ("Q_methoden", "Ich hätt gern so ein Mentoring über ein Jahr.", set(), {"methode.schulung", "methode.austausch"}),
     ("Q_huerden", "Die KGSt hat ja immer schon so Zirkel zu allen möglichen Themen gemacht.", set(), {"huerde.kultur"}),
     ("Q_huerden", "Das war immer schon so, sagen die Kollegen, und dann ist Schluss.", {"huerde.kultur"}, set()),
+    # no rules given, no resistance met: the word names the obstacle, its denial takes it back
+    ("Q_innovation", "Wir haben da bewusst keine Vorgaben gemacht, das kam von den Ämtern selbst.", set(), {"huerde.strukturen"}),
+    ("Q_huerden", "Kaum Widerstand im Haus, eher fehlt uns die Zeit.", {"huerde.zeit"}, {"huerde.kultur"}),
+    ("Q_huerden", "Die Vorgaben vom Land lassen das schlicht nicht zu.", {"huerde.strukturen"}, set()),
+    # outdated technology is a barrier, an outdated handbook is not
+    ("Q_huerden", "Unser Intranet ist uralt, da findet man nix.", {"huerde.technik"}, set()),
+    ("Q_methoden", "Früher gab's ein PDF-Handbuch, das war nach drei Wochen veraltet.", set(), {"huerde.technik"}),
+    ("Q_methoden", "Ein Newsletter wird immer wieder gewünscht.", set(), {"methode.impuls"}),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)

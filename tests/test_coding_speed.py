@@ -21,6 +21,7 @@ MORE = [
     "Ohne Budget geht nix. Würde ich sagen.",
     "Nicht der Chef bremst, eher die Kollegen. Nicht nur die Leitung, sondern auch wir.",
     "Es fehlt nicht an Zeit, sondern an Geld; nicht unbedingt an der IT, vielmehr am Budget.",
+    "Wir haben da keine Vorgaben gemacht, ohne große Bürokratie, und kaum Widerstand.",
     "als", "Keine", "Hackathon", "Nicht", "sondern",
 ]
 
@@ -46,10 +47,15 @@ def test_verdicts_of_all_hits_at_once_equal_the_verdict_of_each(table_and_words,
         ok = s + width <= ends
         rows.append((unit[ok], s[ok], s[ok] + width))
     u, s, e = (np.concatenate(x) for x in zip(*rows))
-    for lack in (False, True):
-        fast = ctx.verdicts(u, s, e, np.full(len(s), lack))
-        slow = [ctx.verdict(int(a), int(b), int(c), lack) for a, b, c in zip(u, s, e)]
+    negated = {}
+    for lack, obstacle in ((False, False), (True, False), (True, True)):
+        fast = ctx.verdicts(u, s, e, np.full(len(s), lack), np.full(len(s), obstacle))
+        slow = [ctx.verdict(int(a), int(b), int(c), lack, obstacle) for a, b, c in zip(u, s, e)]
         assert fast.tolist() == slow
+        negated[lack, obstacle] = slow.count("negated")
+        if obstacle:  # a word naming the obstacle itself: "keine Vorgaben" takes it back
+            assert window == 0 or negated[True, True] > negated[True, False]
+            continue
         # the sample exercises the verdicts, not only "" (without a window: no negation at all;
         # for barriers "negated" comes only from "nicht X, sondern Y")
         want = {(False, False): 4, (False, True): 1, (True, False): 7, (True, True): 4}[(window > 0, lack)]

@@ -196,6 +196,24 @@ def test_nicht_x_sondern_y_corrects_x_for_barriers_and_formats_alike(nlp):
     assert coded(cb, nlp, "Der Chef hat nicht reagiert. Eher die Kollegen.") == ["huerde.fuehrung"]
 
 
+def test_a_word_naming_the_obstacle_itself_is_taken_back_by_a_negator_before_it(nlp):
+    # in a lack_counts code "keine Zeit" is a barrier; "keine Vorgaben" is none: negation: true
+    # marks the words that name the obstacle, and only a negator right before them counts
+    cb = book([code("huerde.strukturen", [{"term": "Vorgabe", "negation": True}, "Hierarchie"], lack_counts=True),
+               code("huerde.zeit", ["Zeit"], lack_counts=True)])
+    assert coded(cb, nlp, "Wir haben da keine Vorgaben gemacht.") == []
+    assert coded(cb, nlp, "Ohne große Vorgaben ging das schnell.") == []
+    assert coded(cb, nlp, "Die Vorgaben lassen das nicht zu.") == ["huerde.strukturen"]  # a negator after it is the barrier
+    assert coded(cb, nlp, "Keine Hierarchie, aber auch keine Zeit.") == ["huerde.strukturen", "huerde.zeit"]  # without the flag: lack
+
+
+def test_denied_relevance_takes_a_barrier_back(nlp):
+    cb = book([code("huerde.technik", ["Technik"], lack_counts=True), code("huerde.zeit", ["Zeit"], lack_counts=True)])
+    assert coded(cb, nlp, "Mit Technik hat das gar nix zu tun.") == []
+    assert coded(cb, nlp, "An der Zeit liegt es nicht.") == []
+    assert coded(cb, nlp, "Zeit hab ich keine.") == ["huerde.zeit"]
+
+
 def test_a_cue_inside_the_hit_does_not_satisfy_its_own_condition(nlp):
     cb = book([code("innovationsform.kommunikation", [{"term": "Website", "require": "ansprache"}])], cues={"ansprache": ["Website", "erklären"]})
     assert coded(cb, nlp, "Die Website hat ein neues Logo.") == []

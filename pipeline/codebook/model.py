@@ -74,7 +74,9 @@ class Pattern:
     compounds: bool | None = None
     case_sensitive: bool | None = None
     match: str | None = None
-    negation: bool | None = None  # False: also count negated/hypothetical mentions
+    # False: also count negated/hypothetical mentions; True, in a lack_counts code: the word names
+    # the obstacle itself, so a negator right before it takes it back ("keine Vorgaben")
+    negation: bool | None = None
     require: Condition | bool | None = None  # False: exempt from the code's require
     unless: Condition | None = None
 

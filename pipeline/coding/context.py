@@ -7,6 +7,9 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
   tokens in the same clause takes the mention back ("Kurse hab ich keine besucht"). For codes
   with ``lack_counts`` (barriers are named by what is missing: "keine Zeit") the negator is the
   evidence, and only a verdict "X is no problem" takes it back ("Zeit war nie das Problem").
+  A word that names the obstacle itself (a pattern with ``negation: true`` in such a code:
+  ``Vorgabe``, ``Widerstand``, ``Bürokratie``) is taken back by a negator right before it
+  (:data:`OBSTACLE_REACH` tokens: "keine Vorgaben", "ohne große Bürokratie").
 * **hypothetical** — ``wäre``, ``würde``, ``hätte``, ``könnte``, ``falls`` … within the window
   takes any mention back; a hedge ("würde ich sagen") is not a hypothetical.
 * **wish** — a wished-for format or an innovation that did not happen is not coded (A6): a
@@ -39,11 +42,12 @@ NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keinerlei"
 HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "wär", "wär's", "wärs", "würde", "würden", "wuerde", "wuerden", "würd", "hätte", "hätten",
                 "hätt", "hätt's", "haette", "haetten", "könnt",
                 "könnte", "könnten", "koennte", "koennten", "falls", "bräuchte", "bräuchten", "braeuchte"}
-WISH = {"fänd", "fände", "fänden", "faende", "fand's", "wünsche", "wünschen", "wünscht", "wünschte", "wünschenswert", "wunsch", "wünschen",
+WISH = {"fänd", "fände", "fänden", "faende", "fand's", "wünsche", "wünschen", "wünscht", "wünschte", "gewünscht", "wünschenswert", "wunsch",
         "gäbe", "gäb", "gaebe", "hoffentlich", "schade", "bräuchte", "bräuchten", "sollte", "sollten", "müsste", "müssten", "muesste"}
 BENEFIT = {"bringt", "bringen", "bringe", "brachte", "gebracht", "nützt", "nützen", "nutzt", "hilft", "helfen", "geholfen", "taugt", "taugen"}
 NOTHING = {"nichts", "nix", "wenig", "kaum", "null"}
-NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit", "issue", "grund"}
+NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit", "issue", "grund",
+              "tun", "liegen", "liegt's", "liegts"}  # "hat mit Technik nix zu tun", "an der Zeit liegt's nicht"
 CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "vielmehr", "jedoch", "doch", "trotzdem", "allerdings",
                 "dafür", "dafuer", "außer", "ausser", "nur"}
 CORRECTIVE_NEG = {"nicht"}  # the negator of "nicht X, sondern Y" ("kein" names a lack, not a correction)
@@ -58,6 +62,7 @@ COMPARATIVES = {"mehr", "besser", "lieber", "eher", "weniger", "schneller", "gre
 QUANTIFIERS_AFTER_ALS = {"jede", "jeder", "jedes", "jedem", "jeden", "alle", "jedwede"}
 HEDGE = {"sagen", "meinen", "behaupten", "schätzen", "tippen", "vermuten", "denken", "sage", "mein"}  # "würde ich sagen" is no hypothetical
 NO_PROBLEM_REACH = 10
+OBSTACLE_REACH = 2
 FOIL_REACH = 6
 
 FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_BREAK, "foil": FOIL, "cmp": COMPARATIVES,
@@ -134,8 +139,9 @@ class Context:
             b += 1
         return range(a, b)
 
-    def verdict(self, u: int, s: int, e: int, lack_counts: bool) -> str:
-        """Why the hit at tokens ``[s, e)`` of unit ``u`` is taken back, or ``""``."""
+    def verdict(self, u: int, s: int, e: int, lack_counts: bool, obstacle: bool = False) -> str:
+        """Why the hit at tokens ``[s, e)`` of unit ``u`` is taken back, or ``""`` (``obstacle``:
+        the hit names the obstacle itself, see the module doc)."""
         f = self.f
         if self.window > 0:
             near = self.near(u, s, e, self.window)
@@ -145,6 +151,8 @@ class Context:
             if any(f["neg"][i] for i in rest) and any(f["nop"][i] for i in rest):
                 return "no_problem"
             if self._corrected(u, s, e):
+                return "negated"
+            if obstacle and any(f["neg"][i] for i in self._span(u, s - 1, -1, OBSTACLE_REACH, lambda i: self.sent[i] == self.sent[s])):
                 return "negated"
             if not lack_counts and any(f["neg"][i] for i in near):
                 return "negated"
@@ -210,12 +218,13 @@ class Context:
         }
         return self._arr
 
-    def verdicts(self, u: np.ndarray, s: np.ndarray, e: np.ndarray, lack_counts: np.ndarray) -> np.ndarray:
+    def verdicts(self, u: np.ndarray, s: np.ndarray, e: np.ndarray, lack_counts: np.ndarray, obstacle: np.ndarray | None = None) -> np.ndarray:
         """:meth:`verdict` of many hits at once (arrays of units, token spans, lack flags); the
         same answers, computed with array look-ups instead of walking the tokens of each hit."""
         a = self._arrays()
         u, s, e = (np.asarray(x, dtype=np.int64) for x in (u, s, e))
         lack = np.asarray(lack_counts, dtype=bool)
+        obstacle = np.zeros(len(lack), dtype=bool) if obstacle is None else np.asarray(obstacle, dtype=bool)
         out = np.full(len(s), "", dtype=object)
         if not len(s):
             return out
@@ -249,6 +258,7 @@ class Context:
             nb = a["next_brk"][e]  # the break closing the hit's clause, if it is in its sentence and unit
             closed = (nb < hi) & (a["sent_pad"][nb] == a["sent_pad"][s])
             decide((a["lead_neg"][s] | any_in("cneg", s, e)) & closed & a["corrects"][nb], "negated")
+            decide(obstacle & any_in("neg", left(OBSTACLE_REACH), s), "negated")
             decide(~lack & (any_in("neg", near_lo, s) | any_in("neg", e, near_hi)), "negated")
         undecided &= ~lack
         decide(any_in("wish_hyp", sl, sh), "wish")

@@ -148,6 +148,9 @@ class RuleMatcher:
                 "owner": np.array([self._owner_no[r.code] for r in self.refs], dtype=np.int64),
                 "judged": np.array([r.pattern.negation is not False for r in self.refs], dtype=bool),
                 "lack": np.array([r.part == "include" and bool(codes[r.code].lack_counts) for r in self.refs], dtype=bool),
+                # a lack_counts code's word that names the obstacle itself (negation: true): "keine Vorgaben"
+                "obstacle": np.array([r.part == "include" and bool(codes[r.code].lack_counts) and r.pattern.negation is True for r in self.refs],
+                                     dtype=bool),
                 "part": np.array([r.part for r in self.refs]),
                 "pattern_no": np.array([r.index for r in self.refs], dtype=np.int64),
                 "code": np.array([r.code for r in self.refs], dtype=object),
@@ -165,7 +168,8 @@ class RuleMatcher:
         sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
         per_ref = self.ref_arrays()
         check = np.nonzero(sent_risky[sent[spans.s]] & ~spans.inner & (parts != "exclude") & per_ref["judged"][spans.ref])[0]
-        verdicts = ctx.verdicts(spans.unit[check], spans.s[check], spans.e[check], per_ref["lack"][spans.ref[check]])
+        verdicts = ctx.verdicts(spans.unit[check], spans.s[check], spans.e[check], per_ref["lack"][spans.ref[check]],
+                                per_ref["obstacle"][spans.ref[check]])
         # a cue word is a cue whatever the mood of its sentence
         mood = (parts[check] == "cue") & np.isin(verdicts, ["wish", "foil", "no_benefit"])
         status[check[~mood]] = verdicts[~mood]
