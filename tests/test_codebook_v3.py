@@ -170,6 +170,11 @@ def coded(v3):
     ("Q_huerden", "Unser Intranet ist uralt, da findet man nix.", {"huerde.technik"}, set()),
     ("Q_methoden", "Früher gab's ein PDF-Handbuch, das war nach drei Wochen veraltet.", set(), {"huerde.technik"}),
     ("Q_methoden", "Ein Newsletter wird immer wieder gewünscht.", set(), {"methode.impuls"}),
+    # nobody dares to settle a legal question: legal uncertainty (B4), not a culture of fear
+    ("Q_huerden", "Und weil sich keiner traut, das rechtlich verbindlich zu klären, bleibt es liegen.", {"huerde.recht"}, {"huerde.kultur"}),
+    ("Q_huerden", "Bei uns traut sich keiner, mal was Neues vorzuschlagen.", {"huerde.kultur"}, {"huerde.recht"}),
+    # "noch weit weg" is far in the future, not far from practice
+    ("Q_methoden", "So ein Gütesiegel wär toll, aber das ist noch weit weg.", set(), {"huerde.praxisferne"}),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
