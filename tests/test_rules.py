@@ -299,6 +299,21 @@ def test_a_backchannel_keeps_the_interviewers_question_for_the_turn_after_it():
     assert question_dimensions(seg, cb)[3] == {"methode"}
 
 
+def test_an_answer_to_a_question_about_wishes_names_wishes_not_formats():
+    import pandas as pd
+
+    from pipeline.coding import code_segments
+
+    cb = book([code("methode.entwicklung", ["Hackathon"]), code("huerde.zeit", ["Zeit"], lack_counts=True)])
+    seg = pd.DataFrame({"segment_id": [f"d:{i}" for i in range(1, 7)], "doc_id": ["d"] * 6, "start_char": [0] * 6,
+                        "kind": ["interview"] * 6, "is_interviewer": [True, False, True, False, True, False],
+                        "text": ["Was haben Sie gemacht?", "Einen Hackathon mit drei Kreisen.",
+                                 "Und was würden Sie sich für die Zukunft wünschen?", "Einen richtigen Hackathon mal. Und mehr Zeit.",
+                                 "Mhm.", "Und nen Hackathon mit den Ländern, aber dafür fehlt die Zeit."]})
+    got = code_segments(seg, cb, use_cache=False).codings.groupby("segment_id")["code"].apply(sorted).to_dict()
+    assert got == {"d:2": ["methode.entwicklung"], "d:4": ["huerde.zeit"], "d:6": ["huerde.zeit"]}
+
+
 def test_at_most_max_codes_per_unit_the_questions_dimension_first(tmp_path):
     import pandas as pd
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.matcher import RuleMatcher
-from pipeline.coding.questions import hard_scope, question_dimensions
+from pipeline.coding.questions import hard_scope, question_dimensions, wish_questions
 from pipeline.errors import QdaError
 from pipeline.tokens import ParseStats, parse_texts, save_words
 
@@ -174,6 +174,8 @@ def assess_segments(segments: pd.DataFrame, codebook: Codebook, *, nlp_name: str
     save_words(table)
     hard = hard_scope(segments, scope)  # once, not once per unit
     assessed = _apply_hard_scope(assessed, codebook, questions, [hard[i] for i in idx])
+    wish = wish_questions(segments)
+    assessed = _apply_wish_questions(assessed, codebook, [wish[i] for i in idx])
     seg_ids = segments["segment_id"].astype(str).to_numpy()
     starts = pd.to_numeric(segments["start_char"], errors="coerce").fillna(0).astype(int).to_numpy()
     rows = idx[assessed["unit"].to_numpy(dtype=np.int64)] if len(assessed) else np.zeros(0, dtype=np.int64)
@@ -213,6 +215,19 @@ def _apply_hard_scope(assessed: pd.DataFrame, codebook: Codebook, questions: lis
         q = questions[u]
         if hard[u] and q is not None and d not in q and status[i] == "":
             status[i] = "scope"
+    return assessed.assign(status=status)
+
+
+def _apply_wish_questions(assessed: pd.DataFrame, codebook: Codebook, wish: list[bool]) -> pd.DataFrame:
+    """In an answer to a question about wishes or plans, hits of codes without ``lack_counts``
+    are ``wish`` (A6: a wished format is not coded); a barrier stays one, wished away or not."""
+    if not len(assessed) or not any(wish):
+        return assessed
+    units = assessed["unit"].to_numpy(dtype=np.int64)
+    lack = assessed["code"].map(lambda c: bool(codebook.codes[c].lack_counts)).to_numpy(dtype=bool)
+    status = assessed["status"].to_numpy(dtype=object).copy()
+    hit = np.asarray(wish, dtype=bool)[units] & ~lack & (status == "")
+    status[hit] = "wish"
     return assessed.assign(status=status)
 
 

@@ -105,6 +105,16 @@ def question_dimensions(segments: pd.DataFrame, codebook: Codebook) -> list[set[
     return out
 
 
+# a question after wishes or plans ("Was würden Sie sich wünschen?", "Wenn Sie nach vorne schauen …")
+WISH_QUESTION = re.compile(r"w(?:ü|ue)nsch|wunsch|zukunft|k(?:ü|ue)nftig|nach vorne (?:schau|blick)|noch anders machen", re.IGNORECASE)
+
+
+def wish_questions(segments: pd.DataFrame) -> list[bool]:
+    """Per unit: does its question ask for wishes or plans? What an answer to it names is wished,
+    not realised (CODING_RULES A6), however it is phrased ("Einen richtigen Hackathon mal.")."""
+    return [bool(WISH_QUESTION.search(q)) for q in question_texts(segments)]
+
+
 def hard_scope(segments: pd.DataFrame, scope: str | None) -> list[bool]:
     """Per unit: are codes outside its question's dimensions dropped? ``scope`` ``hard``/``soft``
     from the command line wins; else a ``scope`` column (``corpus.yaml``: ``scope: hard``)."""
