@@ -175,6 +175,11 @@ def coded(v3):
     ("Q_huerden", "Bei uns traut sich keiner, mal was Neues vorzuschlagen.", {"huerde.kultur"}, {"huerde.recht"}),
     # "noch weit weg" is far in the future, not far from practice
     ("Q_methoden", "So ein Gütesiegel wär toll, aber das ist noch weit weg.", set(), {"huerde.praxisferne"}),
+    # taken over and then adapted is carried over (D5, 1); adapted alone is not
+    ("Q_innovation", "Die Stadt hat die Komponenten übernommen und an ihre eigenen Farben angepasst.", {"innovationsform.wissenstransfer"}, set()),
+    ("Q_innovation", "Die Kollegin hat die Vorlage genommen und auf unsere Dienstanweisung umgeschrieben.", {"innovationsform.wissenstransfer"}, set()),
+    ("Q_innovation", "Der Nachbarkreis hat das dann bei sich genauso aufgezogen.", {"innovationsform.wissenstransfer"}, set()),
+    ("Q_innovation", "Wir haben die Checkliste angepasst, weil sich das Gesetz geändert hat.", set(), {"innovationsform.wissenstransfer"}),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
