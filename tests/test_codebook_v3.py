@@ -180,6 +180,12 @@ def coded(v3):
     ("Q_innovation", "Die Kollegin hat die Vorlage genommen und auf unsere Dienstanweisung umgeschrieben.", {"innovationsform.wissenstransfer"}, set()),
     ("Q_innovation", "Der Nachbarkreis hat das dann bei sich genauso aufgezogen.", {"innovationsform.wissenstransfer"}, set()),
     ("Q_innovation", "Wir haben die Checkliste angepasst, weil sich das Gesetz geändert hat.", set(), {"innovationsform.wissenstransfer"}),
+    # made for others, does not fit here (B5); peers who call each other, case consultation (C5)
+    ("Q_huerden", "Die Mustertexte sind auf Großstädte zugeschnitten, bei uns kann man die nicht anwenden.", {"huerde.praxisferne"}, set()),
+    ("Q_huerden", "Sprints und Backlog, schön und gut, aber das passt bei uns einfach nicht.", {"huerde.praxisferne"}, set()),
+    ("Q_innovation", "Das Board passt bei uns super rein, läuft seit März.", set(), {"huerde.praxisferne"}),
+    ("Q_methoden", "Nach dem Treffen tauschen die Nummern aus und rufen sich an, wenn was ist.", {"methode.austausch"}, set()),
+    ("Q_methoden", "Jeder bringt nen Fall mit, so ne Art kollegiale Beratung.", {"methode.austausch"}, set()),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
