@@ -275,6 +275,9 @@ def test_a_list_of_condition_names_is_refused_not_read_as_words():
     ("Welche Hindernisse erleben Sie?", {"huerde"}),
     ("Wie ist der Innovationszirkel aufgebaut?", set()),  # Innovation only as a modifier
     ("Gab es eine Neuerung in Ihrem Haus?", {"innovationsform"}),
+    # a denied word names no topic: politeness, or a question about what did not happen
+    ("Kein Hindernis, erzählen Sie ruhig weiter.", set()),
+    ("Gab es Häuser, die gar keine Neuerung übernommen haben?", set()),
 ])
 def test_question_words_on_lemmas_and_compound_heads(question, dims):
     cb = book([code("huerde.zeit", ["Zeit"])], questions={"huerde": ["Hürde", "Hindernis", "Huerden"], "innovationsform": ["Innovation", "Neuerung"]})

@@ -11,7 +11,7 @@ question are known to the coder as data:
    words (``huerde: [Hürde, Hindernis, …]``): a one-word entry matches a word of the question
    on its lemma or as the head of a compound (``Hindernisse``, ``Zeithürden``; not the modifier
    in ``Innovationszirkel``), a phrase matches the folded text; ``Q_huerden``-style column names
-   are split at ``_``;
+   are split at ``_``; a word denied by the two words before it counts not ("Kein Problem.");
 3. for interview turns, the preceding interviewer turn, matched the same way; a backchannel
    or a prompt to go on ("Mhm.", "Und dann?", at most :data:`CARRY_WORDS` words) adds to the
    question before it instead of replacing it, as a coder reads the turn after it.
@@ -32,6 +32,7 @@ from pipeline.nlp import fold, lemmatize
 
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß-]*")
 CARRY_WORDS = 3
+QUESTION_NEGATORS = {"nicht", "kein", "keine", "keinen", "keiner", "keinem", "nie"}
 
 
 def _truthy(series: pd.Series) -> pd.Series:
@@ -71,8 +72,12 @@ def _word_keys(word: str) -> frozenset[str]:
 def dimensions_in(text: str, codebook: Codebook) -> set[str]:
     """The dimensions whose ``questions:`` entries occur in ``text`` (see the module doc)."""
     keys: set[str] = set()
-    for w in _WORD.findall(text.replace("_", " ")):
-        keys |= _word_keys(w)
+    words = _WORD.findall(text.replace("_", " "))
+    for i, w in enumerate(words):
+        # a denied word names no topic: "Kein Problem." is politeness, and "Kommunen, die das
+        # nicht umsetzen konnten" asks about what stopped them, not about an innovation
+        if not any(v.lower() in QUESTION_NEGATORS for v in words[max(0, i - 2):i]):
+            keys |= _word_keys(w)
     folded = fold(text)
     found = set()
     for dim, entries in codebook.questions.items():
