@@ -4,6 +4,7 @@
     python bench/_measure.py tokenize FILE.csv        # spaCy's blank German tokenizer over the answers
     python bench/_measure.py parse FILE.csv CACHE     # qda's parse (pipeline.tokens.parse_texts) alone
     python bench/_measure.py naive FILE.csv CODEBOOK  # pandas str.contains, one regex per code
+    python bench/_measure.py embed FILE.csv NAME      # pipeline.embed.embed of the answers (model loading included)
 
 ``seconds`` is the step itself; ``process_seconds`` counts from the start of this script
 (imports, reading the file), as a user waiting for a command sees it.
@@ -56,6 +57,12 @@ def main() -> None:
         t0 = time.perf_counter()
         table, stats = parse_texts(texts, cache_dir=sys.argv[3])
         extra.update(tokens=table.n_tokens, parsed=stats.parsed, cached=stats.cached)
+    elif what == "embed":
+        from pipeline.embed import embed
+
+        texts = answers(sys.argv[2])
+        t0 = time.perf_counter()  # loading the model is part of it, as in every qda command
+        extra["rows"] = int(embed(texts, sys.argv[3]).shape[0])
     elif what == "naive":
         import re
 

@@ -216,3 +216,15 @@ def test_guide_codebook_uses_the_same_guided_estimator(tmp_path):
     assert set(pd.read_csv(out / "clusters.csv", keep_default_na=False)["cluster_label"]) <= {*labels, "Sonstige / nicht zugeordnet"}
     r = run([*ARGS, "--guide", str(book), "--n-clusters", "3", "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "--n-clusters has no meaning with --guide-codebook" in r.output
+
+
+def test_a_long_e5_embedding_is_announced_with_the_faster_choice():
+    from pipeline.api.analysis import E5_NOTE_FROM, _slow_embedding_note
+
+    many = pd.DataFrame({"text": [f"Antwort Nummer {i}" for i in range(E5_NOTE_FROM)]})
+    note = _slow_embedding_note("e5", many)
+    assert note.kind == "note" and f"{E5_NOTE_FROM:,} different texts" in note.text and "--embedding use" in note.text
+    # repeated answers are embedded once; use is fast; a small set needs no note
+    assert _slow_embedding_note("e5", pd.DataFrame({"text": ["gleich"] * E5_NOTE_FROM})) is None
+    assert _slow_embedding_note("use", many) is None
+    assert _slow_embedding_note("e5", many.head(E5_NOTE_FROM - 1)) is None

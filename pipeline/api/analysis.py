@@ -243,8 +243,13 @@ def cluster(sources, out_dir: Path, options: ClusterOptions | None = None, inges
         mode = "guided by " + ", ".join(guided_by) if guided_by else "unguided"
         head = Line(f"clustering {len(selected)} unit(s), {mode} ({emb_name} embeddings{', theme ' + group_column + ' removed' if theme else ''})")
         lines = [head] if on_event is None else []
+        slow = _slow_embedding_note(emb_name, selected)
         if on_event:
             on_event(head)
+            if slow:
+                on_event(slow)
+        elif slow:
+            lines.append(slow)
         with staged_output(out_dir) as tmp:
             summary, cats = cluster_stage(selected, tmp, categories=categories, embedding=emb_name, seed=seed, n_clusters=o.n_clusters,
                                           min_cluster_size=o.min_cluster_size, group_column=group_column, keep_theme=o.keep_theme,
@@ -255,6 +260,23 @@ def cluster(sources, out_dir: Path, options: ClusterOptions | None = None, inges
             write_run_record(tmp, command="cluster", options=opts, inputs=inputs, extra={"summary": summary, "option_sources": sources_of})
     lines += _cluster_lines(summary, cats, o.gold_column, stability) + [Line(f"Wrote {out_dir}/clusters.csv and cluster_map.png")]
     return Written(out_dir, summary, lines=lines, notes=notes)
+
+
+E5_TEXTS_PER_SECOND = 50  # bench/bench_embed.py on the 2-core machine of the README; USE: ~13x as many
+E5_NOTE_FROM = 5000  # distinct texts from which the wait is worth a line
+
+
+def _slow_embedding_note(emb_name: str, selected) -> Line | None:
+    """A line before a long e5 embedding (tens of thousands of different answers): how long,
+    and the faster choice. Texts embedded before are kept in the cache and cost nothing."""
+    if emb_name != "e5":
+        return None
+    n = int(selected["text"].astype(str).nunique()) if "text" in selected else 0
+    if n < E5_NOTE_FROM:
+        return None
+    minutes = n / E5_TEXTS_PER_SECOND / 60
+    return Line(f"  · e5 embeds about {E5_TEXTS_PER_SECOND} texts per second on two cores: {n:,} different texts take about "
+                f"{minutes:.0f} min the first time; --embedding use is about 13 times faster (and weaker at placing examples in categories)", "note")
 
 
 def compare(codebook_a: Path, codebook_b: Path, sources, out_dir: Path, *, gold: str | None = None, part: str | None = None,
