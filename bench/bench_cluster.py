@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_code import run as measure  # noqa: E402  (the same fresh-process step runner)
+from bench_code import run as measure, save_result  # noqa: E402  (the same fresh-process step runner)
 
 
 def make_answers(path: Path, n: int, seed: int = 11) -> None:
@@ -73,9 +73,7 @@ def main() -> None:
         lines += ["", f"A new process's first clustering of 50 answers takes {jit['seconds']:.1f} s (imports and numba's JIT "
                   "compilation of UMAP/HDBSCAN); `qda ingest`, `code` and `evaluate` never import BERTopic."]
         text = "\n".join(lines) + "\n"
-        (ROOT / "bench" / "results").mkdir(exist_ok=True)
-        (ROOT / "bench" / "results" / "cluster.md").write_text(text, encoding="utf-8")
-        print(text)
+        save_result("cluster.md", text)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

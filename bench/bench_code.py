@@ -81,6 +81,14 @@ def run(args: list[str], env: dict | None = None, checkout: Path = ROOT) -> dict
     return {**json.loads(out.stdout.strip().splitlines()[-1]), "wall": wall}
 
 
+def save_result(name: str, text: str) -> None:
+    """Writes a benchmark's table to ``bench/results/NAME`` and prints it."""
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / name).write_text(text, encoding="utf-8")
+    print(text)
+
+
 def load_note() -> str:
     try:
         one, five, _ = os.getloadavg()
@@ -213,11 +221,7 @@ def main() -> None:
                 f"{m['answers']:,} answers ({m['mb']:.0f} MB CSV{', read in parts' if m['parts'] else ''}): `qda code` cold {m['seconds']:.0f} s "
                 f"({m['wall']:.0f} s process wall), peak RSS {m['peak_mb']:,.0f} MB (goal < 2 GB), {m['codings']:,} codings; {load_note()}",
             ]
-        text = "\n".join(lines) + "\n"
-        out = ROOT / "bench" / "results"
-        out.mkdir(exist_ok=True)
-        (out / "code.md").write_text(text, encoding="utf-8")
-        print(text)
+        save_result("code.md", "\n".join(lines) + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

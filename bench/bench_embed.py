@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_code import load_note, run  # noqa: E402  (the same fresh-process step runner)
+from bench_code import load_note, run, save_result  # noqa: E402  (the same fresh-process step runner)
 
 
 def distinct_answers(path: Path, n: int, seed: int = 5) -> None:
@@ -59,9 +59,7 @@ def main() -> None:
                 sec = statistics.median(x["seconds"] for x in rs)
                 lines.append(f"| {n:,} | {e} | {sec:.1f} | {n / sec:,.0f} | {max(x['peak_mb'] for x in rs):,.0f} MB | {a.runs} |")
         text = "\n".join(lines + ["", f"Measured with {load_note()}."]) + "\n"
-        (ROOT / "bench" / "results").mkdir(exist_ok=True)
-        (ROOT / "bench" / "results" / "embed.md").write_text(text, encoding="utf-8")
-        print(text)
+        save_result("embed.md", text)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
