@@ -186,6 +186,9 @@ def coded(v3):
     ("Q_innovation", "Das Board passt bei uns super rein, läuft seit März.", set(), {"huerde.praxisferne"}),
     ("Q_methoden", "Nach dem Treffen tauschen die Nummern aus und rufen sich an, wenn was ist.", {"methode.austausch"}, set()),
     ("Q_methoden", "Jeder bringt nen Fall mit, so ne Art kollegiale Beratung.", {"methode.austausch"}, set()),
+    # beside the actual job is a time barrier; beside the actual talk is none
+    ("Q_huerden", "Die meisten machen das neben ihrem eigentlichen Job, abends mal.", {"huerde.zeit"}, set()),
+    ("Q_methoden", "Neben dem eigentlichen Vortrag gab es noch eine lange Fragerunde.", {"methode.austausch"}, {"huerde.zeit"}),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
