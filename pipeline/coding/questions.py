@@ -117,7 +117,9 @@ WISH_QUESTION = re.compile(r"w(?:ü|ue)nsch|wunsch|zukunft|k(?:ü|ue)nftig|nach 
 def wish_questions(segments: pd.DataFrame) -> list[bool]:
     """Per unit: does its question ask for wishes or plans? What an answer to it names is wished,
     not realised (CODING_RULES A6), however it is phrased ("Einen richtigen Hackathon mal.")."""
-    return [bool(WISH_QUESTION.search(q)) for q in question_texts(segments)]
+    texts = question_texts(segments)
+    asks = {q: bool(WISH_QUESTION.search(q)) for q in set(texts)}  # a survey asks one question of thousands
+    return [asks[q] for q in texts]
 
 
 def hard_scope(segments: pd.DataFrame, scope: str | None) -> list[bool]:
