@@ -53,6 +53,17 @@ def test_typos_keep_their_inflection_ending(nlp, text):
     assert coded(cb, nlp, text) == ["methode.schulung"]
 
 
+def test_a_short_term_tolerates_only_two_swapped_letters(nlp):
+    cb = book([code("huerde.zeit", ["Zeit"], lack_counts=True), code("huerde.ressourcen", ["Budget"], lack_counts=True),
+               code("methode.austausch", ["Forum"]), code("huerde.kompetenz", ["IT"], lack_counts=True)])
+    assert coded(cb, nlp, "Keine Ziet, kein Budegt.") == ["huerde.ressourcen", "huerde.zeit"]
+    assert coded(cb, nlp, "Im Froum frag ich nach.") == ["methode.austausch"]
+    # one other edit in a short word is not tolerated: it too often makes another word
+    assert coded(cb, nlp, "Keine Zait, kein Bidget, im Forim.") == []
+    assert coded(cb, nlp, "Da fragt man eben.") == []  # "eben" is no typo of anything here
+    assert coded(cb, nlp, "Das TI hilft.") == []  # abbreviations never
+
+
 def test_a_surface_term_tolerates_a_typo_too(nlp):
     cb = book([code("innovationsform.wissenstransfer", [{"term": "gelernt", "match": "surface", "compounds": False}])])
     assert coded(cb, nlp, "Ich hab da echt viel gelehrnt.") == ["innovationsform.wissenstransfer"]

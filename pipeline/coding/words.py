@@ -15,7 +15,8 @@ and one entry there):
   modifier (``modifier``: ``Zeitmangel`` is a lack *of time*);
 * ``typo``: one edit away from the term, for terms of 7+ letters, and only for forms the
   dictionary does not know (``Arbeitsbelastnug`` is a typo; ``rechnet`` is a real word and does
-  not become ``Rechner``);
+  not become ``Rechner``); for terms of 4 to 6 letters only two neighbouring letters swapped
+  (``Ziet``, ``Budegt``): one edit in a short word too often makes another word;
 * ``glob``: a shell-style pattern over the form (``Führungskr*``).
 
 Abbreviations: a term written in capitals (``OB``, ``IT``, ``DSB``) matches only words written
@@ -39,6 +40,7 @@ from pipeline.codebook.model import MatchSettings, Pattern
 from pipeline.nlp import LINKS, MIN_HEAD, MIN_MOD, fold, is_known, lemmatize, split_compound
 
 TYPO_MIN = 7
+SWAP_MIN = 4  # shorter terms (4 to 6 letters) tolerate only a swap of two neighbouring letters
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class Term:
     @property
     def noun(self) -> bool:
         return self.glob is None and self.raw[:1].isupper() and not self.raw.isupper()
+
+
+def _swaps(word: str) -> set[str]:
+    """``word`` with two neighbouring letters swapped, every way that changes it."""
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1) if word[i] != word[i + 1]}
 
 
 def _deletes(word: str) -> set[str]:
@@ -135,6 +142,7 @@ class WordIndex:
         self.by_key: dict[str, list[int]] = {}
         self.by_surface: dict[str, list[int]] = {}
         self.typo_index: dict[str, set[int]] = {}
+        self.swap_index: dict[str, set[int]] = {}
         self.globs: list[int] = []
         self.any_compounds = False
 
@@ -162,6 +170,9 @@ class WordIndex:
         if t.typos:
             for d in _deletes(t.key) | _deletes(t.surface):
                 self.typo_index.setdefault(d, set()).add(tid)
+        elif s.typos and SWAP_MIN <= len(word) < TYPO_MIN and word.isalpha() and not t.case_sensitive:
+            for v in _swaps(t.surface):
+                self.swap_index.setdefault(v, set()).add(tid)
         self.any_compounds = self.any_compounds or bool(compounds)
         return tid
 
@@ -271,9 +282,11 @@ def _term_compound(index: WordIndex, form: Form) -> Iterable[int]:
 
 
 def _typo(index: WordIndex, form: Form) -> Iterable[int]:
-    if not index.typo_index or form.known or len(form.surface) < TYPO_MIN - 1 or not form.text.isalpha():
+    if form.known or not form.text.isalpha():
         return ()
-    out = []
+    out = list(index.swap_index.get(form.surface, ()))
+    if not index.typo_index or len(form.surface) < TYPO_MIN - 1:
+        return out
     # the form as written, its lemma, and the form without a German inflection ending: the
     # lemmatizer does not know a misspelt word, so "Schullungen" keeps its plural ending
     cands = {form.norm, form.surface}
