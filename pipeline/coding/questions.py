@@ -89,13 +89,14 @@ def dimensions_in(text: str, codebook: Codebook) -> set[str]:
     return found
 
 
-def question_dimensions(segments: pd.DataFrame, codebook: Codebook) -> list[set[str] | None]:
-    """Per unit the set of dimensions its question asks about, or None when unknown."""
+def question_dimensions(segments: pd.DataFrame, codebook: Codebook, texts: list[str] | None = None) -> list[set[str] | None]:
+    """Per unit the set of dimensions its question asks about, or None when unknown (``texts``:
+    :func:`question_texts` of ``segments``, when the caller has them already)."""
     declared = [None] * len(segments)
     if "code_scope" in segments:
         declared = [{d.strip() for d in str(v).replace(",", ";").split(";") if d.strip()} or None
                     for v in segments["code_scope"].fillna("")]
-    texts = question_texts(segments)
+    texts = question_texts(segments) if texts is None else texts
     out: list[set[str] | None] = []
     found: dict[str, set[str] | None] = {}  # a survey asks one question of thousands of answers
     for dims, q in zip(declared, texts):
@@ -114,10 +115,10 @@ def question_dimensions(segments: pd.DataFrame, codebook: Codebook) -> list[set[
 WISH_QUESTION = re.compile(r"w(?:ü|ue)nsch|wunsch|zukunft|k(?:ü|ue)nftig|nach vorne (?:schau|blick)|noch anders machen", re.IGNORECASE)
 
 
-def wish_questions(segments: pd.DataFrame) -> list[bool]:
-    """Per unit: does its question ask for wishes or plans? What an answer to it names is wished,
-    not realised (CODING_RULES A6), however it is phrased ("Einen richtigen Hackathon mal.")."""
-    texts = question_texts(segments)
+def wish_questions(texts: list[str]) -> list[bool]:
+    """Per question text (:func:`question_texts`): does it ask for wishes or plans? What an
+    answer to it names is wished, not realised (CODING_RULES A6), however it is phrased
+    ("Einen richtigen Hackathon mal.")."""
     asks = {q: bool(WISH_QUESTION.search(q)) for q in set(texts)}  # a survey asks one question of thousands
     return [asks[q] for q in texts]
 
