@@ -6,14 +6,14 @@ Generates a survey (default 60,000 answers) by recombining the sentences of the 
 then measures, each step in a fresh process, ``--runs`` times side by side (median):
 
   (a) the tokenizer floor: spaCy's blank German tokenizer over the same answers;
-  (b) ``qda code`` end to end with an empty parse cache (cold);
+  (b) ``qda code --rules-only`` end to end with an empty parse cache (cold);
   (c) ``qda code`` again with a changed codebook (one code gains a term; the parse and the other
       codes' rule hits come from the cache), on the export and (c2) on the run folder of (b), the
       usual way to re-code; (c3) the same with the hit cache emptied (every code matched again);
   (d) qda's parse alone (``parse_texts``), cold, and (e) from the cache;
-  (g) ``qda code --model``: the same with the verifier (trained once beforehand on the example
-      corpus's development split, no embeddings), the parse from the cache: (g) − (c) is what
-      verifying costs;
+  (g) ``qda code`` as shipped: the rules and the codebook's companion verifier
+      (``codebooks/innovationsnetzwerke-v3.verifier.npz``), the parse from the cache: (g) − (c)
+      is what verifying costs;
 
 and once ``qda code`` on ``--million`` generated answers (read in parts): wall time and peak RSS.
 ``--million 0`` skips that. ``--baseline CHECKOUT`` (an earlier version, ``uv sync`` run in it)
@@ -41,13 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 V3 = ROOT / "codebooks" / "innovationsnetzwerke-v3.yaml"
 NAMES = {
     "a": "(a) tokenizer floor: spaCy blank German tokenizer",
-    "b": "(b) qda code, cold (empty parse cache)",
+    "b": "(b) qda code --rules-only, cold (empty parse cache)",
     "c": "(c) qda code, changed codebook, parse from the cache",
     "f": "(c2) the same re-code on the run folder of (b) (its segments.parquet)",
     "h": "(c3) as (c2), hit cache emptied first: every code matched again",
     "d": "(d) qda parse alone, cold",
     "e": "(e) qda parse alone, from the cache",
-    "g": "(g) qda code --model (rules + verifier), parse from the cache",
+    "g": "(g) qda code as shipped (rules + the companion verifier), parse from the cache",
 }
 
 
@@ -97,14 +97,6 @@ def load_note() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
-def train_model(work: Path) -> Path:
-    """A verifier for codebook v3, trained once on the example corpus's development split."""
-    gold = ",".join(str(ROOT / "corpora" / "beispiel" / "gold" / f) for f in ("umfrage_gold.csv", "interviews_gold.csv"))
-    run(["qda", "code", str(ROOT / "corpora" / "beispiel"), "--codebook", str(V3), "--train", gold, "--train-part", "dev",
-         "--out", str(work / "modell"), "-q"], {"QDA_CACHE_DIR": str(work / "cache-modell")})
-    return work / "modell" / "model.npz"
-
-
 BASELINE_STEPS = ("b", "c", "f")  # timed for --baseline too, alternating with this checkout
 
 
@@ -113,7 +105,6 @@ def measure_60k(work: Path, survey: Path, runs: int, baseline: Path | None = Non
     changed.write_text(V3.read_text(encoding="utf-8").replace("          - Zeitmangel\n", "          - Zeitmangel\n          - Zeitknappheit\n", 1), encoding="utf-8")
     base = ["--text-column", "antwort", "--id-column", "id", "--meta-column", "netzwerk", "-q"]
     rows: dict[str, list[dict]] = {k: [] for k in (*NAMES, *(f"base-{k}" for k in BASELINE_STEPS))}
-    model = train_model(work)
     tokens = 0
     for r in range(runs):
         if baseline is not None:
@@ -128,13 +119,14 @@ def measure_60k(work: Path, survey: Path, runs: int, baseline: Path | None = Non
         res = run(["tokenize", str(survey)])
         tokens = res["tokens"]
         rows["a"].append(res)
-        rows["b"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--out", str(work / f"b{r}"), *base], env))
+        # rules only, as the baseline and the re-codes (c, c2, c3) with the changed codebook, which has no companion
+        rows["b"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--out", str(work / f"b{r}"), *base, "--rules-only"], env))
         rows["c"].append(run(["qda", "code", str(survey), "--codebook", str(changed), "--out", str(work / f"c{r}"), *base], env))
         rows["f"].append(run(["qda", "code", str(work / f"b{r}"), "--codebook", str(changed), "--out", str(work / f"f{r}"), "-q"], env))
         for hits in cache.glob("*/hits"):
             shutil.rmtree(hits)
         rows["h"].append(run(["qda", "code", str(work / f"b{r}"), "--codebook", str(changed), "--out", str(work / f"h{r}"), "-q"], env))
-        rows["g"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--model", str(model), "--out", str(work / f"g{r}"), *base], env))
+        rows["g"].append(run(["qda", "code", str(survey), "--codebook", str(V3), "--out", str(work / f"g{r}"), *base], env))
         rows["d"].append(run(["parse", str(survey), str(pcache)]))
         rows["e"].append(run(["parse", str(survey), str(pcache)]))
         for d in (cache, pcache):

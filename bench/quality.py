@@ -13,12 +13,16 @@ Test sets (nothing was tuned on them, except the ``a`` halves named below):
   ``tests/data/generalisation_interviews_de.tsv`` (165, mostly long interview turns) and
   ``tests/data/generalisation_survey_de.tsv`` (230 survey answers), each written from the coding
   guideline alone by a writer who never saw a codebook. The ``a`` halves were used to revise
-  the codebook (3.1); the ``b`` halves were not looked at.
+  the codebook (3.1); the ``b`` halves were not looked at;
+* ``own-transcripts-a``/``-b``: six whole transcripts in ``tests/data/generalisation_transcripts``
+  (three files per half, every turn in the gold), written and coded the same way (3.2).
 
 Each test set's verifier is trained on development material coded under the same rules: for
 ``beispiel-test`` the example corpus's development split (coded with the v2 definitions), for
 the dev sets the dev survey's ``part=train`` rows (coded with ``CODING_RULES.md``); both with
-the codebook's anchor examples. Only aggregate scores are printed (micro
+the codebook's anchor examples. The last column is the companion verifier that ships next to
+the codebook and that ``qda code`` uses by default (``scripts/train_companion.py``: trained on
+the dev survey's train part and the ``a`` halves). Only aggregate scores are printed (micro
 and macro precision/recall/F1, and per code); no test unit is shown. The table is also written
 to ``bench/results/quality.md``.
 """
@@ -126,6 +130,17 @@ def score(cb, segments: pd.DataFrame, gold: dict[str, set[str]], model=None) -> 
     return summary, scores, seconds
 
 
+def shipped_companion(codebook: str, cb):
+    """The verifier shipped next to ``codebook`` if it was trained for exactly this codebook."""
+    from pipeline.coding.modelfile import load_model, read_model_file
+    from pipeline.stages import companion_model_path
+
+    path = companion_model_path(codebook)
+    if not path.is_file() or read_model_file(path)[1].get("codebook", {}).get("sha256") != cb.sha256:
+        return None
+    return load_model(path, cb)
+
+
 def fmt(summary: dict) -> str:
     m, a = summary["micro"], summary["macro"]
     return f"{m['f1']:.3f} ({m['precision']:.2f} / {m['recall']:.2f}) | {a['f1']:.3f}"
@@ -157,18 +172,26 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     sets = {"beispiel-test": (b_seg, b_test, m_beispiel), "dev-umfrage-test": (s_test, g_test, m_dev), "dev-interviews": (i_seg, i_gold, m_dev),
             **{name: (seg, gold, m_dev) for name, (seg, gold) in own.items()}}
-    lines = ["| test set | units | rules v2: micro-F1 (P / R) \\| macro-F1 | rules v3 | rules v3 + verifier |", "|---|---:|---|---|---|"]
+    companion = shipped_companion(args.codebook, cb)
+    trained_on = {s["name"].split(",")[0] + "-" + s["name"].split("=")[1] for s in companion.provenance_["training"]["sets"]} if companion else set()
+    lines = ["| test set | units | rules v2: micro-F1 (P / R) \\| macro-F1 | rules v3 | rules v3 + verifier | rules v3 + shipped companion |",
+             "|---|---:|---|---|---|---|"]
     per_code = {}
     for name, (seg, gold, model) in sets.items():
         s2, _, _ = score(base, seg, gold)
         s3, c3, _ = score(cb, seg, gold)
         sv, cv, _ = score(cb, seg, gold, model)
-        lines.append(f"| {name} | {s3['units']} | {fmt(s2)} | {fmt(s3)} | {fmt(sv)} |")
+        sc = fmt(score(cb, seg, gold, companion)[0]) if companion else "–"
+        if name in trained_on:
+            sc += " (trained on)"
+        lines.append(f"| {name} | {s3['units']} | {fmt(s2)} | {fmt(s3)} | {fmt(sv)} | {sc} |")
         per_code[name] = (c3, cv)
     lines += ["", f"Verifiers (embedding `{args.embedding}`, {train_s:.0f} s to train both): for beispiel-test trained on the example's "
               f"development split ({m_beispiel.n_train_} units with the anchor examples, {sum(m == 'model' for m in m_beispiel.modes_)} codes learned), "
               f"for the dev sets on the dev survey's train part ({m_dev.n_train_} units, {sum(m == 'model' for m in m_dev.modes_)} codes learned; "
-              "the others keep the rules).", ""]
+              "the others keep the rules). The shipped companion (`codebooks/innovationsnetzwerke-v3.verifier.npz`, what `qda code` uses by "
+              "default, see `scripts/train_companion.py`) was trained on the dev survey's train part and the `a` halves of the own sets "
+              "(\"trained on\": not a quality figure), never on the example corpus.", ""]
     for name in ("dev-umfrage-test", "dev-interviews"):
         c3, cv = per_code[name]
         lines += [f"Per code, {name} (support, rules v3 F1, with verifier F1):", "", "| code | support | rules v3 P / R / F1 | + verifier P / R / F1 |", "|---|---:|---|---|"]

@@ -178,7 +178,7 @@ def run_setting(setting: Setting, seeds: int, work: Path, steps: tuple[int, ...]
     and every simulated reviewer of one setting."""
     cb, _ = load_codebook(CODEBOOK)
     rules_run = work / "rules"
-    _invoke("code", setting.train_dir, "--codebook", CODEBOOK, "--out", rules_run)
+    _invoke("code", setting.train_dir, "--codebook", CODEBOOK, "--out", rules_run, "--rules-only")  # the start: no companion
     codes = [c.id for c in cb.codable()]
     seg = pd.read_parquet(setting.train_dir / "segments.parquet")
     everything = simulate(setting, rules_run, "all", 0, cb, work, steps=(len(seg),))[0]

@@ -166,6 +166,7 @@ def coding_options(func):
     @click.option("--train", "train", metavar="GOLD", help="Train the verifier on gold files (segment_id,codes) and/or reviewed.csv decisions, several joined with ','.")
     @click.option("--train-part", metavar="PART", help="Train only on this part (dev) of the gold's split.csv.")
     @path_option("--model", "model", dir_okay=False, help="Apply a verifier saved by an earlier --train run (model.npz).")
+    @click.option("--rules-only", is_flag=True, help="Code with the rules alone: no verifier, not even the codebook's companion (NAME.verifier.npz next to it).")
     @click.option("--threshold", type=click.FloatRange(0, 1), help="One decision threshold for every code instead of the verifier's own (chosen by cross-validation).")
     @click.option("--verifier-embedding", default=DEFAULTS["verifier_embedding"], show_default=True, metavar="NAME",
                   help="Sentence embedding the verifier also uses when training: none, use, e5.")
@@ -174,11 +175,13 @@ def coding_options(func):
     @click.option("--workers", type=click.IntRange(1, 64), default=DEFAULTS["workers"], show_default=True, help="Processes for parsing.")
     @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache (.qda-cache).")
     @functools.wraps(func)
-    def wrapper(*args, nlp, train, train_part, model, threshold, verifier_embedding, scope, code_interviewer, workers, no_cache, **kwargs):
+    def wrapper(*args, nlp, train, train_part, model, rules_only, threshold, verifier_embedding, scope, code_interviewer, workers, no_cache, **kwargs):
         from pipeline.options import CodingOptions
 
-        coding = CodingOptions(nlp=nlp, train=train, train_part=train_part, model=model, threshold=threshold, verifier_embedding=verifier_embedding,
-                               scope=scope, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
+        if rules_only and (model or train):
+            raise click.UsageError(f"--rules-only codes without a verifier: leave out {'--model' if model else '--train'}, or --rules-only")
+        coding = CodingOptions(nlp=nlp, train=train, train_part=train_part, model=model, rules_only=rules_only, threshold=threshold,
+                               verifier_embedding=verifier_embedding, scope=scope, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
         return func(*args, coding=coding, **kwargs)
 
     return wrapper

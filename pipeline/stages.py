@@ -93,8 +93,9 @@ def training_labels(train: str, segments, cb, *, part: str | None = None):
 
 def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, threshold=None,
                code_interviewer=None, workers=1, no_cache=False, scope=None, verifier_embedding="none", progress=None, on_event=None,
-               scheduler=None):
-    """Loads the codebook, trains (``train_gold``) or loads (``model_path``) the verifier and
+               scheduler=None, rules_only=False):
+    """Loads the codebook, trains (``train_gold``) or loads (``model_path``, else the codebook's
+    companion unless ``rules_only``, see :func:`load_coder`) the verifier and
     codes the segments (in partitions on a Dask cluster when ``scheduler`` is given, see
     :mod:`pipeline.distributed`). Returns ``(codebook, model or None, CodingResult)``.
 
@@ -105,7 +106,7 @@ def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train
     from pipeline.coding import code_segments
 
     cb, model = load_coder(segments, codebook_path, nlp_name=nlp_name, train_gold=train_gold, train_part=train_part, model_path=model_path,
-                           no_cache=no_cache, verifier_embedding=verifier_embedding, on_event=on_event)
+                           no_cache=no_cache, verifier_embedding=verifier_embedding, on_event=on_event, rules_only=rules_only)
     if scheduler:
         from functools import partial
 
@@ -117,10 +118,46 @@ def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train
     return cb, model, result
 
 
+def companion_model_path(codebook_path) -> Path:
+    """Where a codebook's companion verifier lives: next to it, ``NAME.verifier.npz``."""
+    path = Path(codebook_path)
+    return path.with_name(f"{path.stem}.verifier.npz")
+
+
+def load_companion(codebook_path, cb, on_event=None):
+    """The verifier shipped next to the codebook (:func:`companion_model_path`), or None when
+    there is none or it was trained for another state of the codebook (then ``on_event`` hears
+    why the rules code alone). A companion that is damaged or changed is an error, as any model
+    file: silently coding without it would change the results unnoticed.
+
+    Raises:
+        InputError: the companion file is not an intact qda model file.
+    """
+    from pipeline.coding.modelfile import load_model, read_model_file
+
+    path = companion_model_path(codebook_path)
+    if not path.is_file():
+        return None
+    _, meta = read_model_file(path)
+    trained_for = meta.get("codebook", {})
+    if trained_for.get("sha256") != cb.sha256:
+        if on_event:
+            on_event(f"note: {path.name} was trained for another state of this codebook ('{trained_for.get('name')}' {trained_for.get('version')}); "
+                     "the rules code alone. Retrain it (scripts/train_companion.py for the reference codebook) or pass --model")
+        return None
+    model = load_model(path, cb)
+    model.file_["companion"] = True
+    if on_event:
+        on_event(f"verifier: {path.name} (trained for this codebook on {model.n_train_} hand-coded units) decides the rules' suggestions; "
+                 "--rules-only codes without it")
+    return model
+
+
 def load_coder(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, no_cache=False,
-               verifier_embedding="none", on_event=None):
-    """The codebook and the verifier (trained on ``train_gold`` over ``segments``, or loaded from
-    ``model_path``, or None). Returns ``(codebook, model or None)``.
+               verifier_embedding="none", on_event=None, rules_only=False):
+    """The codebook and the verifier: trained on ``train_gold`` over ``segments``, or loaded
+    from ``model_path``, or else the codebook's companion (:func:`load_companion`) unless
+    ``rules_only``. Returns ``(codebook, model or None)``.
 
     Raises:
         InputError / ValidationError: as :func:`code_stage`.
@@ -140,6 +177,8 @@ def load_coder(segments, codebook_path, *, nlp_name=None, train_gold=None, train
         if on_event:
             on_event(f"training the verifier on {labels['segment_id'].nunique()} labelled units (+ the codebook's anchor examples)")
         model = train_verifier(segments, labels, cb, embedding=verifier_embedding, nlp_name=nlp_name, use_cache=not no_cache)
+    elif not rules_only:
+        model = load_companion(codebook_path, cb, on_event)
     return cb, model
 
 
@@ -164,7 +203,7 @@ def coding_record(cb, result, model) -> dict:
         "nlp": result.parse.pipeline,
         "parse": {"units": result.parse.units, "parsed": result.parse.parsed, "from_cache": result.parse.cached,
                   "codes_from_hit_cache": result.parse.codes_from_cache},
-        "model": result.model_info,
+        "model": {**result.model_info, "file": model.file_} if getattr(model, "file_", None) and result.model_info else result.model_info,
     }
 
 

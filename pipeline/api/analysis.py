@@ -282,7 +282,8 @@ def _slow_embedding_note(emb_name: str, selected) -> Line | None:
 def compare(codebook_a: Path, codebook_b: Path, sources, out_dir: Path, *, gold: str | None = None, part: str | None = None,
             nlp: str | None = None, ingest_options=None, force: bool = False) -> Written:
     """Codes the units of ``sources`` with two codebook versions and compares them: diff,
-    effect per code, agreement between the versions, scores against ``gold``.
+    effect per code, agreement between the versions, scores against ``gold``. Both are coded by
+    their rules alone (no companion verifier): the effect shown is the codebooks' own.
 
     Writes into ``out_dir``: diff.txt, diff.json, effect.csv, changed_units.csv,
     agreement.csv, gold_scores.csv (with ``gold``), comparison.xlsx, comparison.html, run.json.
@@ -301,8 +302,8 @@ def compare(codebook_a: Path, codebook_b: Path, sources, out_dir: Path, *, gold:
     sources = list(sources)
     with writing(out_dir, lambda: sources_fingerprint(sources), force=force) as notes:
         ing, _ = segments_from(sources, ingest_options or IngestOptions())
-        cb_a, _, res_a = code_segments(ing.segments, codebook_a, CodingOptions(nlp=nlp))
-        cb_b, _, res_b = code_segments(ing.segments, codebook_b, CodingOptions(nlp=nlp))
+        cb_a, _, res_a = code_segments(ing.segments, codebook_a, CodingOptions(nlp=nlp, rules_only=True))
+        cb_b, _, res_b = code_segments(ing.segments, codebook_b, CodingOptions(nlp=nlp, rules_only=True))
         g = None
         if gold:
             g = read_gold(gold, part=part)

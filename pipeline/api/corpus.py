@@ -188,7 +188,7 @@ def code(sources, codebook_path: Path | None, out_dir: Path, coding: CodingOptio
                 raise UsageError("--train is not available on an input this large (it is read in parts); train on a sample and pass --model")
             opts = {**opts, **ingest_record(ingest_options), "scope": coding.scope}
             cb, summary, lines = _code_streamed(sources, ingest_options, codebook_path, out_dir, coding, opts, quiet=quiet, bar=bar,
-                                                scheduler=scheduler, option_sources=_sources_of(opts, raw, sources, origins))
+                                                scheduler=scheduler, option_sources=_sources_of(opts, raw, sources, origins), on_event=None if quiet else on_event)
         else:
             ing, reused = segments_from(sources, ingest_options)
             cb, model, result = code_segments(ing.segments, codebook_path, coding, bar=None if quiet else bar,
@@ -209,14 +209,15 @@ def code(sources, codebook_path: Path | None, out_dir: Path, coding: CodingOptio
     return CodingRun(out_dir, cb, summary, lines=[*lines, Line(f"Wrote {out_dir}/codings.csv")], notes=notes)
 
 
-def _code_streamed(sources, ingest_options, codebook_path, out_dir, coding: CodingOptions, opts, *, quiet, bar, scheduler, option_sources):
+def _code_streamed(sources, ingest_options, codebook_path, out_dir, coding: CodingOptions, opts, *, quiet, bar, scheduler, option_sources,
+                   on_event=None):
     """``code`` on a large survey export: read, code and write in parts (bounded memory)."""
     from pipeline.distributed import code_stream
     from pipeline.ingest import StreamedIngest
     from pipeline.outputs import staged_output, write_run_record
     from pipeline.stages import coding_record, load_coder
 
-    cb, model = load_coder(None, codebook_path, model_path=coding.model)
+    cb, model = load_coder(None, codebook_path, model_path=coding.model, rules_only=coding.rules_only, on_event=on_event)
     streamed = StreamedIngest(list(sources), ingest_options)
     with staged_output(out_dir) as tmp, (bar if bar and not quiet else no_bar)(None, "coding") as advance:
         summary = code_stream(streamed, cb, tmp, model=model, scheduler=scheduler, progress=advance, nlp_name=coding.nlp, scope=coding.scope,

@@ -152,4 +152,5 @@ def load_model(path: Path, codebook):
     unknown = [c for c in model.codes_ if c not in codebook.codes]
     if unknown:
         raise _refuse(path, f"names codes this codebook lacks: {', '.join(unknown[:5])}")
+    model.file_ = {"path": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}  # for run.json
     return model
