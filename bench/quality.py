@@ -143,7 +143,7 @@ def shipped_companion(codebook: str, cb):
 
 def fmt(summary: dict) -> str:
     m, a = summary["micro"], summary["macro"]
-    return f"{m['f1']:.3f} ({m['precision']:.2f} / {m['recall']:.2f}) | {a['f1']:.3f}"
+    return f"{m['f1']:.3f} ({m['precision']:.2f} / {m['recall']:.2f}) \\| {a['f1']:.3f}"  # escaped: micro and macro in one table cell
 
 
 def main() -> None:

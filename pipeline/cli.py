@@ -149,12 +149,16 @@ def import_codebook(file, out_file, name, version):
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (errors and warnings still go to stderr).")
 @ingest_options
 def code_cmd(sources, codebook_path, out_dir, coding, scheduler, quiet, ingest_opts, force):
-    """Code units with a codebook: rule matches with evidence, optionally decided by a trained verifier.
+    """Code units with a codebook: the rules propose with evidence, a trained verifier decides.
 
     SOURCES are raw files/folders (as for ingest) or an earlier run folder. Writes
     segments.csv, codings.csv (one row per code per unit, with evidence and score),
     codings_wide.csv (0/1 per code), evidence.csv (every rule hit), candidates.csv (what the
-    verifier considered, for review; with --train or --model), run.json, and model.npz when training.
+    verifier considered, for review), run.json, and model.npz (the verifier that decided).
+
+    The verifier is the one trained with --train, given with --model, or else the codebook's
+    companion (NAME.verifier.npz next to NAME.yaml, used only if it was trained for exactly
+    this codebook); --rules-only codes with the rules alone.
 
     \b
     Example:

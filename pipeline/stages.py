@@ -143,7 +143,8 @@ def load_companion(codebook_path, cb, on_event=None):
     if trained_for.get("sha256") != cb.sha256:
         if on_event:
             on_event(f"note: {path.name} was trained for another state of this codebook ('{trained_for.get('name')}' {trained_for.get('version')}); "
-                     "the rules code alone. Retrain it (scripts/train_companion.py for the reference codebook) or pass --model")
+                     "the rules code alone. Retrain it (qda code --train, then copy the run's model.npz there; for the reference codebook: "
+                     "scripts/train_companion.py), or delete it")
         return None
     model = load_model(path, cb)
     model.file_["companion"] = True
