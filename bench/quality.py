@@ -18,7 +18,9 @@ Test sets (nothing was tuned on them, except the ``a`` halves named below):
   (three files per half, every turn in the gold), written and coded the same way (3.2);
 * ``own-answers-2``: ``tests/data/training_answers_de.tsv`` (220 survey answers, 90 interview
   turns), written and coded the same way after codebook 3.2, as training material for the
-  companion verifier and then not used for it: nothing was tuned on it.
+  companion verifier and then not used for it: nothing was tuned on it;
+* ``own-transcripts-2``: six whole transcripts in ``tests/data/training_transcripts_2`` (197
+  turns, a sixth writer), the same story.
 
 Each test set's verifier is trained on development material coded under the same rules: for
 ``beispiel-test`` the example corpus's development split (coded with the v2 definitions), for
@@ -83,6 +85,7 @@ OWN_SURVEY = ROOT / "tests" / "data" / "generalisation_survey_de.tsv"
 OWN_SETS = {"own": OWN, "own-interviews": OWN_INTERVIEWS, "own-survey": OWN_SURVEY}  # name in the table: file
 # written as training material for the companion verifier, then left out of it (see scripts/train_companion.py): held out
 OWN_ANSWERS_2 = ROOT / "tests" / "data" / "training_answers_de.tsv"
+OWN_TRANSCRIPTS_2 = ROOT / "tests" / "data" / "training_transcripts_2"  # the same: written for training, left out, held out
 OWN_TRANSCRIPTS = ROOT / "tests" / "data" / "generalisation_transcripts"
 
 
@@ -174,6 +177,7 @@ def main() -> None:
         own = {f"{name}-{part}": own_set(part, Path(tmp), file) for name, file in OWN_SETS.items() for part in ("a", "b")}
         own.update({f"own-transcripts-{part}": own_transcripts(part) for part in ("a", "b")})
         own["own-answers-2"] = own_set(None, Path(tmp), OWN_ANSWERS_2)
+        own["own-transcripts-2"] = own_transcripts(None, OWN_TRANSCRIPTS_2)
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)
