@@ -81,7 +81,7 @@ def coding_record(record: dict) -> dict:
     wrote the record on top."""
     out = dict(record)
     stages = [st for st in (record.get("stages") or {}).values() if isinstance(st, dict)]
-    for key in ("codebook", "nlp", "codes"):
+    for key in ("codebook", "nlp", "codes", "model"):
         if not out.get(key):
             out[key] = next((st[key] for st in reversed(stages) if st.get(key)), out.get(key))
     opts = out.get("options") or {}
@@ -585,6 +585,18 @@ def _figures_html(figures: list[tuple[str, str]], fig_dir: Path) -> str:
     return "".join(out)
 
 
+def _decider(model: dict | None) -> str:
+    """Who decided the codings: the rules alone, or a verifier (which one)."""
+    if not model:
+        return "nur die Regeln des Kodierleitfadens"
+    file = model.get("file") or {}
+    if file.get("companion"):
+        return f"Regeln schlagen vor, das Prüfmodell des Kodierleitfadens entscheidet ({Path(file['path']).name})"
+    if file:
+        return f"Regeln schlagen vor, ein Prüfmodell entscheidet ({Path(file['path']).name})"
+    return "Regeln schlagen vor, ein in diesem Lauf trainiertes Prüfmodell entscheidet"
+
+
 def _facts(run: Run, created: str) -> str:
     rec = run.record
     cb = rec.get("codebook") or {}
@@ -597,6 +609,7 @@ def _facts(run: Run, created: str) -> str:
         ("Dokumente / Einheiten", f"{seg['doc_id'].nunique()} / {len(seg)}"),
         ("Kodierleitfaden", f"{cb.get('name', '?')} {cb.get('version', '')}"),
         ("NLP-Pipeline", f"{nlp.get('name', '?')} {nlp.get('version', '')}"),
+        ("Entscheidung", _decider(rec.get("model"))),
         ("Kodierungen", f"{len(run.codings)} ({methods})" if methods else "0"),
         ("Erstellt", created),
     ]

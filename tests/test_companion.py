@@ -153,3 +153,14 @@ def test_the_shipped_companion_is_what_its_script_trains():
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_companion.py"), "--check"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "identical to a fresh training" in r.stdout
+
+
+def test_the_report_says_who_decided_the_codings(with_companion, tmp_path):
+    _, transcript, book, model = with_companion
+    for name, extra, said in [("mit", [], "Regeln schlagen vor, das Prüfmodell des Kodierleitfadens entscheidet (mini.verifier.npz)"),
+                              ("ohne", ["--rules-only"], "nur die Regeln des Kodierleitfadens"),
+                              ("modell", ["--model", str(model)], "Regeln schlagen vor, ein Prüfmodell entscheidet (model.npz)")]:
+        assert _code(transcript, book, tmp_path / name, *extra).exit_code == 0
+        r = CliRunner().invoke(cli, ["report", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+        assert f"<dt>Entscheidung</dt><dd>{said}</dd>" in (tmp_path / name / "report.html").read_text(encoding="utf-8")
