@@ -143,13 +143,9 @@ def score(cb, segments: pd.DataFrame, gold: dict[str, set[str]], model=None) -> 
 
 def shipped_companion(codebook: str, cb):
     """The verifier shipped next to ``codebook`` if it was trained for exactly this codebook."""
-    from pipeline.coding.modelfile import load_model, read_model_file
-    from pipeline.stages import companion_model_path
+    from pipeline.stages import load_companion
 
-    path = companion_model_path(codebook)
-    if not path.is_file() or read_model_file(path)[1].get("codebook", {}).get("sha256") != cb.sha256:
-        return None
-    return load_model(path, cb)
+    return load_companion(codebook, cb)
 
 
 def fmt(summary: dict) -> str:

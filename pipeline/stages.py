@@ -133,20 +133,20 @@ def load_companion(codebook_path, cb, on_event=None):
     Raises:
         InputError: the companion file is not an intact qda model file.
     """
-    from pipeline.coding.modelfile import load_model, read_model_file
+    from pipeline.coding.modelfile import fits_codebook, load_model, read_model_file
 
     path = companion_model_path(codebook_path)
     if not path.is_file():
         return None
-    _, meta = read_model_file(path)
-    trained_for = meta.get("codebook", {})
-    if trained_for.get("sha256") != cb.sha256:
+    contents = read_model_file(path)
+    if not fits_codebook(contents[1], cb):
+        trained_for = contents[1].get("codebook", {})
         if on_event:
             on_event(f"note: {path.name} was trained for another state of this codebook ('{trained_for.get('name')}' {trained_for.get('version')}); "
                      "the rules code alone. Retrain it (qda code --train, then copy the run's model.npz there; for the reference codebook: "
                      "scripts/train_companion.py), or delete it")
         return None
-    model = load_model(path, cb)
+    model = load_model(path, cb, contents=contents)
     model.file_["companion"] = True
     if on_event:
         on_event(f"verifier: {path.name} (trained for this codebook on {model.n_train_} hand-coded units) decides the rules' suggestions; "

@@ -51,16 +51,11 @@ from quality import OWN_SETS, OWN_TRANSCRIPTS, own_set, own_transcripts, shared_
 from pipeline.codebook import load_codebook  # noqa: E402
 from pipeline.coding.modelfile import save_model  # noqa: E402
 from pipeline.coding.verifier import gold_labels, train_verifier  # noqa: E402
+from pipeline.stages import companion_model_path  # noqa: E402
 
 CODEBOOK = ROOT / "codebooks" / "innovationsnetzwerke-v3.yaml"
 # six whole transcripts written and coded from the guideline as training material (never a test set)
 TRAINING_TRANSCRIPTS = ROOT / "tests" / "data" / "training_transcripts"
-
-
-def companion_path(codebook: Path) -> Path:
-    from pipeline.stages import companion_model_path
-
-    return companion_model_path(codebook)
 
 
 def _sha(path: Path) -> str:
@@ -108,7 +103,7 @@ def main() -> None:
     ap.add_argument("--check", action="store_true", help="retrain in memory and compare with the shipped file (exit 1 if it differs)")
     args = ap.parse_args()
     model = train()
-    target = companion_path(CODEBOOK)
+    target = companion_model_path(CODEBOOK)
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / target.name
         save_model(model, fresh)

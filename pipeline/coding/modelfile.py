@@ -117,8 +117,14 @@ def read_model_file(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, meta
 
 
-def load_model(path: Path, codebook):
+def fits_codebook(meta: dict, codebook) -> bool:
+    """Was the model (its metadata from :func:`read_model_file`) trained for exactly ``codebook``?"""
+    return meta.get("codebook", {}).get("sha256") == codebook.sha256
+
+
+def load_model(path: Path, codebook, *, contents: tuple[dict, dict] | None = None):
     """The :class:`~pipeline.coding.verifier.Verifier` stored in ``path``, for ``codebook``.
+    ``contents``: what :func:`read_model_file` already returned for ``path`` (not read again).
 
     Raises:
         InputError: see :func:`read_model_file`; also a model trained for another codebook.
@@ -126,9 +132,9 @@ def load_model(path: Path, codebook):
     from pipeline.coding.features import Lexicon
     from pipeline.coding.verifier import Verifier
 
-    arrays, meta = read_model_file(path)
+    arrays, meta = contents or read_model_file(path)
     cb = meta.get("codebook", {})
-    if cb.get("sha256") != codebook.sha256:
+    if not fits_codebook(meta, codebook):
         raise InputError(path, f"was trained for the codebook '{cb.get('name')}' {cb.get('version')} (sha256 {str(cb.get('sha256'))[:12]}…), "
                                f"not for '{codebook.name}' {codebook.version} (sha256 {str(codebook.sha256)[:12]}…)",
                          "code with the codebook the model was trained for, or train a new model for this one with --train")
