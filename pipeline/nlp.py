@@ -172,6 +172,11 @@ LEMMA_FIXES = {
 }
 
 
+# the participle of a separable verb: particle + "ge" + participle ("mitgebracht", "nachgebaut")
+SEPARABLE_PARTICIPLE = re.compile(r"^(ab|an|auf|aus|bei|dazu|durch|ein|fest|her|herum|hin|los|mit|nach|rein|raus|rüber|rum|um|vor|weg|weiter|"
+                                  r"zu|zurück|zusammen)ge([a-zäöüß]{3,}t|[a-zäöüß]{3,}en)$")
+
+
 @_memo("lemma")
 def lemmatize(word: str) -> str:
     """A German lemma for one token (nouns keep their capital).
@@ -194,6 +199,12 @@ def lemmatize(word: str) -> str:
                 word = variant
                 break
     lemma = sm.lemmatize(word, lang="de", greedy=True)
+    if lemma == word:
+        m = SEPARABLE_PARTICIPLE.match(word)
+        if m:  # "mitgebracht": the dictionary lacks it, but knows "gebracht" → mit + bringen
+            verb = sm.lemmatize("ge" + m.group(2), lang="de", greedy=True)
+            if verb != "ge" + m.group(2) and verb.endswith("n"):
+                return m.group(1) + verb
     if lemma.endswith("in") and lemma[:1].isupper() and len(lemma) > 5:
         # feminine job and person nouns: Mitarbeiterin → Mitarbeiter, Kollegin → Kollege
         base = _gender_base(lemma[:-2])
@@ -527,8 +538,9 @@ def _pipeline_version() -> str:
         sm = metadata.version("simplemma")
     except metadata.PackageNotFoundError:
         sm = "?"
-    # 1.1: compound splits prefer real heads (Bau|Stelle); 1.2: pause markers "(.)" are one token
-    return f"1.2+simplemma{sm}"
+    # 1.1: compound splits prefer real heads (Bau|Stelle); 1.2: pause markers "(.)" are one token;
+    # 1.3: participles of separable verbs the dictionary lacks ("mitgebracht" → mitbringen)
+    return f"1.3+simplemma{sm}"
 
 
 def resolve_name(name: str | None) -> str:

@@ -27,7 +27,7 @@ SURVEY = """id;hindernisse
 5;Die Amtsleitung hält von solchen Austauschformaten wenig.
 6;Ehrlich gesagt: keine Zeit, keine Leute, kein Budget.
 7;Der Kurs zum Projektmanagement war klasse, hat mir aber wenig geholfen.
-8;Unsere Vorgesetzte findet das Netzwerk gut, das ist nicht das Problem.
+8;Unsere Vorgesetzte findet das Netzwerk gut und gibt uns gern frei.
 9;Wir hatten mal eine Weiterbildung, danach ist nix mehr passiert.
 10;k.A.
 11;Zur Zeit der Pandemie lief alles digital, das war eigentlich prima.

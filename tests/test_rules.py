@@ -6,6 +6,7 @@ require/unless conditions (cues, other codes, the question), named conditions, q
 at most N codes per unit.
 """
 
+import pandas as pd
 import pytest
 
 from pipeline.codebook import codebook_from_data
@@ -265,7 +266,7 @@ def test_invalid_conditions_are_reported_with_their_place():
     msgs = [f"{p.location}: {p.message}" for p in problems if p.level == "error"]
     assert "codes → a.b → require → scope: must be one of clause, sentence, unit, not 'absatz'" in msgs
     assert "codes → a.b → require → codes: 'z.*' matches no codable code" in msgs
-    assert any(m.startswith("codes → a.b → require → question: 'q' is not a dimension") for m in msgs)
+    assert any(m.startswith("codes → a.b → require → question: 'q' is neither a dimension") for m in msgs)
 
 
 def test_a_list_of_condition_names_is_refused_not_read_as_words():
@@ -339,3 +340,70 @@ def test_at_most_max_codes_per_unit_the_questions_dimension_first(tmp_path):
                         "start_char": [0], "code_scope": ["methode"]})
     got = code_segments(seg, cb, use_cache=False).codings["code"].tolist()
     assert got == ["methode.schulung", "methode.impuls"]  # in codebook order
+
+
+# --- question topics ------------------------------------------------------------------------------
+def _topic_book(**conditions):
+    return {"name": "Regeln", "version": "1", "matching": {"negation_window": 4},
+            "questions": {"methode": ["Format"], "einstieg": [{"regex": r"\bwie\b.*\bgekommen\b"}, "stellen Sie sich"]},
+            "conditions": {"hintergrund": {"question": ["einstieg"]}, **conditions},
+            "codes": [{"id": "methode", "label": "m", "definition": "m", "codable": False},
+                      code("methode.impuls", ["Newsletter"], unless="hintergrund")]}
+
+
+def test_a_question_topic_serves_a_condition():
+    cb, problems = codebook_from_data(_topic_book())
+    assert not [p for p in problems if p.level == "error"], problems
+    assert dimensions_in("Wie sind Sie zum Netzwerk gekommen?", cb) == {"einstieg"}
+    assert dimensions_in("Stellen Sie sich kurz vor?", cb) == {"einstieg"}
+    assert dimensions_in("Welches Format hilft Ihnen?", cb) == {"methode"}
+    nlp = load_nlp("qda-de")
+    text = "Über den Newsletter vom Städtetag."
+    assert coded(cb, nlp, text, dimensions_in("Wie sind Sie zum Netzwerk gekommen?", cb)) == []
+    assert coded(cb, nlp, text, dimensions_in("Welches Format hilft Ihnen?", cb)) == ["methode.impuls"]
+
+
+def test_a_question_topic_limits_no_hard_scope_and_no_verifier_feature():
+    from pipeline.coding import code_segments
+
+    cb, _ = codebook_from_data({**_topic_book(), "codes": [{"id": "methode", "label": "m", "definition": "m", "codable": False},
+                                                          code("methode.impuls", ["Newsletter"])]})
+    seg = pd.DataFrame({"segment_id": ["s1"], "doc_id": ["d"], "start_char": [0], "kind": ["answer"],
+                        "question": ["Wie sind Sie zum Netzwerk gekommen?"], "text": ["Über den Newsletter."]})
+    # --scope hard drops codes outside the question's *dimensions*; a topic names none
+    assert code_segments(seg, cb, scope="hard", use_cache=False).codings["code"].tolist() == ["methode.impuls"]
+
+
+@pytest.mark.parametrize("questions,conditions,message", [
+    ({"einstieg": ["Einstieg"]}, {}, "no condition asks for it"),
+    ({"einstieg": [{"regex": "wie (sind"}]}, {"c": {"question": ["einstieg"]}}, "invalid regular expression"),
+    ({"einstieg": [{"regexp": "wie"}]}, {"c": {"question": ["einstieg"]}}, "{regex: PATTERN}"),
+    ({}, {"c": {"question": ["einstieg"]}}, "nor a question topic"),
+])
+def test_bad_question_topics_are_located_errors(questions, conditions, message):
+    data = {"name": "Regeln", "version": "1", "questions": questions, "conditions": conditions,
+            "codes": [{"id": "methode", "label": "m", "definition": "m", "codable": False}, code("methode.impuls", ["Newsletter"])]}
+    _, problems = codebook_from_data(data)
+    errors = [p for p in problems if p.level == "error"]
+    assert any(message in p.message for p in errors), errors
+    assert all(p.location.startswith(("questions", "conditions")) for p in errors), errors
+
+
+def test_a_regex_question_entry_survives_writing_and_reading():
+    import yaml
+
+    from pipeline.codebook.serialize import dump_codebook
+
+    cb, _ = codebook_from_data(_topic_book())
+    text = dump_codebook(cb)
+    assert "regex:" in text
+    back, problems = codebook_from_data(yaml.safe_load(text))
+    assert back.questions == cb.questions and not [p for p in problems if p.level == "error"]
+
+
+def test_a_verdict_after_a_left_dislocation(nlp):
+    cb = book([code("huerde.technik", ["Technik"]), code("huerde.zeit", ["Zeit"], lack_counts=True)])
+    assert coded(cb, nlp, "Die Technik, die war nie das Problem.") == []
+    assert coded(cb, nlp, "Die Technik, die ist von 2009 und stürzt ständig ab.") == ["huerde.technik"]
+    assert coded(cb, nlp, "Zeit, das ist bei uns gar kein Thema.") == []
+    assert coded(cb, nlp, "Keine Zeit, das ist das Hauptproblem.") == ["huerde.zeit"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.codebook.model import COMPOUND_MODES, MATCH_ON, SCOPES, Code, Codebook, Condition, MatchSettings, Pattern
+from pipeline.codebook.model import COMPOUND_MODES, MATCH_ON, QUESTION_REGEX, SCOPES, Code, Codebook, Condition, MatchSettings, Pattern
 from pipeline.errors import InputError, ValidationError, closest
 
 TOP_KEYS = {"name", "version", "language", "description", "parent_version", "matching", "cues", "conditions", "questions", "codes"}
@@ -181,6 +181,16 @@ def parse_condition(raw: Any, loc: str, problems: list[Problem]) -> Condition | 
     return Condition(parts["cues"], parts["codes"], parts["question"], scope, parts["question_unless"])
 
 
+def _all_conditions(cb: Codebook) -> list[Condition]:
+    """Every condition of the codebook: named ones and those written inline in codes and patterns."""
+    out = list(cb.conditions.values())
+    for code in cb.codes.values():
+        out += [c for c in (code.require, code.unless) if isinstance(c, Condition)]
+        for p in (*code.include, *code.exclude):
+            out += [c for c in (p.require, p.unless) if isinstance(c, Condition)]
+    return out
+
+
 def _check_conditions(cb: Codebook, problems: list[Problem]) -> None:
     """Cue names, code globs and question dimensions of every condition must exist."""
     for code in cb.codes.values():
@@ -210,8 +220,9 @@ def _check_one(cb: Codebook, cond: Condition, loc: str, problems: list[Problem])
         if not any(fnmatch.fnmatchcase(cid, glob) for cid, c in cb.codes.items() if c.codable):
             problems.append(Problem("error", f"{loc} → codes", f"'{glob}' matches no codable code"))
     for dim in cond.question:
-        if dim not in dims:
-            problems.append(Problem("error", f"{loc} → question", f"'{dim}' is not a dimension of this codebook ({', '.join(sorted(dims))})"))
+        if dim not in dims and dim not in cb.questions:
+            problems.append(Problem("error", f"{loc} → question", f"'{dim}' is neither a dimension of this codebook ({', '.join(sorted(dims))}) "
+                                    "nor a question topic under questions:"))
 
 
 def _mapping(raw: Any, loc: str, shape: str, problems: list[Problem]) -> dict:
@@ -264,9 +275,32 @@ def _resolve_named(cb: Codebook, problems: list[Problem]) -> None:
 
 
 def _read_questions(raw: Any, problems: list[Problem]) -> dict[str, list[str]]:
-    questions = _mapping(raw, "questions", "dimension → words that name it in a question", problems)
-    return {str(dim): _str_list(words, f"questions → {dim}", problems) for dim, words in questions.items()}
-
+    """``questions:`` — dimension (or topic) → words, phrases or ``{regex: …}`` entries that
+    name it in a question. A regular expression is kept as ``re:PATTERN`` (see
+    :func:`pipeline.coding.questions.dimensions_in`)."""
+    out = {}
+    for dim, words in _mapping(raw, "questions", "dimension → words that name it in a question", problems).items():
+        loc = f"questions → {dim}"
+        entries = []
+        for j, w in enumerate(words if isinstance(words, list) else [words]):
+            if isinstance(w, dict):
+                pattern = w.get("regex")
+                if set(w) != {"regex"} or not isinstance(pattern, str) or not pattern.strip():
+                    problems.append(Problem("error", f"{loc}[{j}]", "a mapping entry must be {regex: PATTERN} (searched in the question, case-insensitive)"))
+                    continue
+                try:
+                    re.compile(pattern)
+                except re.error as e:
+                    problems.append(Problem("error", f"{loc}[{j}]", f"invalid regular expression {pattern!r}: {e}"))
+                    continue
+                entries.append(QUESTION_REGEX + pattern)
+            elif isinstance(w, (str, int, float)) and not isinstance(w, bool):
+                if str(w).strip():
+                    entries.append(str(w).strip())
+            else:
+                problems.append(Problem("error", f"{loc}[{j}]", "must be a word, a phrase or {regex: PATTERN}"))
+        out[str(dim)] = entries
+    return out
 
 def _regex_pattern(value: str, opts: dict, loc: str, problems: list[Problem]) -> Pattern | None:
     if not value:
@@ -347,9 +381,13 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
     _check_conditions(cb, problems)
     for cond in cb.conditions.values():
         _check_one(cb, cond, f"conditions → {cond.name}", problems)
+    asked_for = {d for cond in _all_conditions(cb) for d in cond.question}
     for dim in cb.questions:
-        if dim not in cb.dimensions():
-            problems.append(Problem("error", f"questions → {dim}", f"is not a dimension of this codebook ({', '.join(cb.dimensions())})"))
+        # a key that is no dimension is a question *topic* ("how did you come to the network?"),
+        # useful only to a condition; one that no condition uses is most likely a typo
+        if dim not in cb.dimensions() and dim not in asked_for:
+            problems.append(Problem("error", f"questions → {dim}", f"is not a dimension of this codebook ({', '.join(cb.dimensions())}) "
+                                    "and no condition asks for it (question: [...]); a question topic is only useful to a condition"))
     _check_codes(cb, problems, require_definitions=require_definitions)
     return cb, problems
 

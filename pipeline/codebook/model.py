@@ -8,6 +8,7 @@ from typing import Any
 MATCH_ON = ("lemma", "surface")
 COMPOUND_MODES = (True, False, "head", "modifier")
 SCOPES = ("clause", "sentence", "unit")
+QUESTION_REGEX = "re:"  # prefix of a ``questions:`` entry that is a regular expression ({regex: …} in YAML)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import uuid
 
 import yaml
 
-from pipeline.codebook.model import Code, Codebook, Pattern
+from pipeline.codebook.model import QUESTION_REGEX, Code, Codebook, Pattern
 
 GUID_NAMESPACE = uuid.UUID("6f1c1f3e-6a53-5d0b-9a3c-71646120636f")  # fixed: GUIDs stay stable
 
@@ -150,7 +150,8 @@ def codebook_to_data(cb: Codebook, *, nested: bool = True) -> dict:
     if cb.conditions:
         data["conditions"] = {name: c.to_yaml(named=False) for name, c in cb.conditions.items()}
     if cb.questions:
-        data["questions"] = {dim: list(words) for dim, words in cb.questions.items()}
+        data["questions"] = {dim: [{"regex": w[len(QUESTION_REGEX):]} if w.startswith(QUESTION_REGEX) else w for w in words]
+                             for dim, words in cb.questions.items()}
     roots = [c for c in cb.codes.values() if c.parent is None] if nested else list(cb.codes.values())
     data["codes"] = [code_to_data(cb, c, nested=nested) for c in roots]
     return data

@@ -212,9 +212,10 @@ def _apply_hard_scope(assessed: pd.DataFrame, codebook: Codebook, questions: lis
         return assessed
     dims = assessed["code"].map(lambda c: codebook.codes[c].dimension).tolist()
     status = assessed["status"].tolist()
+    known = set(codebook.dimensions())  # a question topic that is no dimension limits nothing
     for i, (u, d) in enumerate(zip(assessed["unit"].tolist(), dims)):
-        q = questions[u]
-        if hard[u] and q is not None and d not in q and status[i] == "":
+        q = questions[u] & known if questions[u] else None
+        if hard[u] and q and d not in q and status[i] == "":
             status[i] = "scope"
     return assessed.assign(status=status)
 

@@ -2,11 +2,12 @@
 
 What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is decided here:
 
-* **negation** — a negator (``kein``, ``nicht``, ``nie``, ``ohne``, ``kaum``, ``nichts``) or a
+* **negation** — a negator (``kein``, ``nicht``, ``nie``, ``ohne``, ``kaum``, ``nichts``, ``null``) or a
   word of lack (``fehlt``, ``fehlende``, ``mangelnde``, ``wenig``) within ``negation_window``
   tokens in the same clause takes the mention back ("Kurse hab ich keine besucht"). For codes
   with ``lack_counts`` (barriers are named by what is missing: "keine Zeit") the negator is the
-  evidence, and only a verdict "X is no problem" takes it back ("Zeit war nie das Problem").
+  evidence, and only a verdict "X is no problem" takes it back ("Zeit war nie das Problem",
+  also after the comma of a left dislocation: "Die BITV, das war gar kein Thema").
   A word that names the obstacle itself (a pattern with ``negation: true`` in such a code:
   ``Vorgabe``, ``Widerstand``, ``Bürokratie``) is taken back by a negator right before it
   (:data:`OBSTACLE_REACH` tokens: "keine Vorgaben", "ohne große Bürokratie").
@@ -38,7 +39,7 @@ import numpy as np
 
 NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keinerlei", "nicht", "nie", "niemals", "nirgends", "nirgendwo", "ohne",
             "weder", "kaum", "nichts", "nix", "fehlt", "fehlen", "fehlte", "fehlten", "fehlende", "fehlenden", "fehlender", "fehlendes",
-            "mangelnde", "mangelnden", "mangels", "wenig"}
+            "mangelnde", "mangelnden", "mangels", "wenig", "null"}  # "null Widerstand"
 HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "wär", "wär's", "wärs", "würde", "würden", "wuerde", "wuerden", "würd", "hätte", "hätten",
                 "hätt", "hätt's", "haette", "haetten", "könnt",
                 "könnte", "könnten", "koennte", "koennten", "falls", "bräuchte", "bräuchten", "braeuchte"}
@@ -50,6 +51,9 @@ NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit"
               "tun", "liegen", "liegt's", "liegts"}  # "hat mit Technik nix zu tun", "an der Zeit liegt's nicht"
 CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "vielmehr", "jedoch", "doch", "trotzdem", "allerdings",
                 "dafür", "dafuer", "außer", "ausser", "nur"}
+# "Die Technik, die war nie das Problem": a resumptive pronoun after the comma takes the verdict
+# of its clause back to the dislocated hit (spoken German puts the topic first)
+RESUMPTIVE = {"das", "die", "der", "den", "dies", "des"}
 CORRECTIVE_NEG = {"nicht"}  # the negator of "nicht X, sondern Y" ("kein" names a lack, not a correction)
 CONTRAST = {"sondern", "eher", "vielmehr"}  # what follows corrects the denied clause
 LEAD_WORDS = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "an", "am", "bei", "beim", "von",
@@ -67,7 +71,7 @@ FOIL_REACH = 6
 
 FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_BREAK, "foil": FOIL, "cmp": COMPARATIVES,
               "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING, "hedge": HEDGE, "cneg": CORRECTIVE_NEG,
-              "contrast": CONTRAST, "lead": LEAD_WORDS, "comma": {","}}
+              "contrast": CONTRAST, "lead": LEAD_WORDS, "comma": {","}, "resump": RESUMPTIVE}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
@@ -147,9 +151,15 @@ class Context:
             near = self.near(u, s, e, self.window)
             if any(f["hyp"][i] for i in near):
                 return "hypothetical"
-            rest = self._span(u, e, 1, NO_PROBLEM_REACH, lambda i: self.sent[i] == self.sent[s])
+            same = lambda i: self.sent[i] == self.sent[s]  # noqa: E731
+            rest = self._span(u, e, 1, NO_PROBLEM_REACH, same)
             if any(f["neg"][i] for i in rest) and any(f["nop"][i] for i in rest):
                 return "no_problem"
+            j = e + len(rest)  # "X, das war kein Thema": the clause after the comma and the pronoun
+            if j - e < NO_PROBLEM_REACH and j + 1 < self.offsets[u + 1] and same(j) and same(j + 1) and f["comma"][j] and f["resump"][j + 1]:
+                after = self._span(u, j + 2, 1, NO_PROBLEM_REACH, same)
+                if any(f["neg"][i] for i in after) and any(f["nop"][i] for i in after):
+                    return "no_problem"
             if self._corrected(u, s, e):
                 return "negated"
             if obstacle and any(f["neg"][i] for i in self._span(u, s - 1, -1, OBSTACLE_REACH, lambda i: self.sent[i] == self.sent[s])):
@@ -212,6 +222,7 @@ class Context:
             "prev_brk": np.concatenate([[-1], np.maximum.accumulate(brk_pos) if n else brk_pos]),
             "next_brk": np.append(np.minimum.accumulate(np.where(f["brk"], pos, n)[::-1])[::-1], n),
             "lead_neg": np.append(lead_neg, False), "corrects": corrects, "sent_pad": np.append(sent, -1),
+            "comma_at": np.append(f["comma"], False), "resump": np.append(f["resump"], False),
             **{k: running(v) for k, v in {"hyp": f["hyp"], "neg": f["neg"], "nop": f["nop"], "wish_hyp": f["wish"] | f["hyp"],
                                            "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil,
                                            "cneg": f["cneg"]}.items()},
@@ -257,6 +268,12 @@ class Context:
             decide(any_in("neg", e, rest_hi) & any_in("nop", e, rest_hi), "no_problem")
             nb = a["next_brk"][e]  # the break closing the hit's clause, if it is in its sentence and unit
             closed = (nb < hi) & (a["sent_pad"][nb] == a["sent_pad"][s])
+            # a left dislocation: the comma within reach, a resumptive pronoun, the verdict after it
+            r = np.minimum(nb + 1, len(a["resump"]) - 1)
+            disl = closed & (nb - e < NO_PROBLEM_REACH) & (nb + 1 < hi) & (a["sent_pad"][r] == a["sent_pad"][s]) & a["comma_at"][nb] & a["resump"][r]
+            a_lo = np.minimum(nb + 2, hi)
+            a_hi = np.minimum.reduce([hi, a_lo + NO_PROBLEM_REACH, sh, a["next_brk"][a_lo]])
+            decide(disl & any_in("neg", a_lo, a_hi) & any_in("nop", a_lo, a_hi), "no_problem")
             decide((a["lead_neg"][s] | any_in("cneg", s, e)) & closed & a["corrects"][nb], "negated")
             decide(obstacle & any_in("neg", left(OBSTACLE_REACH), s), "negated")
             decide(~lack & (any_in("neg", near_lo, s) | any_in("neg", e, near_hi)), "negated")

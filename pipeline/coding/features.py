@@ -133,7 +133,9 @@ def rule_features(data: UnitData, codebook: Codebook, codes: list[str], sims: np
         same = accepted[:, in_d].sum(axis=1, keepdims=True)
         out[:, in_d, fi["same_dim"]] = same - accepted[:, in_d]
         out[:, in_d, fi["other_dim"]] = (accepted.sum(axis=1, keepdims=True) - same)
+    known = set(dims)
     for u, q in enumerate(data.questions):
+        q = q & known if q else None  # a question topic that is no dimension (see questions.py) says nothing here
         if q:
             inside = np.array([d in q for d in dims])
             out[u, inside, fi["q_in"]] = 1.0

@@ -10,14 +10,17 @@ question are known to the coder as data:
 2. else the question text or column name, matched against the codebook's ``questions:``
    words (``huerde: [Hürde, Hindernis, …]``): a one-word entry matches a word of the question
    on its lemma or as the head of a compound (``Hindernisse``, ``Zeithürden``; not the modifier
-   in ``Innovationszirkel``), a phrase matches the folded text; ``Q_huerden``-style column names
-   are split at ``_``; a word denied by the two words before it counts not ("Kein Problem.");
+   in ``Innovationszirkel``), a phrase matches the folded text, a ``{regex: …}`` entry is searched
+   in the question (case-insensitive); ``Q_huerden``-style column names are split at ``_``; a
+   word denied by the two words before it counts not ("Kein Problem.");
 3. for interview turns, the preceding interviewer turn, matched the same way; a backchannel
    or a prompt to go on ("Mhm.", "Und dann?", at most :data:`CARRY_WORDS` words) adds to the
    question before it instead of replacing it, as a coder reads the turn after it.
 
 Conditions may use them (``require: {cues: [...], question: [innovationsform]}``), the
-verifier uses them as a feature, and ``--scope hard`` turns them into a filter.
+verifier uses them as a feature, and ``--scope hard`` turns them into a filter. A ``questions:``
+key need not be a dimension: a *topic* such as "how did you come to the network?" serves only
+conditions (a format named in the answer to it is background, CODING_RULES C1).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import re
 
 import pandas as pd
 
-from pipeline.codebook.model import Codebook
+from pipeline.codebook.model import QUESTION_REGEX, Codebook
 from pipeline.nlp import fold, lemmatize
 
 _WORD = re.compile(r"[A-Za-zÄÖÜäöüß][A-Za-zÄÖÜäöüß-]*")
@@ -69,6 +72,11 @@ def _word_keys(word: str) -> frozenset[str]:
     return frozenset({fold(word), fold(lemmatize(word)), fold(lemmatize(word[:1].upper() + word[1:]))} | heads)
 
 
+@functools.lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def dimensions_in(text: str, codebook: Codebook) -> set[str]:
     """The dimensions whose ``questions:`` entries occur in ``text`` (see the module doc)."""
     keys: set[str] = set()
@@ -82,7 +90,10 @@ def dimensions_in(text: str, codebook: Codebook) -> set[str]:
     found = set()
     for dim, entries in codebook.questions.items():
         for e in entries:
-            hit = fold(e) in folded if len(e.split()) > 1 else bool(_word_keys(e) & keys)
+            if e.startswith(QUESTION_REGEX):
+                hit = _regex(e[len(QUESTION_REGEX):]).search(text) is not None
+            else:
+                hit = fold(e) in folded if len(e.split()) > 1 else bool(_word_keys(e) & keys)
             if hit:
                 found.add(dim)
                 break
