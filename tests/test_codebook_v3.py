@@ -194,3 +194,34 @@ def test_v3_1_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
     assert present <= codes, codes
     assert not (absent & codes), codes
+
+
+@pytest.mark.parametrize("question,text,present,absent", [
+    # the opening question: a format named in the answer is how one came to the network (C1)
+    ("Erzählen Sie doch mal, wie Sie zum Netzwerk gekommen sind.",
+     "Ich sitz im Hauptamt, und zum Netzwerk bin ich über den Newsletter vom Städtetag gekommen.", set(), {"methode.impuls"}),
+    ("Stellen Sie sich vielleicht kurz vor?", "Ich bin Sachbearbeiterin im Jugendamt, auf nem Webinar hat die Referentin mal davon erzählt.",
+     set(), {"methode.impuls", "methode.schulung"}),
+    ("Wie sind Sie denn zur Community gekommen?", "Über einen Kollegen, der hat mir den Link zum Forum geschickt.", set(), {"methode.austausch"}),
+    # the same answer to the question about formats names one
+    ("Welche Formate nutzen Sie?", "Vor allem den Newsletter vom Städtetag, den les ich immer.", {"methode.impuls"}, set()),
+    # the opening question limits only formats: an obstacle in the answer is one
+    ("Wie sind Sie zum Netzwerk gekommen?", "Über die Fortbildung. Aber ehrlich, für die Treffen fehlt mir meistens die Zeit, Tagesgeschäft geht vor.",
+     {"huerde.zeit"}, set()),
+    # "X, das war kein Thema": the verdict after a left dislocation takes the obstacle back
+    ("Q_huerden", "Die Barrierefreiheit, also die BITV, das war gar kein Thema.", set(), {"huerde.recht"}),
+    ("Q_huerden", "Die Technik, die war nie das Problem, eher die Leute, die nicht wollen.", set(), {"huerde.technik"}),
+    ("Q_huerden", "Der Datenschutz, der hat uns ein halbes Jahr aufgehalten.", {"huerde.recht"}, set()),
+    # "null" denies like "kein": no resistance is no barrier, no support from the top is one
+    ("Q_huerden", "Im Haus gab's null Widerstand, nur das Geld fehlt halt.", {"huerde.ressourcen"}, {"huerde.kultur"}),
+    ("Q_huerden", "Von der Amtsleitung kommt null Unterstützung.", {"huerde.fuehrung"}, set()),
+    # brought along from the network is carried over (D5, 1); bringing a case to the meeting is not
+    ("Q_innovation", "Die Idee mit den Datenpaten hab ich aus dem Netzwerk mitgebracht und bei uns eingeführt.",
+     {"innovationsform.wissenstransfer"}, set()),
+    ("Q_methoden", "Jede Kommune bringt ihr eigenes Vorhaben mit, und dann wird in Kleingruppen beraten.", {"methode.austausch"},
+     {"innovationsform.wissenstransfer"}),
+])
+def test_v3_3_sentences(coded, question, text, present, absent):
+    codes = coded(question, text)
+    assert present <= codes, codes
+    assert not (absent & codes), codes
