@@ -169,6 +169,7 @@ def _umlaut_variants(word: str):
 LEMMA_FIXES = {
     "Daten": "Daten", "daten": "Daten", "Termine": "Termin", "Terminen": "Termin", "termine": "Termin",
     "Medien": "Medium", "Vorgesetzten": "Vorgesetzter", "Vorgesetzte": "Vorgesetzter",
+    "fällt": "fallen",  # "fällt mir ein", "fällt weg", not the tree felled
 }
 
 
@@ -539,8 +540,9 @@ def _pipeline_version() -> str:
     except metadata.PackageNotFoundError:
         sm = "?"
     # 1.1: compound splits prefer real heads (Bau|Stelle); 1.2: pause markers "(.)" are one token;
-    # 1.3: participles of separable verbs the dictionary lacks ("mitgebracht" → mitbringen)
-    return f"1.3+simplemma{sm}"
+    # 1.3: participles of separable verbs the dictionary lacks ("mitgebracht" → mitbringen);
+    # 1.4: "fällt" is a form of fallen
+    return f"1.4+simplemma{sm}"
 
 
 def resolve_name(name: str | None) -> str:

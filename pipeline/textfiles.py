@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from pipeline.errors import InputError
@@ -44,6 +45,7 @@ def decode(path: Path, data: bytes, encoding: str | None = None) -> tuple[str, s
         return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    mixed_up(path, data, utf8_error.start)
     # a few NULs are debris (removed later); many mean a binary file
     bad = data.count(0) > len(data) // 20 or any(b in _CP1252_UNDEFINED for b in data)
     if bad:
@@ -54,6 +56,33 @@ def decode(path: Path, data: bytes, encoding: str | None = None) -> tuple[str, s
             "save the file as UTF-8 text (or pass --encoding if you know its encoding)",
         )
     return data.decode("cp1252"), "cp1252"
+
+
+# a UTF-8 sequence of two to four bytes (an umlaut, ß, „“ …): in German text written in cp1252
+# such a pair ("Ã¤") hardly ever occurs, in UTF-8 text every umlaut is one
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def utf8_mixture(data: bytes) -> tuple[int, int]:
+    """``(valid multi-byte UTF-8 sequences, bytes that are no UTF-8)`` in ``data``."""
+    bad = data.decode("utf-8", errors="replace").count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    return len(_UTF8_MULTIBYTE.findall(data)), bad
+
+
+def mixed_up(path: Path, data: bytes, first_bad: int, counts: tuple[int, int] | None = None) -> None:
+    """Refuses a file that is UTF-8 but for a few bytes (a cell pasted from an old Windows tool,
+    two files joined): read as cp1252, every umlaut of it would turn into "Ã¼" and no codebook
+    word would match any more. ``data`` holds the file up to at least ``first_bad``."""
+    good, bad = counts or utf8_mixture(data)
+    if good == 0 or bad > good:
+        return  # no UTF-8 umlaut, or more stray bytes than umlauts: a cp1252 file
+    line = data.count(b"\n", 0, first_bad) + 1
+    start = data.rfind(b"\n", 0, first_bad) + 1
+    context = data[max(start, first_bad - 30):first_bad + 10].decode("utf-8", errors="replace").replace("\ufffd", "?")
+    raise InputError(path, f"is UTF-8 text except for {bad} byte(s) that are not UTF-8, the first (0x{data[first_bad]:02x}) in line {line}, "
+                           f"column {first_bad - start + 1}: \"{context.strip()}\"",
+                     "correct that character in a text editor and save the file as UTF-8 (read as Windows-1252 instead, every "
+                     "umlaut of the file would be garbled); if the file really is Windows-1252, pass --encoding cp1252")
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

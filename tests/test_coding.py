@@ -205,3 +205,16 @@ def test_evaluate_names_the_missing_stage(tmp_path):
     r = CliRunner().invoke(cli, ["evaluate", "--gold", str(GOLD / "umfrage_gold.csv"), "--codings", str(tmp_path)])
     assert r.exit_code == 1
     assert r.output == f"Error: {tmp_path / 'codings.csv'}: not found\n  → run 'qda code ... --out DIR' first and pass that DIR to --codings\n"
+
+
+def test_evaluate_shows_a_dash_where_a_score_is_undefined(tmp_path):
+    # a gold code the coder never predicted has no precision: the table says "–", not "nan"
+    out = tmp_path / "k"
+    seg_file = write(tmp_path / "t.md", "B: Zeitmangel, und ich lerne viel von den Kolleginnen.\n")
+    assert CliRunner().invoke(cli, ["code", str(seg_file), "--codebook", str(MINI), "--out", str(out)]).exit_code == 0
+    assert "methode.schulung" not in set(pd.read_csv(out / "codings.csv", dtype=str)["code"])
+    gold = write(tmp_path / "gold.csv", "segment_id,codes\nt:1,huerde.zeit;methode.schulung\n")
+    r = CliRunner().invoke(cli, ["evaluate", "--gold", str(gold), "--codings", str(out)])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if line.strip().startswith("methode.schulung"))
+    assert row.split()[1:4] == ["1", "0", "–"] and "nan" not in r.output

@@ -358,3 +358,70 @@ def test_utf16_without_bom_is_detected(tmp_path, encoding):
     assert result.segments["text"].tolist()[:2] == ["Wie heißt das Format?", "Lerntandem, für Kolleg:innen aus allen Ämtern."]
     assert result.segments["text"].tolist()[2] == "Zu wenig Zeit für die Treffen."
     assert [f.info["encoding"] for f in result.files] == [encoding, encoding]
+
+
+def test_a_utf8_file_with_a_stray_byte_is_refused_not_garbled(tmp_path):
+    # one Windows-1252 "ü" pasted into a UTF-8 transcript: read as cp1252, every umlaut of the
+    # file would become "Ã¼" and no codebook word would match any more
+    good = "I: Welche Hürden gibt es?\n\nB: Die Führung unterstützt uns nicht.\n\nI: Und sonst?\n\nB: Viele Grüße aus dem Amt, ".encode()
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "t.txt").write_bytes(good + b"sch\xf6n.\n")
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "in"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "t.txt: is UTF-8 text except for 1 byte(s) that are not UTF-8, the first (0xf6) in line 7" in result.output
+    assert "pass --encoding cp1252" in result.output and not (tmp_path / "out").exists()
+    # the same in a survey export; a file that is Windows-1252 throughout is still read as such
+    write(tmp_path / "u.csv", "id;hindernisse\n1;Die Führung blockt.\n")
+    (tmp_path / "u.csv").write_bytes((tmp_path / "u.csv").read_bytes() + b"2;Keine Zeit f\xfcr Kurse.\n")
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "u.csv"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "u.csv: is UTF-8 text except for 1 byte(s)" in result.output
+    (tmp_path / "w.csv").write_bytes("id;hindernisse\n1;Die Führung blockt.\n2;Keine Zeit für Kurse.\n".encode("cp1252"))
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "w.csv"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_large_export_with_a_stray_byte_is_refused_when_read_in_parts(tmp_path, monkeypatch):
+    from pipeline.errors import InputError
+    from pipeline.ingest.survey import stream_encoding
+
+    path = tmp_path / "u.csv"
+    path.write_bytes("id;hindernisse\n".encode() + "1;Die Führung blockt.\n".encode() * 500 + b"2;Keine Zeit f\xfcr Kurse.\n")
+    with pytest.raises(InputError, match=r"is UTF-8 text except for 1 byte\(s\).*line 502"):
+        stream_encoding(path, None)
+    path.write_bytes("id;hindernisse\n1;Die Führung blockt.\n2;Keine Zeit für Kurse.\n".encode("cp1252"))
+    assert stream_encoding(path, None) == "cp1252"
+
+
+def test_files_a_folder_holds_but_qda_does_not_read_are_named(tmp_path):
+    # an old Word file or a PDF among the transcripts must not go missing without a word; a file
+    # whose name merely starts like "Readme" is read, the folder's README/LICENSE/SOURCE is not
+    folder = tmp_path / "interviews"
+    write(folder / "interview_meier.txt", "I: Wie kamen Sie dazu?\nB: Über eine Kollegin.\n")
+    write(folder / "Readme_Interview_Wagner.txt", "I: Und Hürden?\nB: Die Zeit fehlt.\n")
+    write(folder / "SOURCE.md", "# Herkunft der Transkripte\n")
+    for name in ("interview_kaya.doc", "interview_lang.pdf", ".~lock.interview_meier.txt#", "~$interview.docx"):
+        (folder / name).write_bytes(b"\xd0\xcf\x11\xe0")
+    result = CliRunner().invoke(cli, ["ingest", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "interview_kaya.doc: skipped: .doc is not read; save it as .docx" in result.output
+    assert "interview_lang.pdf: skipped: .pdf is not read; export the transcript as .docx or .txt" in result.output
+    assert "SOURCE.md: skipped: a README, LICENSE or SOURCE file" in result.output
+    assert "lock" not in result.output and "~$" not in result.output
+    import json
+
+    record = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert len(record["ingest"]["skipped"]) == 3
+    assert sorted(Path(f["path"]).name for f in record["ingest"]["files"]) == ["Readme_Interview_Wagner.txt", "interview_meier.txt"]
+
+
+def test_a_wrong_column_in_corpus_yaml_is_looked_for_there(tmp_path):
+    # the name came from corpus.yaml, not from --text-column: the message says where to fix it
+    write(tmp_path / "korpus" / "umfrage.csv", "id;hindernisse;rolle\n1;Keine Zeit für die Treffen;Mitglied\n")
+    write(tmp_path / "korpus" / "corpus.yaml", "name: t\nsources:\n  - path: umfrage.csv\n    id_column: id\n    text_columns: [hindernise]\n")
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "korpus"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    assert "no column 'hindernise' (given in " in result.output and "corpus.yaml → sources[0] → text_columns)" in result.output
+    assert "did you mean 'hindernisse'?" in result.output
+    # on the command line it names the option, which wins over corpus.yaml
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "korpus"), "--text-column", "hindernis", "--out", str(tmp_path / "out")])
+    assert "no column 'hindernis' (given with --text-column)" in result.output

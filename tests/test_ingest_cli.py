@@ -28,7 +28,7 @@ def _bad_inputs(tmp):
         "unsupported": (["notes.pdf"], "Error: notes.pdf: unsupported file type '.pdf'\n  → supported types: .txt, .md, .markdown, .text, .docx, .vtt, .srt, .csv, .tsv, .xlsx, .xlsm\n"),
         "empty": (["leer.txt"], "Error: leer.txt: file is empty\n  → export the transcript or survey again; an empty file has nothing to code\n"),
         "undecodable": (["binär.txt"], "Error: binär.txt: is not text: undecodable byte 0x81 at byte 9\n  → save the file as UTF-8 text (or pass --encoding if you know its encoding)\n"),
-        "missing column": (["umfrage.csv", "--text-column", "antworten"], "Error: umfrage.csv: no column 'antworten' (given with --text-column)\n  → the columns there are: 'id', 'netzwerk', 'antwort'\n"),
+        "missing column": (["umfrage.csv", "--text-column", "antworten"], "Error: umfrage.csv: no column 'antworten' (given with --text-column)\n  → did you mean 'antwort'? the columns there are: 'id', 'netzwerk', 'antwort'\n"),
         "corrupt docx": (["kaputt.docx"], "Error: kaputt.docx: is not a readable Word document (not a .docx package)\n  → open it in Word or LibreOffice and save it again as .docx\n"),
         "vtt without cues": (["ohne_cues.vtt"], "Error: ohne_cues.vtt: contains no cues with text\n  → export the subtitles again; a cue is a time line '00:00:01.000 --> 00:00:04.000' followed by text\n"),
         "ragged csv": (["schief.csv"], "Error: schief.csv: ragged rows: the header has 2 fields, but line 3 has 3 (delimiter ';')\n  → a text answer probably contains the delimiter without quotes; export with quoted text fields\n"),

@@ -86,3 +86,43 @@ def test_placeholders_are_flagged_not_dropped(tmp_path, value, flag):
     seg = ingest([str(f)], IngestOptions(text_columns=["antwort"], id_column="id")).segments
     assert len(seg) == 2
     assert seg["flag"].iloc[0] == flag
+
+
+def test_an_open_question_with_keyword_answers_is_not_dropped_silently(tmp_path):
+    # answers of a word or two ("Barcamp") fall under the guess's three words: the column is
+    # metadata then, and a warning names it and the option that codes it
+    from pipeline.ingest import ingest
+
+    write(tmp_path / "u.csv", "id;Was hindert Sie an der Teilnahme?;Welche Formate helfen Ihnen?;Rolle\n"
+          "1;Die Zeit fehlt mir einfach komplett;Barcamp;Mitglied\n2;Mein Chef sieht keinen Nutzen darin;Mehr Workshops;Mitglied\n"
+          "3;Reisekosten werden nicht übernommen, leider;Forum;Koordination\n")
+    result = ingest([str(tmp_path / "u.csv")])
+    assert result.files[0].info["text_columns"] == ["Was hindert Sie an der Teilnahme?"]
+    assert result.warnings == [f"{tmp_path / 'u.csv'}: column 'Welche Formate helfen Ihnen?' looks like an open question but its answers "
+                               "are short (a word or two), so it was read as metadata and is not coded; to code it, name every open "
+                               "question with --text-column (e.g. --text-column 'Welche Formate helfen Ihnen?')"]
+
+
+def test_an_xlsx_export_with_a_sheet_of_notes_first(tmp_path):
+    # survey tools and colleagues put a sheet of notes before the data: it is passed over, with a warning
+    import openpyxl
+
+    from pipeline.errors import InputError
+    from pipeline.ingest import ingest
+
+    book = openpyxl.Workbook()
+    book.active.title = "Hinweise"
+    book.active.append(["Export vom 3. März, bitte nicht weitergeben"])
+    data = book.create_sheet("Daten")
+    for row in (["id", "hindernisse"], ["1", "Die Zeit fehlt für die Treffen"], ["2", "Unsere IT lässt keine neuen Programme zu"]):
+        data.append(row)
+    book.save(tmp_path / "u.xlsx")
+    result = ingest([str(tmp_path / "u.xlsx")])
+    assert result.segments["text"].tolist() == ["Die Zeit fehlt für die Treffen", "Unsere IT lässt keine neuen Programme zu"]
+    assert result.warnings == [f"{tmp_path / 'u.xlsx'}: the first sheet holds no answers; read sheet 'Daten'"]
+    assert result.record()["files"][0]["sheet"] == "Daten"
+    # no sheet with answers at all: the message lists the sheets
+    book.remove(data)
+    book.save(tmp_path / "leer.xlsx")
+    with pytest.raises(InputError, match=r"no sheet holds answers \(sheets: 'Hinweise'\)"):
+        ingest([str(tmp_path / "leer.xlsx")])

@@ -189,3 +189,11 @@ def test_unknown_unit_mode_is_refused(tmp_path):
     f = write(tmp_path / "t.txt", "I: a\nB: b\n")
     with pytest.raises(InputError, match="unknown unit 'satz'"):
         ingest([str(f)], IngestOptions(unit="satz"))
+
+
+def test_in_and_ip_labels_of_german_transcription_guides(tmp_path):
+    # IN (Interviewer:in) asks, IP (Interviewpartner:in) answers
+    write(tmp_path / "t.txt", "IN: Welche Hürden gibt es bei Ihnen?\nIP: Vor allem die Zeit.\nIN: Warum?\nIP: Weil das Tagesgeschäft vorgeht.\n")
+    seg = ingest([str(tmp_path / "t.txt")]).segments
+    assert seg["speaker"].tolist() == ["IN", "IP", "IN", "IP"]
+    assert seg["is_interviewer"].astype(str).tolist() == ["True", "False", "True", "False"]

@@ -407,3 +407,15 @@ def test_a_verdict_after_a_left_dislocation(nlp):
     assert coded(cb, nlp, "Die Technik, die ist von 2009 und stürzt ständig ab.") == ["huerde.technik"]
     assert coded(cb, nlp, "Zeit, das ist bei uns gar kein Thema.") == []
     assert coded(cb, nlp, "Keine Zeit, das ist das Hauptproblem.") == ["huerde.zeit"]
+
+
+def test_an_unmatched_anchor_is_quoted_whole_or_cut_with_an_ellipsis(nlp):
+    from pipeline.coding import check_anchors
+
+    long = "Wir haben den Chatbot erst zwei Monate nur intern laufen lassen, dann für alle."
+    cb, _ = codebook_from_data({"name": "R", "version": "1", "codes": [
+        {"id": "methode", "label": "m", "definition": "m", "codable": False},
+        {"id": "methode.erprobung", "label": "e", "definition": "e", "anchor_examples": [long, "Kurz und unpassend."], "include": ["Pilot"]}]})
+    messages = [p.message for p in check_anchors(cb, nlp)]
+    assert messages == ["not matched by the code's own patterns: „Wir haben den Chatbot erst zwei Monate nur intern laufen la…“",
+                        "not matched by the code's own patterns: „Kurz und unpassend.“"]

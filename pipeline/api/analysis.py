@@ -33,6 +33,12 @@ def _share(x) -> str:
     return f"{x:>7.2f}" if x == x else f"{'–':>7}"
 
 
+def _num(x: float) -> str:
+    """A score for the table, 7 wide; "–" where it is undefined (a code never predicted has no
+    precision), not "nan"."""
+    return f"{'–':>7}" if x != x else f"{x:>7.2f}"
+
+
 def evaluate(gold: str, run_dir: Path, *, part: str | None = None, split: Path | None = None, method: str | None = None) -> Written:
     """Scores the codings of ``run_dir`` against hand-coded ``gold`` (files joined with ',').
 
@@ -79,9 +85,9 @@ def evaluate(gold: str, run_dir: Path, *, part: str | None = None, split: Path |
     shown = scores[scores["support"] + scores["predicted"] > 0]
     lines = [Line(f"{summary['units']} gold units{' (' + part + ')' if part else ''}, method {method}"),
              Line(f"{'code':34}{'supp':>5}{'pred':>5}{'prec':>7}{'rec':>7}{'F1':>7}{'kappa':>7}")]
-    lines += [Line(f"{r.code:34}{r.support:>5}{r.predicted:>5}{r.precision:>7.2f}{r.recall:>7.2f}{r.f1:>7.2f}{r.kappa:>7.2f}") for r in shown.itertuples()]
+    lines += [Line(f"{r.code:34}{r.support:>5}{r.predicted:>5}{_num(r.precision)}{_num(r.recall)}{_num(r.f1)}{_num(r.kappa)}") for r in shown.itertuples()]
     m, M = summary["micro"], summary["macro"]
-    lines += [Line(f"{'micro':34}{'':>10}{m['precision']:>7.2f}{m['recall']:>7.2f}{m['f1']:>7.2f}"),
+    lines += [Line(f"{'micro':34}{'':>10}{_num(m['precision'])}{_num(m['recall'])}{_num(m['f1'])}"),
               Line(f"{'macro':34}{'':>10}{M['precision']:>7.2f}{M['recall']:>7.2f}{M['f1']:>7.2f}{M['kappa']:>7.2f}"),
               Line(f"Wrote {run_dir}/evaluation/")]
     return Written(run_dir / "evaluation", summary, lines=lines)

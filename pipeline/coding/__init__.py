@@ -25,5 +25,5 @@ def check_anchors(cb, nlp=None) -> list:
             continue
         for i, example in enumerate(code.anchor_examples):
             if not matcher.matches_text(nlp, example, code.id):
-                problems.append(Problem("warning", f"codes → {code.id} → anchor_examples[{i}]", f"not matched by the code's own patterns: „{example[:60]}“"))
+                problems.append(Problem("warning", f"codes → {code.id} → anchor_examples[{i}]", f"not matched by the code's own patterns: „{example if len(example) <= 60 else example[:59].rstrip() + '…'}“"))
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -45,20 +45,21 @@ class IngestResult:
     segments: pd.DataFrame
     files: list[FileReport]
     inputs: list[Path]
+    skipped: list[str] = field(default_factory=list)  # files of a folder or glob not read, with why
 
     @property
     def warnings(self) -> list[str]:
-        return [f"{f.path}: {w}" for f in self.files for w in f.warnings]
+        return self.skipped + [f"{f.path}: {w}" for f in self.files for w in f.warnings]
 
     def record(self) -> dict:
         """What ``run.json`` keeps of the ingest: per file the reader, the units, the columns
         and interviewer used (``interviewer_guessed`` when it was guessed), warnings."""
-        keep = ("read_as", "columns", "interviewer", "interviewer_guessed", "control_chars_removed", "encoding", "layout")
+        keep = ("read_as", "columns", "interviewer", "interviewer_guessed", "control_chars_removed", "encoding", "layout", "sheet")
         return {"files": [
             {"path": f.path, "reader": f.reader, "documents": f.documents, "units": f.units,
              **{k: f.info[k] for k in keep if k in f.info}, "warnings": f.warnings}
             for f in self.files
-        ]}
+        ], **({"skipped": list(self.skipped)} if self.skipped else {})}
 
 
 def file_notes(report: FileReport) -> list[str]:
@@ -255,7 +256,10 @@ def _read_csv(path: Path, opts: IngestOptions):
 def _read_xlsx(path: Path, opts: IngestOptions):
     info: dict = {}
     table, _, _ = read_xlsx_table(path, max_member_bytes=_member_limit(opts), info=info)
-    return _read_table(path, table, opts, info, "xlsx")
+    docs, warnings, info = _read_table(path, table, opts, info, "xlsx")
+    if info.get("sheet"):
+        warnings = [f"the first sheet holds no answers; read sheet {info['sheet']!r}", *warnings]
+    return docs, warnings, info
 
 
 for _r in (
@@ -290,29 +294,50 @@ def _supported() -> str:
 
 # --- sources -------------------------------------------------------------------------------
 
-_SKIP_NAMES = {"corpus.yaml", "corpus.yml", "README.md", "readme.md", "LICENSE", "SOURCE.md"}
+# a folder's own description and documentation, not interviews (LICENSE.paper.txt, SOURCE.md)
+_DOC_STEMS = {"README", "LICENSE", "LICENCE", "SOURCE", "COPYING", "NOTICE"}
+# what to do with a file type qda does not read
+_UNREAD_HINTS = {".doc": "save it as .docx", ".odt": "save it as .docx", ".rtf": "save it as .docx or .txt",
+                 ".pdf": "export the transcript as .docx or .txt", ".pages": "export it as .docx", ".xls": "save it as .xlsx",
+                 ".ods": "save it as .xlsx or .csv", ".numbers": "export it as .xlsx or .csv"}
 
 
-def expand_sources(sources: list[str]) -> list[tuple[Path, IngestOptions | None]]:
-    """Files, folders (with or without ``corpus.yaml``) and globs → ``(file, per-file options)``."""
+def expand_sources(sources: list[str], skipped: list[str] | None = None) -> list[tuple[Path, IngestOptions | None]]:
+    """Files, folders (with or without ``corpus.yaml``) and globs → ``(file, per-file options)``.
+
+    Files of a folder (without ``corpus.yaml``, whose sources select files on purpose) or of a
+    glob that are not read are listed in ``skipped`` (``"PATH: skipped: why"``), so that no
+    interview goes missing without a word; hidden files and Office lock files are not."""
     out: list[tuple[Path, IngestOptions | None]] = []
+    skipped = [] if skipped is None else skipped
+
+    def sort_out(files: list[Path]) -> list[Path]:
+        keep = []
+        for f in files:
+            why = _skip_reason(f)
+            if why is None:
+                keep.append(f)
+            elif why:
+                skipped.append(f"{f}: skipped: {why}")
+        return keep
+
     for src in sources:
         p = Path(src)
         if any(ch in src for ch in "*?[") and not p.exists():
             matches = sorted(Path(m) for m in glob.glob(src, recursive=True) if Path(m).is_file())
             if not matches:
                 raise InputError(src, "the pattern matches no file", "check the pattern; quote it so the shell does not expand it")
-            readable = [m for m in matches if _ingestible(m)]
+            readable = sort_out(matches)
             if not readable:
                 names = ", ".join(m.name for m in matches[:5]) + (" …" if len(matches) > 5 else "")
                 raise InputError(src, f"the pattern matches {len(matches)} file(s), none of a type qda reads ({names})", f"supported types: {_supported()}")
-            out += [(m, None) for m in matches]
+            out += [(m, None) for m in readable]
         elif p.is_dir():
             corpus = load_corpus(p)
-            if corpus is not None:
+            if corpus is not None:  # its sources select the files on purpose (a gold/ folder stays out)
                 out += [(f, replace(s.options)) for s in corpus for f in s.files]
                 continue
-            files = sorted(f for f in p.rglob("*") if f.is_file() and _ingestible(f))
+            files = sort_out(sorted(f for f in p.rglob("*") if f.is_file()))
             if not files:
                 raise InputError(p, "the folder holds no transcript or survey file", f"supported types: {_supported()}")
             out += [(f, None) for f in files]
@@ -323,10 +348,17 @@ def expand_sources(sources: list[str]) -> list[tuple[Path, IngestOptions | None]
     return out
 
 
-def _ingestible(f: Path) -> bool:
-    if f.name in _SKIP_NAMES or f.name.startswith((".", "~$")) or f.name.upper().startswith(("LICENSE", "README", "SOURCE")):
-        return False
-    return any(f.suffix.lower() in r.extensions for _, r in registry.items("reader"))
+def _skip_reason(f: Path) -> str | None:
+    """Why a file found in a folder or by a glob is not read: None if it is read, "" if it is
+    left out without a word (hidden files, Office lock files, the folder's corpus.yaml)."""
+    if f.name.startswith((".", "~$")) or f.name in ("corpus.yaml", "corpus.yml"):
+        return ""
+    if f.name.split(".")[0].upper() in _DOC_STEMS:
+        return "a README, LICENSE or SOURCE file, not a transcript (rename it if it is one)"
+    if not any(f.suffix.lower() in r.extensions for _, r in registry.items("reader")):
+        hint = _UNREAD_HINTS.get(f.suffix.lower(), f"supported types: {_supported()}")
+        return f"{f.suffix or 'a file without extension'} is not read; {hint}"
+    return None
 
 
 def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptions:
@@ -335,12 +367,15 @@ def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptio
     if file_opts is None:
         return replace(cli, unit=default("unit", cli.unit))
     merged = IngestOptions(**vars(file_opts))
+    merged.origin = dict(file_opts.origin)
     for name in ("text_columns", "meta_columns", "interviewer"):
         if getattr(cli, name):
             setattr(merged, name, list(getattr(cli, name)))
+            merged.origin.pop(name, None)
     for name in ("id_column", "question_column", "encoding", "kind", "max_unzipped_mb"):
         if getattr(cli, name):
             setattr(merged, name, getattr(cli, name))
+            merged.origin.pop(name, None)
     merged.unit = default("unit", cli.unit or file_opts.unit)
     if cli.dimensions:
         merged.dimensions = cli.dimensions
@@ -365,7 +400,8 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
     options = options or IngestOptions()
     if options.unit not in {None, "turn", "paragraph"}:
         raise InputError("--unit", f"unknown unit '{options.unit}'", "use 'turn' or 'paragraph'")
-    expanded = expand_sources(list(sources))
+    skipped: list[str] = []
+    expanded = expand_sources(list(sources), skipped)
     if not expanded:
         raise InputError("(no source)", "nothing to ingest", "name a file, folder or glob")
     frames: list[pd.DataFrame] = []
@@ -382,7 +418,7 @@ def ingest(sources: list[str], options: IngestOptions | None = None) -> IngestRe
     dup = frame["segment_id"][frame["segment_id"].duplicated()]
     if len(dup):
         raise InputError(dup.iloc[0], "segment ID occurs in two sources", "give the survey files different IDs or ingest them separately")
-    return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded])
+    return IngestResult(frame.reset_index(drop=True), reports, [p for p, _ in expanded], skipped)
 
 
 def _file_segments(path: Path, opts: IngestOptions, reader_name: str, docs: list[Document] | Answers, warnings: list[str], info: dict,
@@ -481,17 +517,18 @@ class StreamedIngest:
 
         self.options = options or IngestOptions()
         self.rows = rows or STREAM_ROWS
-        self.expanded = expand_sources(list(sources))
+        self.skipped: list[str] = []
+        self.expanded = expand_sources(list(sources), self.skipped)
         self.inputs = [p for p, _ in self.expanded]
         self.files: list[FileReport] = []
 
     @property
     def warnings(self) -> list[str]:
-        return [f"{f.path}: {w}" for f in self.files for w in f.warnings]
+        return self.skipped + [f"{f.path}: {w}" for f in self.files for w in f.warnings]
 
     def record(self) -> dict:
         """As :meth:`IngestResult.record` (after the iteration)."""
-        return IngestResult(pd.DataFrame(), self.files, self.inputs).record()
+        return IngestResult(pd.DataFrame(), self.files, self.inputs, self.skipped).record()
 
     def __iter__(self):
         seen_docs: dict[str, str] = {}

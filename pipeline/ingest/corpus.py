@@ -124,6 +124,7 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
                 rename=_rename(s.get("rename"), f"{loc} → rename", problems),
                 dimensions=_dimensions(s.get("dimensions"), f"{loc} → dimensions", problems),
                 scope=_scope_mode(s.get("scope"), f"{loc} → scope", problems),
+                origin={k: f"{path} → {loc} → {k}" for k in ("text_columns", "id_column", "meta_columns", "question_column") if s.get(k)},
             ))
         )
     if problems:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, closest
 from pipeline.ingest.archive import check_zip
 from pipeline.ingest.common import CONTROL_CHARS, normalise, read_bytes, read_text, squash_cells, strip_controls
 from pipeline.ingest.options import SurveyOptions
@@ -130,7 +130,9 @@ def _sheet_width(path: Path, sheet) -> int:
 
 def read_xlsx_table(path: Path, sheet=None, *, max_member_bytes: int | None = None, max_columns: int | None = None,
                     info: dict | None = None) -> tuple[pd.DataFrame, str, str]:
-    """Reads the first (or the named) sheet of an XLSX export, every cell as a string.
+    """Reads the first (or the named) sheet of an XLSX export, every cell as a string. When the
+    first sheet holds no answers (a sheet of notes before the data), the first later sheet that
+    does is read, and ``info["sheet"]`` says which.
 
     The archive is checked first (:func:`pipeline.ingest.archive.check_zip`), then the width
     of the first row, so a zip bomb or a sheet of 50,000 columns is refused before pandas reads it.
@@ -140,10 +142,38 @@ def read_xlsx_table(path: Path, sheet=None, *, max_member_bytes: int | None = No
     """
     read_bytes(path)
     check_zip(path, max_member_bytes=max_member_bytes)
+    frame = _read_sheet(path, sheet if sheet is not None else 0, max_columns, info)
+    if frame.empty and sheet is None:
+        names = _sheet_names(path)
+        for name in names[1:]:
+            frame = _read_sheet(path, name, max_columns, info)
+            if not frame.empty:
+                if info is not None:
+                    info["sheet"] = name
+                return frame, "xlsx", "xlsx"
+        listed = ", ".join(repr(n) for n in names)
+        raise InputError(path, f"no sheet holds answers (sheets: {listed})", "export the survey again with its responses")
+    if frame.empty:
+        raise InputError(path, f"the sheet {sheet!r} has no answers", "export the survey again with its responses")
+    return frame, "xlsx", "xlsx"
+
+
+def _sheet_names(path: Path) -> list[str]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _read_sheet(path: Path, sheet, max_columns: int | None, info: dict | None) -> pd.DataFrame:
+    """One sheet as strings, control characters removed (counted in ``info``), empty rows dropped."""
     try:
         check_width(path, _sheet_width(path, sheet), "first row of the sheet", max_columns)
         # keep_default_na=False: "n/a", "NA", "null" are answers to flag, not missing cells
-        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[])
+        frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[])
     except InputError:
         raise
     except (ValueError, IndexError, KeyError) as exc:
@@ -161,17 +191,17 @@ def read_xlsx_table(path: Path, sheet=None, *, max_member_bytes: int | None = No
             frame.loc[hit, col] = [v for v, _ in cleaned]
             removed += sum(n for _, n in cleaned)
     if info is not None and removed:
-        info["control_chars_removed"] = removed
-    frame = frame.dropna(how="all").fillna("")
-    if frame.empty:
-        raise InputError(path, "the sheet has no answers", "export the survey again with its responses")
-    return frame, "xlsx", "xlsx"
+        info["control_chars_removed"] = info.get("control_chars_removed", 0) + removed
+    return frame.dropna(how="all").fillna("")
 
 
 def _check_columns(path: Path, frame: pd.DataFrame, names: list[str], option: str) -> None:
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        raise InputError(path, f"no column {', '.join(repr(m) for m in missing)} (given with {option})", f"the columns there are: {column_list(frame.columns)}")
+        near = closest(missing[0], [str(c) for c in frame.columns])
+        hint = f"did you mean {near!r}? " if near else ""
+        given = f"given with {option}" if option.startswith("--") else f"given in {option}"
+        raise InputError(path, f"no column {', '.join(repr(m) for m in missing)} ({given})", f"{hint}the columns there are: {column_list(frame.columns)}")
 
 
 def guess_id_column(frame: pd.DataFrame) -> str | None:
@@ -197,6 +227,20 @@ def guess_text_columns(frame: pd.DataFrame, exclude: set[str]) -> list[str]:
         if numeric < 0.5 and mean_words >= 3 and distinct >= 0.5:
             found.append(col)
     return found
+
+
+def _open_questions_left_out(frame: pd.DataFrame, meta_cols: list[str]) -> list[str]:
+    """Metadata columns that ask a question (the header ends with "?") and hold varied words, not
+    numbers: keyword answers ("Barcamp", "Mehr Workshops") fall under the guess's three words."""
+    out = []
+    for col in meta_cols:
+        if not str(col).rstrip().endswith("?"):
+            continue
+        values = frame[col].astype(str).str.strip()
+        filled = values[values.ne("") & ~values.str.match(PLACEHOLDER)]
+        if len(filled) and filled.str.fullmatch(r"[-+]?\d+(?:[.,]\d+)?").mean() < 0.5 and filled.nunique() / len(filled) >= 0.5:
+            out.append(col)
+    return out
 
 
 def flag_of(text: str) -> str:
@@ -250,12 +294,13 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
         named.append(opts.id_column)
     if opts.question_column:
         named.append(opts.question_column)
-    option_of = {c: "--text-column" for c in opts.text_columns}
-    option_of.update({c: "--meta-column" for c in opts.meta_columns})
+    where = lambda name, flag: opts.origin.get(name, flag)  # noqa: E731  (corpus.yaml or the command line)
+    option_of = {c: where("text_columns", "--text-column") for c in opts.text_columns}
+    option_of.update({c: where("meta_columns", "--meta-column") for c in opts.meta_columns})
     if opts.id_column:
-        option_of[opts.id_column] = "--id-column"
+        option_of[opts.id_column] = where("id_column", "--id-column")
     if opts.question_column:
-        option_of[opts.question_column] = "--question-column"
+        option_of[opts.question_column] = where("question_column", "--question-column")
     missing = [n for n in named if n not in table.columns]
     if missing:
         _check_columns(path, table, [missing[0]], option_of[missing[0]])
@@ -278,6 +323,10 @@ def read_survey(path: Path, table: pd.DataFrame, opts: SurveyOptions, *, fmt: st
     info = {"format": fmt, "id_column": id_col or "(row number)", "text_columns": text_cols, "meta_columns": meta_cols}
     if not id_col:
         warnings.append("no ID column found; respondents are numbered by row (name one with --id-column)")
+    if not opts.text_columns:
+        for col in _open_questions_left_out(table, meta_cols):
+            warnings.append(f"column {col!r} looks like an open question but its answers are short (a word or two), so it was read "
+                            f"as metadata and is not coded; to code it, name every open question with --text-column (e.g. --text-column {col!r})")
     return _answers(path.stem, table, ids, questions, text_cols, meta_cols, fmt), warnings, info
 
 
@@ -336,7 +385,7 @@ def stream_encoding(path: Path, encoding: str | None) -> str:
     """
     import codecs
 
-    from pipeline.textfiles import _CP1252_UNDEFINED, _utf16_without_bom
+    from pipeline.textfiles import _CP1252_UNDEFINED, _utf16_without_bom, mixed_up, utf8_mixture
 
     if encoding:
         return encoding
@@ -365,12 +414,16 @@ def stream_encoding(path: Path, encoding: str | None) -> str:
     pos = valid("utf-8")
     if pos is None:
         return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
-    nuls, size = 0, path.stat().st_size
+    nuls, size, good, bad = 0, path.stat().st_size, 0, 0
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             nuls += block.count(0)
+            g, b = utf8_mixture(block)  # a sequence cut by a block's end counts once as bad: negligible
+            good, bad = good + g, bad + b
             if any(b in _CP1252_UNDEFINED for b in block):
                 nuls = size
+    with open(path, "rb") as fh:
+        mixed_up(path, fh.read(pos + 64), pos, (good, bad))
     if nuls > size // 20:  # as decode: a few NULs are debris, many mean a binary file
         with open(path, "rb") as fh:
             fh.seek(pos)

@@ -45,16 +45,16 @@ _BOLD_ONLY = re.compile(r"^\s*\*\*[^*]+\*\*\s*:?\s*$")
 
 # Labels transcription guides use; matched case-sensitively after stripping digits.
 _KNOWN = {
-    "I", "B", "IP", "IV", "INT", "Int", "S", "P", "T", "TN", "M", "A", "R", "E",
+    "I", "B", "IN", "IP", "IV", "INT", "Int", "S", "P", "T", "TN", "M", "A", "R", "E",
     "Interviewer", "Interviewerin", "Interviewende", "Interviewender", "Interviewte", "Interviewter",
     "Befragte", "Befragter", "Befragende", "Befragender", "Moderator", "Moderatorin", "Moderation",
     "Sprecher", "Sprecherin", "Speaker", "Teilnehmer", "Teilnehmerin", "Teilnehmende",
     "Person", "Experte", "Expertin", "Frage", "Antwort",
 }
 INTERVIEWER_LABELS = {
-    "I", "IV", "INT", "Int", "Interviewer", "Interviewerin", "Interviewende", "Interviewender",
+    "I", "IN", "IV", "INT", "Int", "Interviewer", "Interviewerin", "Interviewende", "Interviewender",
     "Moderator", "Moderatorin", "Moderation", "Frage",
-}
+}  # IN: "Interviewer:in" in German transcription guides (next to IP, the interviewee)
 _INTERVIEWER_WORDS = re.compile(r"^(inter(?!viewt)|moderat|frag)", re.I)
 
 
