@@ -39,10 +39,13 @@ def main() -> None:
         from pipeline.cli import cli
 
         try:
-            cli.main(args=sys.argv[2:], prog_name="qda", standalone_mode=False)
+            # standalone_mode=False returns the exit status instead of raising it: a step that
+            # failed must fail the benchmark, not be timed
+            status = cli.main(args=sys.argv[2:], prog_name="qda", standalone_mode=False)
         except SystemExit as exc:
-            if exc.code:
-                raise
+            status = exc.code
+        if status:
+            sys.exit(status)
     elif what == "tokenize":
         import spacy
 
