@@ -20,7 +20,11 @@ Test sets (nothing was tuned on them, except the ``a`` halves named below):
   turns), written and coded the same way after codebook 3.2, as training material for the
   companion verifier and then not used for it: nothing was tuned on it;
 * ``own-transcripts-2``: six whole transcripts in ``tests/data/training_transcripts_2`` (197
-  turns, a sixth writer), the same story.
+  turns, a sixth writer), the same story;
+* ``own-transcripts-3-a``/``-b``: six whole transcripts in ``tests/data/training_transcripts_3``
+  (235 turns, a seventh writer, after codebook 3.3): the ``a`` half (three files) was used for
+  one revision of 3.3, the ``b`` half was not looked at; neither trains the companion (the
+  adoption rule did not take it).
 
 Each test set's verifier is trained on development material coded under the same rules: for
 ``beispiel-test`` the example corpus's development split (coded with the v2 definitions), for
@@ -86,6 +90,7 @@ OWN_SETS = {"own": OWN, "own-interviews": OWN_INTERVIEWS, "own-survey": OWN_SURV
 # written as training material for the companion verifier, then left out of it (see scripts/train_companion.py): held out
 OWN_ANSWERS_2 = ROOT / "tests" / "data" / "training_answers_de.tsv"
 OWN_TRANSCRIPTS_2 = ROOT / "tests" / "data" / "training_transcripts_2"  # the same: written for training, left out, held out
+OWN_TRANSCRIPTS_3 = ROOT / "tests" / "data" / "training_transcripts_3"  # a half used for 3.3, b half held out
 OWN_TRANSCRIPTS = ROOT / "tests" / "data" / "generalisation_transcripts"
 
 
@@ -174,6 +179,7 @@ def main() -> None:
         own.update({f"own-transcripts-{part}": own_transcripts(part) for part in ("a", "b")})
         own["own-answers-2"] = own_set(None, Path(tmp), OWN_ANSWERS_2)
         own["own-transcripts-2"] = own_transcripts(None, OWN_TRANSCRIPTS_2)
+        own.update({f"own-transcripts-3-{part}": own_transcripts(part, OWN_TRANSCRIPTS_3) for part in ("a", "b")})
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)

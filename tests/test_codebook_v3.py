@@ -220,6 +220,10 @@ def test_v3_1_sentences(coded, question, text, present, absent):
      {"innovationsform.wissenstransfer"}, set()),
     ("Q_methoden", "Jede Kommune bringt ihr eigenes Vorhaben mit, und dann wird in Kleingruppen beraten.", {"methode.austausch"},
      {"innovationsform.wissenstransfer"}),
+    # "ist bei uns genauso" says only that it is so here too (A1); introduced the same way is transfer
+    ("Was hat sich verändert?", "Das kenn ich. Ist bei uns genauso.", set(), {"innovationsform.wissenstransfer"}),
+    ("Was hat sich verändert?", "Wir haben das dann bei uns genauso eingeführt, mit den Vorlagen aus dem Netzwerk.",
+     {"innovationsform.wissenstransfer"}, set()),
 ])
 def test_v3_3_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
