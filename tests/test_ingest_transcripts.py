@@ -197,3 +197,20 @@ def test_in_and_ip_labels_of_german_transcription_guides(tmp_path):
     seg = ingest([str(tmp_path / "t.txt")]).segments
     assert seg["speaker"].tolist() == ["IN", "IP", "IN", "IP"]
     assert seg["is_interviewer"].astype(str).tolist() == ["True", "False", "True", "False"]
+
+
+def test_a_note_taker_with_two_short_turns_gets_a_hint(tmp_path):
+    # P wrote the minutes: its two short turns would be coded as answers; the hint names the fix
+    turns = ["I: Schön, dass es klappt. Wie sind Sie zum Netzwerk gekommen?", "B: Über eine Kollegin, die war schon länger dabei und hat mich mitgenommen.",
+             "I: Und welche Hürden gab es?", "B: Vor allem die Zeit, das Tagesgeschäft geht einfach vor.",
+             "I: Mhm.", "B: Und die Reisekosten zahlt keiner, das ist das andere.", "I: Was hat sich bei Ihnen verändert?",
+             "B: Wir haben jetzt eine Checkliste für die Abnahme, die kam aus dem Forum.", "I: Und sonst?",
+             "B: Eigentlich nichts, das war's im Großen und Ganzen.", "P: Ich hab übrigens mitgeschrieben.",
+             "I: Danke Ihnen!", "B: Sehr gern, hat Spaß gemacht.", "P: Auch von mir vielen Dank."]
+    write(tmp_path / "t.txt", "\n".join(turns) + "\n")
+    result = ingest([str(tmp_path / "t.txt")])
+    assert [w for w in result.warnings if "short turn" in w] == [
+        f"{tmp_path / 't.txt'}: speaker 'P' has only 2 short turn(s) next to 'B' (6): if P belongs to the interview team (a note-taker, "
+        "a second interviewer), name all of the team with --interviewer, so that these turns are not coded as answers"]
+    # named as part of the team: no hint
+    assert not [w for w in ingest([str(tmp_path / "t.txt")], IngestOptions(interviewer=["I", "P"])).warnings if "short turn" in w]

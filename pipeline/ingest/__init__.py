@@ -594,6 +594,7 @@ def _settle_interviewer(doc: Document, opts: IngestOptions, warnings: list[str],
         warnings.append(f"--interviewer {', '.join(opts.interviewer)} names no speaker here (speakers: {', '.join(speakers)})")
     if any(u.is_interviewer for u in doc.units):
         info["interviewer"] = sorted({u.speaker for u in doc.units if u.is_interviewer})
+        _hint_bystander(doc, warnings)
         return
     guess = guess_interviewer(doc.units)
     if guess is None:
@@ -603,6 +604,28 @@ def _settle_interviewer(doc: Document, opts: IngestOptions, warnings: list[str],
         u.is_interviewer = u.speaker == guess.speaker
     info["interviewer"] = [guess.speaker]
     info["interviewer_guessed"] = {"speaker": guess.speaker, "questions": guess.questions, "turns": guess.turns}
+    _hint_bystander(doc, warnings)
+
+
+BYSTANDER_TURNS, BYSTANDER_WORDS, MAIN_TURNS = 2, 15, 5
+
+
+def _hint_bystander(doc: Document, warnings: list[str]) -> None:
+    """A third speaker with a word or two next to a real interviewee is often part of the
+    interview team (a note-taker: "Ich hab mitgeschrieben", "Auch von mir danke"); its turns
+    would be coded as answers. Only a hint: in a group interview a quiet member is possible."""
+    turns: dict[str, list[int]] = {}
+    for u in doc.units:
+        if u.speaker and not u.is_interviewer:
+            turns.setdefault(u.speaker, []).append(len(u.text.split()))
+    if len(turns) < 2 or max(len(t) for t in turns.values()) < MAIN_TURNS:
+        return
+    main = max(turns, key=lambda s: len(turns[s]))
+    for speaker, words in sorted(turns.items()):
+        if len(words) <= BYSTANDER_TURNS and max(words) <= BYSTANDER_WORDS:
+            warnings.append(f"speaker {speaker!r} has only {len(words)} short turn(s) next to {main!r} ({len(turns[main])}): if {speaker} "
+                            f"belongs to the interview team (a note-taker, a second interviewer), name all of the team with --interviewer, "
+                            f"so that these turns are not coded as answers")
 
 
 def _scope(dimensions, unit_meta: dict) -> str:
