@@ -30,13 +30,9 @@ class Written(Result):
 
 
 def _share(x) -> str:
-    return f"{x:>7.2f}" if x == x else f"{'–':>7}"
-
-
-def _num(x: float) -> str:
-    """A score for the table, 7 wide; "–" where it is undefined (a code never predicted has no
+    """A score for a table, 7 wide; "–" where it is undefined (a code never predicted has no
     precision), not "nan"."""
-    return f"{'–':>7}" if x != x else f"{x:>7.2f}"
+    return f"{x:>7.2f}" if x == x else f"{'–':>7}"
 
 
 def evaluate(gold: str, run_dir: Path, *, part: str | None = None, split: Path | None = None, method: str | None = None) -> Written:
@@ -85,9 +81,9 @@ def evaluate(gold: str, run_dir: Path, *, part: str | None = None, split: Path |
     shown = scores[scores["support"] + scores["predicted"] > 0]
     lines = [Line(f"{summary['units']} gold units{' (' + part + ')' if part else ''}, method {method}"),
              Line(f"{'code':34}{'supp':>5}{'pred':>5}{'prec':>7}{'rec':>7}{'F1':>7}{'kappa':>7}")]
-    lines += [Line(f"{r.code:34}{r.support:>5}{r.predicted:>5}{_num(r.precision)}{_num(r.recall)}{_num(r.f1)}{_num(r.kappa)}") for r in shown.itertuples()]
+    lines += [Line(f"{r.code:34}{r.support:>5}{r.predicted:>5}{_share(r.precision)}{_share(r.recall)}{_share(r.f1)}{_share(r.kappa)}") for r in shown.itertuples()]
     m, M = summary["micro"], summary["macro"]
-    lines += [Line(f"{'micro':34}{'':>10}{_num(m['precision'])}{_num(m['recall'])}{_num(m['f1'])}"),
+    lines += [Line(f"{'micro':34}{'':>10}{_share(m['precision'])}{_share(m['recall'])}{_share(m['f1'])}"),
               Line(f"{'macro':34}{'':>10}{M['precision']:>7.2f}{M['recall']:>7.2f}{M['f1']:>7.2f}{M['kappa']:>7.2f}"),
               Line(f"Wrote {run_dir}/evaluation/")]
     return Written(run_dir / "evaluation", summary, lines=lines)

@@ -181,18 +181,8 @@ def parse_condition(raw: Any, loc: str, problems: list[Problem]) -> Condition | 
     return Condition(parts["cues"], parts["codes"], parts["question"], scope, parts["question_unless"])
 
 
-def _all_conditions(cb: Codebook) -> list[Condition]:
-    """Every condition of the codebook: named ones and those written inline in codes and patterns."""
-    out = list(cb.conditions.values())
-    for code in cb.codes.values():
-        out += [c for c in (code.require, code.unless) if isinstance(c, Condition)]
-        for p in (*code.include, *code.exclude):
-            out += [c for c in (p.require, p.unless) if isinstance(c, Condition)]
-    return out
-
-
-def _check_conditions(cb: Codebook, problems: list[Problem]) -> None:
-    """Cue names, code globs and question dimensions of every condition must exist."""
+def _inline_conditions(cb: Codebook):
+    """``(place, condition)`` of every condition written inline in a code or pattern."""
     for code in cb.codes.values():
         loc = f"codes → {code.id}"
         conds = [("require", code.require), ("unless", code.unless)]
@@ -201,7 +191,13 @@ def _check_conditions(cb: Codebook, problems: list[Problem]) -> None:
                 conds += [(f"{part}[{j}] → require", p.require), (f"{part}[{j}] → unless", p.unless)]
         for where, cond in conds:
             if isinstance(cond, Condition) and not cond.name:
-                _check_one(cb, cond, f"{loc} → {where}", problems)
+                yield f"{loc} → {where}", cond
+
+
+def _check_conditions(cb: Codebook, problems: list[Problem]) -> None:
+    """Cue names, code globs and question dimensions of every inline condition must exist."""
+    for loc, cond in _inline_conditions(cb):
+        _check_one(cb, cond, loc, problems)
 
 
 def _check_one(cb: Codebook, cond: Condition, loc: str, problems: list[Problem]) -> None:
@@ -381,7 +377,7 @@ def codebook_from_data(data: Any, source: str = "<codebook>", *, require_definit
     _check_conditions(cb, problems)
     for cond in cb.conditions.values():
         _check_one(cb, cond, f"conditions → {cond.name}", problems)
-    asked_for = {d for cond in _all_conditions(cb) for d in cond.question}
+    asked_for = {d for cond in [*cb.conditions.values(), *(c for _, c in _inline_conditions(cb))] for d in cond.question}
     for dim in cb.questions:
         # a key that is no dimension is a question *topic* ("how did you come to the network?"),
         # useful only to a condition; one that no condition uses is most likely a typo

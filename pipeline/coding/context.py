@@ -162,7 +162,7 @@ class Context:
                     return "no_problem"
             if self._corrected(u, s, e):
                 return "negated"
-            if obstacle and any(f["neg"][i] for i in self._span(u, s - 1, -1, OBSTACLE_REACH, lambda i: self.sent[i] == self.sent[s])):
+            if obstacle and any(f["neg"][i] for i in self._span(u, s - 1, -1, OBSTACLE_REACH, same)):
                 return "negated"
             if not lack_counts and any(f["neg"][i] for i in near):
                 return "negated"

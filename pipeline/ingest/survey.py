@@ -217,16 +217,21 @@ def guess_text_columns(frame: pd.DataFrame, exclude: set[str]) -> list[str]:
     for col in frame.columns:
         if col in exclude:
             continue
-        values = frame[col].astype(str).str.strip()
-        filled = values[values.ne("") & ~values.str.match(PLACEHOLDER)]
-        if len(filled) == 0:
-            continue
-        numeric = filled.str.fullmatch(r"[-+]?\d+(?:[.,]\d+)?").mean()
-        mean_words = filled.str.split().str.len().mean()
-        distinct = filled.nunique() / len(filled)
-        if numeric < 0.5 and mean_words >= 3 and distinct >= 0.5:
+        stats = _answer_stats(frame[col])
+        if stats is not None and stats[0] < 0.5 and stats[1] >= 3 and stats[2] >= 0.5:
             found.append(col)
     return found
+
+
+def _answer_stats(column: pd.Series) -> tuple[float, float, float] | None:
+    """Of a column's filled answers (placeholders left out): the share of numbers, the mean
+    number of words and the share of distinct answers; None when none is filled."""
+    values = column.astype(str).str.strip()
+    filled = values[values.ne("") & ~values.str.match(PLACEHOLDER)]
+    if len(filled) == 0:
+        return None
+    numeric = filled.str.fullmatch(r"[-+]?\d+(?:[.,]\d+)?").mean()
+    return numeric, filled.str.split().str.len().mean(), filled.nunique() / len(filled)
 
 
 def _open_questions_left_out(frame: pd.DataFrame, meta_cols: list[str]) -> list[str]:
@@ -234,11 +239,8 @@ def _open_questions_left_out(frame: pd.DataFrame, meta_cols: list[str]) -> list[
     numbers: keyword answers ("Barcamp", "Mehr Workshops") fall under the guess's three words."""
     out = []
     for col in meta_cols:
-        if not str(col).rstrip().endswith("?"):
-            continue
-        values = frame[col].astype(str).str.strip()
-        filled = values[values.ne("") & ~values.str.match(PLACEHOLDER)]
-        if len(filled) and filled.str.fullmatch(r"[-+]?\d+(?:[.,]\d+)?").mean() < 0.5 and filled.nunique() / len(filled) >= 0.5:
+        stats = _answer_stats(frame[col]) if str(col).rstrip().endswith("?") else None
+        if stats is not None and stats[0] < 0.5 and stats[2] >= 0.5:
             out.append(col)
     return out
 
