@@ -229,3 +229,26 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
     assert present <= codes, codes
     assert not (absent & codes), codes
+
+
+@pytest.mark.parametrize("question,text,present,absent", [
+    # a route that now runs faster or was dropped reports an innovation, not a barrier (part B)
+    ("Q_innovation", "Die Bearbeitung der Bauanträge dauert jetzt nur noch drei Wochen statt vier Monate.",
+     {"innovationsform.prozess"}, {"huerde.strukturen"}),
+    ("Q_innovation", "Seit letztem Jahr gibt's bei uns ein Serviceportal für Gewerbeanträge.", set(), {"huerde.strukturen"}),
+    ("Q_innovation", "Das Genehmigungsverfahren läuft jetzt digital und dauert halb so lang.", set(), {"huerde.strukturen"}),
+    # ... while the same words with a wait are one
+    ("Q_huerden", "So ein Antrag zieht sich bei uns über Monate.", {"huerde.strukturen"}, set()),
+    ("Q_huerden", "Wir warten seit Monaten auf die Freigabe vom Landesamt.", {"huerde.strukturen"}, set()),
+    # own time, said without the word Zeit
+    ("Q_huerden", "Ehrlich gesagt komm ich einfach nicht dazu, der Schreibtisch ist voll.", {"huerde.zeit"}, set()),
+    ("Q_huerden", "Zeitlich passt das bei mir nie, die Calls liegen mitten im Publikumsverkehr.", {"huerde.zeit"}, set()),
+    ("Q_huerden", "Zeitlich ist das kein Problem, eher das Budget.", set(), {"huerde.zeit"}),
+    # the verb wissen is no noun Wissen; knowing too little is missing competence
+    ("Q_huerden", "Wir wissen nicht, ob das vergaberechtlich überhaupt geht.", set(), {"huerde.kompetenz"}),
+    ("Q_huerden", "Ich weiß über Statistik viel zu wenig, da steig ich aus.", {"huerde.kompetenz"}, set()),
+])
+def test_v3_4_sentences(coded, question, text, present, absent):
+    codes = coded(question, text)
+    assert present <= codes, codes
+    assert not (absent & codes), codes

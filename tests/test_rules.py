@@ -419,3 +419,20 @@ def test_an_unmatched_anchor_is_quoted_whole_or_cut_with_an_ellipsis(nlp):
     messages = [p.message for p in check_anchors(cb, nlp)]
     assert messages == ["not matched by the code's own patterns: „Wir haben den Chatbot erst zwei Monate nur intern laufen la…“",
                         "not matched by the code's own patterns: „Kurz und unpassend.“"]
+
+
+def test_a_sentence_without_nouns_is_not_read_as_typed_in_lower_case(nlp):
+    # "wissen" is the verb: no capital after the sentence start, yet the writer capitalises
+    cb = book([code("huerde.kompetenz", [{"term": "Wissen", "compounds": False}], lack_counts=True)])
+    assert coded(cb, nlp, "Wir wissen nicht, ob das so geht.") == []
+    assert coded(cb, nlp, "wir wissen nicht, ob das so geht, das wissen fehlt halt") == ["huerde.kompetenz"]
+
+
+def test_nur_noch_does_not_open_a_clause(nlp):
+    cb = book([code("huerde.strukturen", [{"term": "Antrag", "require": "bremst"}], unless="frei")],
+              cues={"bremse": ["dauern"], "besser": [{"phrase": "nur noch"}]},
+              conditions={"bremst": {"cues": ["bremse"], "scope": "clause"}, "frei": {"cues": ["besser"], "scope": "clause"}})
+    assert coded(cb, nlp, "Der Antrag dauert ewig.") == ["huerde.strukturen"]
+    assert coded(cb, nlp, "Der Antrag dauert nur noch zwei Tage.") == []
+    # "nur" as "but" still opens one: the cue after it is no longer in the hit's clause
+    assert coded(cb, nlp, "Der Antrag dauert, nur noch nicht bei uns.") == ["huerde.strukturen"]

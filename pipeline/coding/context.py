@@ -79,6 +79,8 @@ def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray
     flags = {name: np.array([w in words for w in lower_forms], dtype=bool) for name, words in FLAG_WORDS.items()}
     flags["nop"] = np.array([n in NO_PROBLEM for n in norms], dtype=bool)
     flags["als"] = np.array([w == "als" for w in lower_forms], dtype=bool)
+    flags["nur"] = np.array([w == "nur" for w in lower_forms], dtype=bool)
+    flags["noch"] = np.array([w == "noch" for w in lower_forms], dtype=bool)
     return flags
 
 
@@ -102,13 +104,17 @@ class Context:
             after[:-1] |= hedge[1:]
             after[:-2] |= hedge[2:]
             hyp &= ~after
-        self.flags = {k: np.asarray(v, dtype=bool) for k, v in {**flags, "hyp": hyp}.items()}  # per token
+        brk = np.asarray(flags["brk"], dtype=bool).copy()
+        if len(brk) > 1:
+            # "nur" opens a clause as "but" ("gut, nur fehlt die Zeit"), not in "dauert nur noch zwei Tage"
+            brk[:-1] &= ~(np.asarray(flags["nur"], dtype=bool)[:-1] & np.asarray(flags["noch"], dtype=bool)[1:])
+        self.flags = {k: np.asarray(v, dtype=bool) for k, v in {**flags, "hyp": hyp, "brk": brk}.items()}  # per token
         self.sent = table.sent.tolist()
         starts = np.zeros(table.n_tokens, dtype=bool)
         if table.n_tokens:
             starts[0] = True
             starts[1:] = table.sent[1:] != table.sent[:-1]
-        self.clause = np.cumsum(starts | flags["brk"]).tolist() if table.n_tokens else []
+        self.clause = np.cumsum(starts | brk).tolist() if table.n_tokens else []
         self.offsets = table.offsets.tolist()
 
     @property

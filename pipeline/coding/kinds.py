@@ -81,7 +81,7 @@ class TableWords:
     def build(cls, table, words: WordIndex) -> "TableWords":
         n = table.n_tokens
         if not n:
-            return cls(table, np.zeros(0, dtype=np.int64), flags={k: np.zeros(0, dtype=bool) for k in (*FLAG_WORDS, "nop", "als")},
+            return cls(table, np.zeros(0, dtype=np.int64), flags={k: np.zeros(0, dtype=bool) for k in (*FLAG_WORDS, "nop", "als", "nur", "noch")},
                        lower_unit=np.zeros(len(table), dtype=bool))
         # one key per (word form, lemma) pair; everything per distinct pair is computed once
         keys = table.orth ^ (table.norm * np.uint64(0x9E3779B97F4A7C15))
@@ -131,15 +131,24 @@ class TableWords:
 
 
 def _lower_units(table, texts: list[str], inverse: np.ndarray) -> np.ndarray:
-    """Units in which no word after a sentence start has a capital: capitals say nothing there."""
+    """Units written in lower case: no word after a sentence start has a capital, and something
+    shows that the writer does not capitalise (a sentence starting in lower case, or a noun typed
+    in lower case). A sentence without nouns ("Wir wissen nicht, ob das zulässig ist.") has no
+    capital after its start either, yet its capitals do carry information."""
+    from pipeline.nlp import lemmatize
+
     upper = np.array([len(t) > 1 and t[0].isupper() and t[1:].islower() and t.isalpha() for t in texts], dtype=bool)[inverse]
+    lower = np.array([t.isalpha() and t.islower() for t in texts], dtype=bool)
+    lower_noun = np.array([lo and lemmatize(t)[:1].isupper() for lo, t in zip(lower.tolist(), texts)], dtype=bool)[inverse]
+    lower = lower[inverse]
     alpha = np.array([t.isalpha() for t in texts], dtype=bool)[inverse]
     sent_start = np.ones(table.n_tokens, dtype=bool)
     sent_start[1:] = table.sent[1:] != table.sent[:-1]
     units = table.unit_of(np.arange(table.n_tokens))
     caps = np.bincount(units, weights=(upper & ~sent_start), minlength=len(table))
     words = np.bincount(units, weights=alpha, minlength=len(table))
-    return (caps == 0) & (words >= 3)
+    shows = np.bincount(units, weights=(lower & sent_start) | (lower_noun & ~sent_start), minlength=len(table))
+    return (caps == 0) & (words >= 3) & (shows > 0)
 
 
 class TermKind:
