@@ -247,6 +247,10 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     # the verb wissen is no noun Wissen; knowing too little is missing competence
     ("Q_huerden", "Wir wissen nicht, ob das vergaberechtlich überhaupt geht.", set(), {"huerde.kompetenz"}),
     ("Q_huerden", "Ich weiß über Statistik viel zu wenig, da steig ich aus.", {"huerde.kompetenz"}, set()),
+    # looking over a colleague's shoulder in another office is a Hospitation (C5)
+    ("Q_methoden", "Am meisten bringt's mir, der Kollegin im Nachbarkreis mal über die Schulter zu schauen.",
+     {"methode.impuls", "methode.austausch"}, set()),
+    ("Q_huerden", "Die Amtsleiterin schaut mir bei jedem Schritt über die Schulter.", set(), {"methode.impuls", "methode.austausch"}),
 ])
 def test_v3_4_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
