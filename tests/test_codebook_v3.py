@@ -251,6 +251,11 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     ("Q_methoden", "Am meisten bringt's mir, der Kollegin im Nachbarkreis mal über die Schulter zu schauen.",
      {"methode.impuls", "methode.austausch"}, set()),
     ("Q_huerden", "Die Amtsleiterin schaut mir bei jedem Schritt über die Schulter.", set(), {"methode.impuls", "methode.austausch"}),
+    # results put into a central place, or a collection one looks things up in (C8)
+    ("Wie läuft so ein Treffen ab?", "Erst zwei Inputs, dann Kleingruppen, und die Folien stellen wir hinterher ins Wiki.",
+     {"methode.dokumentation"}, set()),
+    ("Q_methoden", "Die Mustersammlung auf der Plattform, da guck ich immer als erstes nach.", {"methode.dokumentation"}, set()),
+    ("Q_innovation", "Wir haben ein Wiki eingeführt.", {"innovationsform.produkt"}, {"methode.dokumentation"}),
 ])
 def test_v3_4_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
