@@ -142,6 +142,7 @@ def ingest_options(func):
     @click.option("--meta-column", "meta_columns", multiple=True, metavar="NAME", help="Survey column to keep as metadata (repeatable). Default: all other columns.")
     @click.option("--question-column", metavar="NAME", help="Long tables: the column naming the question of each answer row.")
     @click.option("--encoding", metavar="NAME", help="Text encoding of the files. Default: UTF-8 (with or without BOM), UTF-16, else cp1252.")
+    @click.option("--sheet", metavar="NAME_OR_NUMBER", help="XLSX: the sheet to read, by name or number (from 1). Default: the first sheet with answers.")
     @click.option("--interviewer", multiple=True, metavar="LABEL", help="Speaker label of the interviewer (repeatable), on top of I, Interviewer, … and the legend.")
     @click.option("--unit", type=click.Choice(["turn", "paragraph"]), default=DEFAULTS["unit"], show_default=True,
                   help="Transcripts: merge consecutive paragraphs of one speaker into a turn, or keep paragraphs.")
@@ -149,11 +150,13 @@ def ingest_options(func):
     @click.option("--kind", type=click.Choice(["interview", "survey"]), default=None, help="Read CSV/XLSX tables as interview transcripts (speaker + text column) or as surveys. Default: decided by the header.")
     @click.option("--max-unzipped-mb", callback=_megabytes, envvar="QDA_MAX_UNZIPPED_MB", metavar="MB", help="Largest part a .docx/.xlsx may unpack to (zip-bomb guard). Default: 256, or $QDA_MAX_UNZIPPED_MB.")
     @functools.wraps(func)
-    def wrapper(*args, text_columns, id_column, meta_columns, question_column, encoding, interviewer, unit, meta, kind, max_unzipped_mb, **kwargs):
+    def wrapper(*args, text_columns, id_column, meta_columns, question_column, encoding, sheet, interviewer, unit, meta, kind, max_unzipped_mb,
+                **kwargs):
         from pipeline.ingest import IngestOptions
 
         opts = IngestOptions(text_columns=list(text_columns), id_column=id_column, meta_columns=list(meta_columns), question_column=question_column,
-                             encoding=encoding, interviewer=list(interviewer), unit=unit, meta=meta, kind=kind, max_unzipped_mb=max_unzipped_mb)
+                             encoding=encoding, sheet=sheet, interviewer=list(interviewer), unit=unit, meta=meta, kind=kind,
+                             max_unzipped_mb=max_unzipped_mb)
         return func(*args, ingest_opts=opts, **kwargs)
 
     return wrapper

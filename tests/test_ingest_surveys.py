@@ -126,3 +126,72 @@ def test_an_xlsx_export_with_a_sheet_of_notes_first(tmp_path):
     book.save(tmp_path / "leer.xlsx")
     with pytest.raises(InputError, match=r"no sheet holds answers \(sheets: 'Hinweise'\)"):
         ingest([str(tmp_path / "leer.xlsx")])
+
+
+def _two_waves(path):
+    """A workbook with a notes sheet and two survey waves."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Hinweise"
+    book.active.append(["Welle 1 im März, Welle 2 im Oktober"])
+    for name, rows in (("Welle 1", [["1", "Die Zeit fehlt für die Treffen"]]), ("Welle 2", [["7", "Der Chef gibt mich nicht frei"]])):
+        sheet = book.create_sheet(name)
+        sheet.append(["id", "hindernisse"])
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("sheet", ["Welle 2", "welle 2", "3"])
+def test_sheet_by_name_or_number(tmp_path, sheet):
+    f = _two_waves(tmp_path / "wellen.xlsx")
+    result = ingest([str(f)], IngestOptions(text_columns=["hindernisse"], sheet=sheet))
+    assert result.segments["text"].tolist() == ["Der Chef gibt mich nicht frei"]
+    assert result.record()["files"][0]["sheet"] == "Welle 2"
+    assert result.warnings == []  # the sheet was chosen, nothing was passed over silently
+
+
+def test_an_unknown_sheet_lists_the_sheets_and_the_closest(tmp_path):
+    f = _two_waves(tmp_path / "wellen.xlsx")
+    with pytest.raises(InputError) as err:
+        ingest([str(f)], IngestOptions(text_columns=["hindernisse"], sheet="Welle2"))
+    message = str(err.value)
+    assert "has no sheet 'Welle2' (named in --sheet)" in message
+    assert "1: 'Hinweise', 2: 'Welle 1', 3: 'Welle 2'" in message
+    assert "did you mean 'Welle 2'" in message or "did you mean 'Welle 1'" in message
+    with pytest.raises(InputError, match="has no sheet '4'"):
+        ingest([str(f)], IngestOptions(text_columns=["hindernisse"], sheet="4"))
+
+
+def test_sheet_from_corpus_yaml_is_named_in_the_message(tmp_path):
+    _two_waves(tmp_path / "wellen.xlsx")
+    write(tmp_path / "corpus.yaml", "sources:\n  - path: wellen.xlsx\n    text_columns: [hindernisse]\n    sheet: Welle 3\n")
+    with pytest.raises(InputError, match=r"named in .*corpus.yaml → sources\[0\] → sheet"):
+        ingest([str(tmp_path)])
+    write(tmp_path / "corpus.yaml", "sources:\n  - path: wellen.xlsx\n    text_columns: [hindernisse]\n    sheet: 2\n")
+    assert ingest([str(tmp_path)]).segments["text"].tolist() == ["Die Zeit fehlt für die Treffen"]
+
+
+def test_sheet_on_a_csv_file_is_a_warning(tmp_path):
+    f = write(tmp_path / "u.csv", "id;hindernisse\n1;Die Zeit fehlt für die Treffen\n")
+    result = ingest([str(f)], IngestOptions(text_columns=["hindernisse"], sheet="Daten"))
+    assert result.segments["text"].tolist() == ["Die Zeit fehlt für die Treffen"]
+    assert result.warnings == [f"{f}: a CSV file has no sheets: --sheet Daten applies to .xlsx workbooks only"]
+
+
+def test_sheet_on_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    f = _two_waves(tmp_path / "wellen.xlsx")
+    out = tmp_path / "out"
+    ok = CliRunner().invoke(cli, ["ingest", str(f), "--text-column", "hindernisse", "--sheet", "2", "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert pd.read_csv(out / "segments.csv")["text"].tolist() == ["Die Zeit fehlt für die Treffen"]
+    bad = CliRunner().invoke(cli, ["ingest", str(f), "--text-column", "hindernisse", "--sheet", "Welle 9", "--out", str(tmp_path / "o2")])
+    assert bad.exit_code != 0
+    assert "has no sheet 'Welle 9'" in bad.output and "Traceback" not in bad.output
+    assert not (tmp_path / "o2").exists()

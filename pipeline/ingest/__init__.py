@@ -250,14 +250,18 @@ def _read_csv(path: Path, opts: IngestOptions):
     info: dict = {}
     table, delim, enc = read_csv_table(path, opts.encoding, info=info)
     info.update({"delimiter": {"\t": "tab"}.get(delim, delim), "encoding": enc})
-    return _read_table(path, table, opts, info, "csv")
+    docs, warnings, info = _read_table(path, table, opts, info, "csv")
+    if opts.sheet:
+        warnings = [f"a CSV file has no sheets: --sheet {opts.sheet} applies to .xlsx workbooks only", *warnings]
+    return docs, warnings, info
 
 
 def _read_xlsx(path: Path, opts: IngestOptions):
     info: dict = {}
-    table, _, _ = read_xlsx_table(path, max_member_bytes=_member_limit(opts), info=info)
+    table, _, _ = read_xlsx_table(path, opts.sheet, sheet_origin=opts.origin.get("sheet", "--sheet"), max_member_bytes=_member_limit(opts),
+                                  info=info)
     docs, warnings, info = _read_table(path, table, opts, info, "xlsx")
-    if info.get("sheet"):
+    if info.get("sheet") and not opts.sheet:
         warnings = [f"the first sheet holds no answers; read sheet {info['sheet']!r}", *warnings]
     return docs, warnings, info
 
@@ -372,7 +376,7 @@ def _combine(cli: IngestOptions, file_opts: IngestOptions | None) -> IngestOptio
         if getattr(cli, name):
             setattr(merged, name, list(getattr(cli, name)))
             merged.origin.pop(name, None)
-    for name in ("id_column", "question_column", "encoding", "kind", "max_unzipped_mb"):
+    for name in ("id_column", "question_column", "encoding", "sheet", "kind", "max_unzipped_mb"):
         if getattr(cli, name):
             setattr(merged, name, getattr(cli, name))
             merged.origin.pop(name, None)

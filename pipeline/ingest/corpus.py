@@ -35,7 +35,7 @@ from pipeline.yamlsafe import load_yaml
 
 _SOURCE_KEYS = {
     "path", "kind", "meta", "meta_pattern", "text_columns", "id_column", "meta_columns",
-    "question_column", "encoding", "interviewer", "unit", "rename", "dimensions", "scope",
+    "question_column", "encoding", "sheet", "interviewer", "unit", "rename", "dimensions", "scope",
 }
 _TOP_KEYS = {"name", "description", "sources", "interviewer", "meta", "language"}
 CORPUS_FILES = ("corpus.yaml", "corpus.yml")
@@ -119,12 +119,13 @@ def load_corpus(folder: Path) -> list[CorpusSource] | None:
                 meta_columns=_str_list(s.get("meta_columns", []), f"{loc} → meta_columns", problems),
                 question_column=s.get("question_column"),
                 encoding=s.get("encoding"),
+                sheet=None if s.get("sheet") is None else str(s.get("sheet")),
                 interviewer=_str_list(s.get("interviewer", []), f"{loc} → interviewer", problems) or top_int,
                 unit=s.get("unit"),  # None: not set here; ingest resolves it (command line > corpus.yaml > "turn")
                 rename=_rename(s.get("rename"), f"{loc} → rename", problems),
                 dimensions=_dimensions(s.get("dimensions"), f"{loc} → dimensions", problems),
                 scope=_scope_mode(s.get("scope"), f"{loc} → scope", problems),
-                origin={k: f"{path} → {loc} → {k}" for k in ("text_columns", "id_column", "meta_columns", "question_column") if s.get(k)},
+                origin={k: f"{path} → {loc} → {k}" for k in ("text_columns", "id_column", "meta_columns", "question_column", "sheet") if s.get(k)},
             ))
         )
     if problems:

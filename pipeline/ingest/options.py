@@ -17,6 +17,7 @@ class SurveyOptions:
     meta_columns: list[str] = field(default_factory=list)
     question_column: str | None = None
     encoding: str | None = None
+    sheet: str | None = None  # XLSX: the sheet to read (name, or number from 1); None: the first with answers
     # where a column option was written, when not on the command line: {"text_columns":
     # "corpus.yaml → sources[1] → text_columns"}, so that a wrong name is looked for there
     origin: dict = field(default_factory=dict)

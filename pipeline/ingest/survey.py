@@ -128,11 +128,12 @@ def _sheet_width(path: Path, sheet) -> int:
         book.close()
 
 
-def read_xlsx_table(path: Path, sheet=None, *, max_member_bytes: int | None = None, max_columns: int | None = None,
-                    info: dict | None = None) -> tuple[pd.DataFrame, str, str]:
+def read_xlsx_table(path: Path, sheet=None, *, sheet_origin: str = "--sheet", max_member_bytes: int | None = None,
+                    max_columns: int | None = None, info: dict | None = None) -> tuple[pd.DataFrame, str, str]:
     """Reads the first (or the named) sheet of an XLSX export, every cell as a string. When the
     first sheet holds no answers (a sheet of notes before the data), the first later sheet that
-    does is read, and ``info["sheet"]`` says which.
+    does is read, and ``info["sheet"]`` says which. A sheet given as text is a name or a number
+    counting from 1 (:func:`resolve_sheet`; ``sheet_origin`` says where it was given).
 
     The archive is checked first (:func:`pipeline.ingest.archive.check_zip`), then the width
     of the first row, so a zip bomb or a sheet of 50,000 columns is refused before pandas reads it.
@@ -142,6 +143,10 @@ def read_xlsx_table(path: Path, sheet=None, *, max_member_bytes: int | None = No
     """
     read_bytes(path)
     check_zip(path, max_member_bytes=max_member_bytes)
+    if isinstance(sheet, str):
+        sheet = resolve_sheet(path, sheet, sheet_origin)
+        if info is not None:
+            info["sheet"] = sheet
     frame = _read_sheet(path, sheet if sheet is not None else 0, max_columns, info)
     if frame.empty and sheet is None:
         names = _sheet_names(path)
@@ -156,6 +161,34 @@ def read_xlsx_table(path: Path, sheet=None, *, max_member_bytes: int | None = No
     if frame.empty:
         raise InputError(path, f"the sheet {sheet!r} has no answers", "export the survey again with its responses")
     return frame, "xlsx", "xlsx"
+
+
+def resolve_sheet(path: Path, wanted: str, origin: str = "--sheet") -> str:
+    """The name of the sheet ``wanted`` names: its exact name, its name in other capitals, or its
+    number counting from 1 (``--sheet 2``; a sheet *named* "2" wins).
+
+    Raises:
+        InputError: no such sheet; the message lists the sheets and the closest name.
+    """
+    from pipeline.errors import closest
+
+    try:
+        names = _sheet_names(path)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/XML errors for broken files
+        raise InputError(path, f"is not a readable XLSX workbook ({type(exc).__name__})", _RESAVE_XLSX)
+    want = wanted.strip()
+    if want in names:
+        return want
+    folded = [n for n in names if n.casefold() == want.casefold()]
+    if folded:
+        return folded[0]
+    if want.isdigit() and 1 <= int(want) <= len(names):
+        return names[int(want) - 1]
+    near = closest(want, names)
+    listed = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names, 1))
+    hint = f"did you mean {near!r}? " if near else ""
+    raise InputError(path, f"has no sheet {wanted!r} (named in {origin}); its sheets are {listed}",
+                     f"{hint}name a sheet, or give its number counting from 1")
 
 
 def _sheet_names(path: Path) -> list[str]:
