@@ -256,6 +256,13 @@ def test_v3_3_sentences(coded, question, text, present, absent):
      {"methode.dokumentation"}, set()),
     ("Q_methoden", "Die Mustersammlung auf der Plattform, da guck ich immer als erstes nach.", {"methode.dokumentation"}, set()),
     ("Q_innovation", "Wir haben ein Wiki eingeführt.", {"innovationsform.produkt"}, {"methode.dokumentation"}),
+    # own hours said in other words; money that is there too is no barrier
+    ("Q_huerden", "Die Kurse sind immer vormittags, da hab ich Parteiverkehr.", {"huerde.zeit"}, set()),
+    ("Q_huerden", "Halbe Stelle, 19 Stunden, da bleibt für so was nix übrig.", {"huerde.zeit"}, set()),
+    ("Q_huerden", "Vom Budget bleibt nach den Pflichtaufgaben nichts übrig.", {"huerde.ressourcen"}, {"huerde.zeit"}),
+    ("Q_huerden", "Geld ist ja da, das Problem ist eher, dass keiner die Verantwortung übernehmen will.", {"huerde.kultur"},
+     {"huerde.ressourcen"}),
+    ("Q_huerden", "Jeder Vorschlag wird bei uns erstmal totgeredet.", {"huerde.kultur"}, set()),
 ])
 def test_v3_4_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
