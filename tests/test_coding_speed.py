@@ -60,3 +60,31 @@ def test_verdicts_of_all_hits_at_once_equal_the_verdict_of_each(table_and_words,
         # for barriers "negated" comes only from "nicht X, sondern Y")
         want = {(False, False): 4, (False, True): 1, (True, False): 7, (True, True): 4}[(window > 0, lack)]
         assert len(set(slow)) == want, set(slow)
+
+
+@pytest.mark.parametrize("source", [
+    r"(?i)\bkomm[a-zäöü]{0,3}\s[^.,;:!?]{0,30}?\b(?:nicht|nie|kaum)\s+dazu\b",  # may run across a unit's edge
+    r"\b[A-ZÄÖÜ]\w+\b",                  # matches everywhere, from the first to the last word of a unit
+    r"(?i)e-?learning\w*|barcamp",
+    r"[^.]{0,80}",                       # a match of every unit runs into the next in the joined text
+    r"^\w+", r"\w+$", r"(?<=\s)Zeit", r"Zeit(?!\w)",  # anchors and lookarounds: scanned unit by unit
+])
+def test_one_scan_over_all_units_finds_what_a_scan_per_unit_finds(source):
+    # the regex kind scans the joined texts once to find the units worth scanning; the result must
+    # be the per-unit scan's, hit for hit
+    import regex
+
+    from pipeline.codebook.model import Pattern
+    from pipeline.coding import kinds
+
+    texts = ["Ich komm", "einfach nicht dazu.", "Zeit", "Barcamp! E-Learning", "", "komm ich kaum dazu, sagt sie",
+             "Wir kommen nie dazu", "Endlich Zeit.", "x" * 50]
+    table, _ = parse_texts(texts, use_cache=False)
+    kind = kinds.RegexKind(type("W", (), {"settings": type("S", (), {"case_sensitive": False})()})())
+    kind.add(0, Pattern("regex", source))
+    joined = kind.find(type("T", (), {"table": table})())
+    expected = []
+    rx = regex.compile(source, regex.IGNORECASE | regex.V0)
+    for u, text in enumerate(texts):
+        expected += [(u, m.start(), m.end()) for m in rx.finditer(text) if m.end() > m.start()]
+    assert list(zip(joined.unit.tolist(), joined.cs.tolist(), joined.ce.tolist())) == expected

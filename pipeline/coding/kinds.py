@@ -12,6 +12,8 @@ Single words are resolved per distinct word form by :class:`~pipeline.coding.wor
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -268,8 +270,15 @@ class RegexKind:
     def find(self, tw: TableWords) -> Spans:
         table = tw.table
         rows = []
+        joined, starts = None, None
         for ref, rx, source in self.items:
-            for u in range(len(table)):
+            units = range(len(table))
+            if len(table) > 1 and not _CONTEXT_SENSITIVE.search(source):
+                if joined is None:
+                    joined = "\n".join(table.texts)
+                    starts = np.cumsum([0] + [len(t) + 1 for t in table.texts])
+                units = _candidate_units(rx, joined, starts, len(table))
+            for u in units:
                 text = table.texts[u]
                 try:
                     matches = [(m.start(), m.end()) for m in rx.finditer(text, timeout=REGEX_TIMEOUT_S)]
@@ -280,7 +289,30 @@ class RegexKind:
                     if ce > cs:
                         s, e = _tokens_for_span(table, u, cs, ce)
                         rows.append((ref, u, s, e, cs, ce, False))
+        rows.sort(key=lambda r: (r[0], r[1], r[4]))  # the order of the per-unit scan
         return Spans.of(rows)
+
+
+# anchors and lookarounds see past a unit's edge in the joined text: such patterns scan unit by unit
+_CONTEXT_SENSITIVE = re.compile(r"(?<![\[\\])\^|(?<!\\)\$|\\[AZzG]|\(\?<?[=!]")
+
+
+def _candidate_units(rx, joined: str, starts: np.ndarray, n_units: int):
+    """The units a per-unit scan can find a match in: every unit that a match in the joined
+    texts (one newline between units) overlaps. One scan instead of one call per unit. Without
+    anchors and lookarounds a match inside a unit is also a match in the joined text, unless an
+    earlier match there runs into the unit, which then overlaps it too; ``\\b`` sees the newline
+    as a unit's edge. A scan over the whole batch that runs out of time falls back to every unit."""
+    try:
+        spans = [(m.start(), m.end()) for m in rx.finditer(joined, timeout=REGEX_TIMEOUT_S * 10)]
+    except TimeoutError:
+        return range(n_units)
+    found: set[int] = set()
+    for cs, ce in spans:
+        first = int(np.searchsorted(starts, cs, side="right")) - 1
+        last = int(np.searchsorted(starts, max(ce - 1, cs), side="right")) - 1
+        found.update(range(max(first, 0), min(last, n_units - 1) + 1))
+    return sorted(found)
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
