@@ -54,6 +54,18 @@ def test_typos_keep_their_inflection_ending(nlp, text):
     assert coded(cb, nlp, text) == ["methode.schulung"]
 
 
+@pytest.mark.parametrize("text", [
+    "Wir haben die Checkliste erabeitet.",        # a letter missing in a participle
+    "Die Checkliste wurde eingefürt.",            # in a separable verb's participle
+    "Wir haben auf die neue Checkliste umgestelt.",
+])
+def test_a_misspelt_verb_form_still_satisfies_a_condition(nlp, text):
+    cb = book([code("innovationsform.produkt", [{"term": "Checkliste", "require": "eingefuehrt"}])],
+              conditions={"eingefuehrt": {"cues": ["erarbeiten", "einführen", "umstellen"]}})
+    assert coded(cb, nlp, text) == ["innovationsform.produkt"]
+    assert coded(cb, nlp, "Die Checkliste liegt im Schrank.") == []
+
+
 def test_a_short_term_tolerates_only_two_swapped_letters(nlp):
     cb = book([code("huerde.zeit", ["Zeit"], lack_counts=True), code("huerde.ressourcen", ["Budget"], lack_counts=True),
                code("methode.austausch", ["Forum"]), code("huerde.kompetenz", ["IT"], lack_counts=True)])

@@ -71,16 +71,20 @@ class Verifier(_Params):
         lexical: use TF-IDF features over lemmas.
         C: inverse regularisation strength of the logistic regressions.
         cv: folds for choosing each code's threshold.
+        cv_repeats: how often the folds are drawn anew for the threshold (the F1 curves of all
+            draws are averaged: one draw of three folds over a few dozen positives moves the
+            threshold by a grid step or two).
         min_positive: fewer positive (or negative) examples than this → the code keeps the rules.
         random_state: seed of the folds and the solver.
     """
 
-    def __init__(self, embedding: str = "none", lexical: bool = True, C: float = 1.0, cv: int = 3, min_positive: int = 4,
+    def __init__(self, embedding: str = "none", lexical: bool = True, C: float = 1.0, cv: int = 3, cv_repeats: int = 5, min_positive: int = 4,
                  random_state: int = 0):
         self.embedding = embedding
         self.lexical = lexical
         self.C = C
         self.cv = cv
+        self.cv_repeats = cv_repeats
         self.min_positive = min_positive
         self.random_state = random_state
 
@@ -167,15 +171,17 @@ class Verifier(_Params):
         folds = min(self.cv, int(y.sum()), int((y == 0).sum()))
         if folds < 2:
             return 0.5
-        oof = np.zeros(len(y))
-        for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state).split(np.zeros(len(y)), y):
-            oof[test] = clone(clf).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
-        f1 = []
-        for t in THRESHOLDS:
-            p = oof >= t
-            tp, fp, fn = int((p & (y == 1)).sum()), int((p & (y == 0)).sum()), int((~p & (y == 1)).sum())
-            f1.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-        f1 = np.array(f1)
+        f1 = np.zeros(len(THRESHOLDS))
+        for r in range(max(1, self.cv_repeats)):
+            oof = np.zeros(len(y))
+            seed = self.random_state + r
+            for train, test in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
+                oof[test] = clone(clf).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+            for k, t in enumerate(THRESHOLDS):
+                p = oof >= t
+                tp, fp, fn = int((p & (y == 1)).sum()), int((p & (y == 0)).sum()), int((~p & (y == 1)).sum())
+                f1[k] += 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        f1 = np.round(f1, 9)  # sums over repeats: equal curves compare equal
         best = np.flatnonzero(f1 == f1.max())
         return float(THRESHOLDS[best[len(best) // 2]])
 

@@ -253,6 +253,28 @@ def _stems(surface: str) -> list[str]:
     return [surface[:-len(e)] for e in _ENDINGS if surface.endswith(e)]
 
 
+_PARTICLES = ("ein", "auf", "um", "an", "aus", "ab", "zu", "mit", "vor", "nach", "weg", "zurück", "fest", "her", "hin", "los", "über")
+_VERB_ENDINGS = ("est", "et", "st", "t", "te", "ten", "tet", "e")
+
+
+def _verb_stems(surface: str) -> set[str]:
+    """Infinitives a misspelt verb form may stand for: ``erabeitet`` → *erabeiten*,
+    ``eingefürt`` → *einfüren*, ``umgestelt`` → *umstelen* (each then one edit from the term).
+    The lemmatizer knows no misspelt form, so a participle keeps its *ge-* and its ending."""
+    bases = {surface}
+    if surface.startswith("ge") and len(surface) > 6:
+        bases.add(surface[2:])
+    for p in _PARTICLES:
+        if surface.startswith(p + "ge") and len(surface) > len(p) + 5:
+            bases.add(p + surface[len(p) + 2:])
+    out = set()
+    for base in bases:
+        for end in _VERB_ENDINGS:
+            if base.endswith(end) and len(base) - len(end) >= 4:
+                out.add(base[:-len(end)] + "en")
+    return out
+
+
 def _inflected(index: WordIndex, form: Form) -> Iterable[int]:
     """A form the lemmatizer left as it is whose stem, without a German inflection ending, is a
     term's key (``Vorkenntnisse``, ``Lizensen``: the dictionary gives no other lemma)."""
@@ -291,6 +313,8 @@ def _typo(index: WordIndex, form: Form) -> Iterable[int]:
     # lemmatizer does not know a misspelt word, so "Schullungen" keeps its plural ending
     cands = {form.norm, form.surface}
     cands.update(stem for stem in _stems(form.surface) if len(stem) >= TYPO_MIN - 1)
+    if form.text[:1].islower():  # a verb form: the infinitive it may be misspelt from
+        cands.update(_verb_stems(form.surface))
     for cand in cands:
         for d in _deletes(cand):
             for tid in index.typo_index.get(d, ()):
