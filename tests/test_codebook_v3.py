@@ -263,6 +263,28 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     ("Q_huerden", "Geld ist ja da, das Problem ist eher, dass keiner die Verantwortung übernehmen will.", {"huerde.kultur"},
      {"huerde.ressourcen"}),
     ("Q_huerden", "Jeder Vorschlag wird bei uns erstmal totgeredet.", {"huerde.kultur"}, set()),
+    # benefits for citizens named ...geld are no money of the authority's (A5)
+    ("Q_innovation", "Weil beim Kindergeld ständig nachgefragt wurde, gibt's jetzt ein Merkblatt zu jedem Bescheid.", set(),
+     {"huerde.ressourcen"}),
+    # the meta level is abstraction (praxisferne), not a level of hierarchy
+    ("Q_huerden", "Alles gut gemeint, bleibt aber auf der Metaebene, für unser Standesamt bringt das wenig.", {"huerde.praxisferne"},
+     {"huerde.strukturen"}),
+    # a webinar series with modules is training, not a single input (C4)
+    ("Q_methoden", "Die Webinarreihe zur E-Akte mit fünf aufeinander aufbauenden Terminen.", {"methode.schulung"}, {"methode.impuls"}),
+    # a Dienstvereinbarung says how people work (D1, D3)
+    ("Q_innovation", "Telearbeit ist jetzt per Dienstvereinbarung für alle Teams geregelt.", {"innovationsform.organisation"},
+     {"innovationsform.produkt"}),
+    # obstacles named as settled: "Hürden hab ich keine", technology that is fine, a boss who backs it, time one gets
+    ("Q_huerden", "Fahrtkosten zahlt das Amt, Zeit krieg ich auch, also Hürden hab ich eigentlich keine.", set(),
+     {"huerde.zeit", "huerde.ressourcen"}),
+    ("Q_huerden", "Technik top, Amtsleiter voll dahinter, aber mir fehlt die Zeit neben dem Schichtdienst.", {"huerde.zeit"},
+     {"huerde.technik", "huerde.fuehrung"}),
+    ("Q_huerden", "Zeit hab ich keine, das ist das Problem.", {"huerde.zeit"}, set()),
+    # permissions and interfaces (B4), habit (B3), an open legal question (B4)
+    ("Q_huerden", "Ohne Zugriffsrechte auf das Laufwerk kann ich die Vorlagen gar nicht ablegen.", {"huerde.technik"}, {"huerde.recht"}),
+    ("Q_huerden", "Unser Meldeverfahren hat keine Schnittstelle zu dem Tool.", {"huerde.technik"}, set()),
+    ("Q_huerden", "Der Amtsleiter sagt immer, das haben wir noch nie so gemacht.", {"huerde.kultur"}, set()),
+    ("Q_huerden", "Ob wir Fotos aus der Bürger-App für das Training nutzen dürfen, weiß bis heute keiner.", {"huerde.recht"}, set()),
 ])
 def test_v3_4_sentences(coded, question, text, present, absent):
     codes = coded(question, text)
