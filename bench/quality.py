@@ -25,6 +25,10 @@ Test sets (nothing was tuned on them, except the ``a`` halves named below):
   (235 turns, a seventh writer, after codebook 3.3): the ``a`` half (three files) was used for
   one revision of 3.3, the ``b`` half was not looked at; neither trains the companion (the
   adoption rule did not take it).
+* ``own-probes-a``/``-b``: ``tests/data/probes_phenomena_de.tsv`` (240 answers and turns probing
+  paraphrases, compounds, typos, denials, wishes, foils and traps, an eighth writer, after
+  codebook 3.3 revisions): the ``a`` half was used for one revision of 3.4, the ``b`` half was not
+  looked at; neither trains the companion (the adoption rule did not take the ``a`` half).
 
 Each test set's verifier is trained on development material coded under the same rules: for
 ``beispiel-test`` the example corpus's development split (coded with the v2 definitions), for
@@ -91,6 +95,7 @@ OWN_SETS = {"own": OWN, "own-interviews": OWN_INTERVIEWS, "own-survey": OWN_SURV
 OWN_ANSWERS_2 = ROOT / "tests" / "data" / "training_answers_de.tsv"
 OWN_TRANSCRIPTS_2 = ROOT / "tests" / "data" / "training_transcripts_2"  # the same: written for training, left out, held out
 OWN_TRANSCRIPTS_3 = ROOT / "tests" / "data" / "training_transcripts_3"  # a half used for 3.3, b half held out
+PROBES = ROOT / "tests" / "data" / "probes_phenomena_de.tsv"  # a half used for 3.4, b half held out
 OWN_TRANSCRIPTS = ROOT / "tests" / "data" / "generalisation_transcripts"
 
 
@@ -180,6 +185,7 @@ def main() -> None:
         own["own-answers-2"] = own_set(None, Path(tmp), OWN_ANSWERS_2)
         own["own-transcripts-2"] = own_transcripts(None, OWN_TRANSCRIPTS_2)
         own.update({f"own-transcripts-3-{part}": own_transcripts(part, OWN_TRANSCRIPTS_3) for part in ("a", "b")})
+        own.update({f"own-probes-{part}": own_set(part, Path(tmp), PROBES) for part in ("a", "b")})
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)
