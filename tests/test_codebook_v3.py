@@ -77,6 +77,12 @@ def coded(v3):
     return run
 
 
+
+def assert_coded(codes: set[str], present: set[str], absent: set[str]) -> None:
+    """Every code of ``present`` and none of ``absent`` among ``codes``."""
+    assert present <= codes, codes
+    assert not (absent & codes), codes
+
 @pytest.mark.parametrize("question,text,present,absent", [
     # the programme Microsoft Teams is not a new team
     ("Q_innovation", "Wir stimmen uns jetzt immer über MS Teams ab statt per Mail.", set(), {"innovationsform.organisation"}),
@@ -191,9 +197,7 @@ def coded(v3):
     ("Q_methoden", "Neben dem eigentlichen Vortrag gab es noch eine lange Fragerunde.", {"methode.austausch"}, {"huerde.zeit"}),
 ])
 def test_v3_1_sentences(coded, question, text, present, absent):
-    codes = coded(question, text)
-    assert present <= codes, codes
-    assert not (absent & codes), codes
+    assert_coded(coded(question, text), present, absent)
 
 
 @pytest.mark.parametrize("question,text,present,absent", [
@@ -226,9 +230,7 @@ def test_v3_1_sentences(coded, question, text, present, absent):
      {"innovationsform.wissenstransfer"}, set()),
 ])
 def test_v3_3_sentences(coded, question, text, present, absent):
-    codes = coded(question, text)
-    assert present <= codes, codes
-    assert not (absent & codes), codes
+    assert_coded(coded(question, text), present, absent)
 
 
 @pytest.mark.parametrize("question,text,present,absent", [
@@ -287,6 +289,4 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     ("Q_huerden", "Ob wir Fotos aus der Bürger-App für das Training nutzen dürfen, weiß bis heute keiner.", {"huerde.recht"}, set()),
 ])
 def test_v3_4_sentences(coded, question, text, present, absent):
-    codes = coded(question, text)
-    assert present <= codes, codes
-    assert not (absent & codes), codes
+    assert_coded(coded(question, text), present, absent)
