@@ -287,6 +287,16 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     ("Q_huerden", "Unser Meldeverfahren hat keine Schnittstelle zu dem Tool.", {"huerde.technik"}, set()),
     ("Q_huerden", "Der Amtsleiter sagt immer, das haben wir noch nie so gemacht.", {"huerde.kultur"}, set()),
     ("Q_huerden", "Ob wir Fotos aus der Bürger-App für das Training nutzen dürfen, weiß bis heute keiner.", {"huerde.recht"}, set()),
+    # a compound naming a topic is no plan ("Spielplatzplanung"); a concept paper for a future tool is one (C6)
+    ("Q_innovation", "Online-Beteiligung zur Radwegeplanung, über 400 Hinweise aus der Bürgerschaft.", {"innovationsform.kommunikation"}, set()),
+    ("Q_innovation", "Wir haben ein Konzeptpapier für ein künftiges Bürgerportal geschrieben.", set(),
+     {"innovationsform.produkt", "innovationsform.kommunikation"}),
+    # the top wants it, the procedure stops it: strukturen alone (B2); hoarding and a better error culture
+    ("Q_huerden", "Der Bürgermeister will das eigentlich, aber jede Reise braucht eine Genehmigung über drei Ebenen.", {"huerde.strukturen"},
+     {"huerde.fuehrung"}),
+    ("Q_huerden", "Wissen wird gebunkert, keiner gibt was raus.", {"huerde.kultur"}, set()),
+    ("Q_innovation", "Unsere Fehlerkultur ist viel offener geworden, Fehler werden in der Runde besprochen.", {"innovationsform.organisation"},
+     {"huerde.kultur"}),
 ])
 def test_v3_4_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
