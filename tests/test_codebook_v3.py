@@ -295,6 +295,10 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     ("Q_huerden", "Der Bürgermeister will das eigentlich, aber jede Reise braucht eine Genehmigung über drei Ebenen.", {"huerde.strukturen"},
      {"huerde.fuehrung"}),
     ("Q_huerden", "Wissen wird gebunkert, keiner gibt was raus.", {"huerde.kultur"}, set()),
+    # denied trouble and concerns: "nie Ärger", "Bedenken hatte niemand" (A4); "niemand" still names a lack
+    ("Q_huerden", "Mit der Technik hatten wir eigentlich nie Ärger.", set(), {"huerde.technik", "huerde.kultur"}),
+    ("Q_huerden", "Rechtliche Bedenken hatte bei uns niemand.", set(), {"huerde.recht"}),
+    ("Q_huerden", "Niemand hat Zeit für sowas, alle ersticken im Tagesgeschäft.", {"huerde.zeit"}, set()),
     ("Q_innovation", "Unsere Fehlerkultur ist viel offener geworden, Fehler werden in der Runde besprochen.", {"innovationsform.organisation"},
      {"huerde.kultur"}),
 ])

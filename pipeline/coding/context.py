@@ -39,7 +39,8 @@ import numpy as np
 
 NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keinerlei", "nicht", "nie", "niemals", "nirgends", "nirgendwo", "ohne",
             "weder", "kaum", "nichts", "nix", "fehlt", "fehlen", "fehlte", "fehlten", "fehlende", "fehlenden", "fehlender", "fehlendes",
-            "mangelnde", "mangelnden", "mangels", "wenig", "null"}  # "null Widerstand"
+            "mangelnde", "mangelnden", "mangels", "wenig", "null",  # "null Widerstand"
+            "niemand", "niemanden", "niemandem"}  # "rechtliche Bedenken hatte niemand"
 HYPOTHETICAL = {"wäre", "wären", "waere", "waeren", "wär", "wär's", "wärs", "würde", "würden", "wuerde", "wuerden", "würd", "hätte", "hätten",
                 "hätt", "hätt's", "haette", "haetten", "könnt",
                 "könnte", "könnten", "koennte", "koennten", "falls", "bräuchte", "bräuchten", "braeuchte"}
@@ -48,7 +49,8 @@ WISH = {"fänd", "fände", "fänden", "faende", "fand's", "wünsche", "wünschen
 BENEFIT = {"bringt", "bringen", "bringe", "brachte", "gebracht", "nützt", "nützen", "nutzt", "hilft", "helfen", "geholfen", "taugt", "taugen"}
 NOTHING = {"nichts", "nix", "wenig", "kaum", "null"}
 NO_PROBLEM = {"problem", "thema", "rolle", "hindernis", "hurde", "schwierigkeit", "issue", "grund",
-              "tun", "liegen", "liegt's", "liegts"}  # "hat mit Technik nix zu tun", "an der Zeit liegt's nicht"
+              "tun", "liegen", "liegt's", "liegts",  # "hat mit Technik nix zu tun", "an der Zeit liegt's nicht"
+              "arger", "bedenken", "sorge", "einwand", "stress"}  # "mit der Technik nie Ärger", "rechtliche Bedenken hatte niemand"
 CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "eher", "vielmehr", "jedoch", "doch", "trotzdem", "allerdings",
                 "dafür", "dafuer", "außer", "ausser", "nur"}
 # "Die Technik, die war nie das Problem": a resumptive pronoun after the comma takes the verdict
