@@ -299,6 +299,10 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     ("Q_huerden", "Mit der Technik hatten wir eigentlich nie Ärger.", set(), {"huerde.technik", "huerde.kultur"}),
     ("Q_huerden", "Rechtliche Bedenken hatte bei uns niemand.", set(), {"huerde.recht"}),
     ("Q_huerden", "Niemand hat Zeit für sowas, alle ersticken im Tagesgeschäft.", {"huerde.zeit"}, set()),
+    # calls with colleagues of other authorities are exchange (C5); a blocked tool is technology (B4); workload
+    ("Q_methoden", "Am meisten bringen mir die Webex-Calls mit den anderen Ämtern im Landkreis.", {"methode.austausch"}, set()),
+    ("Q_huerden", "Microsoft Teams ist bei uns bis heute nicht freigegeben.", {"huerde.technik"}, set()),
+    ("Q_huerden", "Die Vergabedokumentation frisst mich auf.", {"huerde.zeit"}, {"methode.dokumentation"}),
     ("Q_innovation", "Unsere Fehlerkultur ist viel offener geworden, Fehler werden in der Runde besprochen.", {"innovationsform.organisation"},
      {"huerde.kultur"}),
 ])
