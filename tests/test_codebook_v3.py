@@ -303,6 +303,14 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     ("Q_methoden", "Am meisten bringen mir die Webex-Calls mit den anderen Ämtern im Landkreis.", {"methode.austausch"}, set()),
     ("Q_huerden", "Microsoft Teams ist bei uns bis heute nicht freigegeben.", {"huerde.technik"}, set()),
     ("Q_huerden", "Die Vergabedokumentation frisst mich auf.", {"huerde.zeit"}, {"methode.dokumentation"}),
+    # compounds: the head decides (Leitungsebene is leadership, Datenschutzvorgaben are law), new heads and modifiers
+    ("Q_huerden", "Die Leitungsebene zieht nicht mit.", {"huerde.fuehrung"}, {"huerde.strukturen"}),
+    ("Q_huerden", "Datenschutzvorgaben machen jede Cloudlösung kompliziert.", {"huerde.recht"}, {"huerde.strukturen"}),
+    ("Q_huerden", "Zeitressourcen sind bei mir einfach keine da.", {"huerde.zeit"}, set()),
+    ("Q_huerden", "Budgetkürzung im Fortbildungsbereich.", {"huerde.ressourcen"}, set()),
+    ("Q_huerden", "Große Veränderungsresistenz im Team.", {"huerde.kultur"}, set()),
+    ("Q_innovation", "Prozessoptimierung in der Kfz-Zulassung, jetzt ein Termin statt drei.", {"innovationsform.prozess"}, set()),
+    ("Q_innovation", "Digitale Antragsstrecke für die Hundesteuer eingeführt.", {"innovationsform.produkt"}, set()),
     ("Q_innovation", "Unsere Fehlerkultur ist viel offener geworden, Fehler werden in der Runde besprochen.", {"innovationsform.organisation"},
      {"huerde.kultur"}),
 ])
