@@ -311,6 +311,12 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     ("Q_huerden", "Große Veränderungsresistenz im Team.", {"huerde.kultur"}, set()),
     ("Q_innovation", "Prozessoptimierung in der Kfz-Zulassung, jetzt ein Termin statt drei.", {"innovationsform.prozess"}, set()),
     ("Q_innovation", "Digitale Antragsstrecke für die Hundesteuer eingeführt.", {"innovationsform.produkt"}, set()),
+    # how one came to the network is background only in its own clause (C1)
+    ("Q_methoden", "Über den Newsletter bin ich zum Netzwerk gekommen, heute nutze ich vor allem das Forum.", {"methode.austausch"},
+     {"methode.impuls"}),
+    # an everyday problem that triggered the innovation is none (part B); a route that took long before is solved
+    ("Q_innovation", "Weil die Schlangen im Bürgerbüro so lang waren, gibt es jetzt Online-Termine.", {"innovationsform.prozess"}, set()),
+    ("Q_innovation", "Früher dauerte die Genehmigung drei Monate, seit die Mitzeichnung weg ist drei Wochen.", set(), {"huerde.strukturen"}),
     ("Q_innovation", "Unsere Fehlerkultur ist viel offener geworden, Fehler werden in der Runde besprochen.", {"innovationsform.organisation"},
      {"huerde.kultur"}),
 ])
