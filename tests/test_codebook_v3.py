@@ -317,6 +317,13 @@ def test_v3_3_sentences(coded, question, text, present, absent):
     # an everyday problem that triggered the innovation is none (part B); a route that took long before is solved
     ("Q_innovation", "Weil die Schlangen im Bürgerbüro so lang waren, gibt es jetzt Online-Termine.", {"innovationsform.prozess"}, set()),
     ("Q_innovation", "Früher dauerte die Genehmigung drei Monate, seit die Mitzeichnung weg ist drei Wochen.", set(), {"huerde.strukturen"}),
+    ("Q_innovation", "Weil wir viel zu wenig Personal hatten, haben wir die Eingangspost digitalisiert.", set(), {"huerde.ressourcen"}),
+    ("Q_innovation", "Da die Bürgerbüros ständig überlaufen waren, haben wir die Online-Terminbuchung eingeführt.",
+     {"innovationsform.prozess"}, {"huerde.zeit", "huerde.ressourcen"}),
+    # ... but a barrier that led to no innovation stays one, and so does one after the introduction
+    ("Q_huerden", "Weil wir keine Zeit haben, haben wir die Treffen abgesagt.", {"huerde.zeit"}, set()),
+    ("Q_innovation", "Weil wir zu wenig Leute hatten, haben wir die Post digitalisiert, aber für mehr fehlt das Budget.",
+     {"huerde.ressourcen"}, set()),
     ("Q_innovation", "Unsere Fehlerkultur ist viel offener geworden, Fehler werden in der Runde besprochen.", {"innovationsform.organisation"},
      {"huerde.kultur"}),
 ])
