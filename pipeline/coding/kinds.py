@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.codebook.model import Pattern
-from pipeline.coding.context import FLAG_WORDS, form_flags
+from pipeline.coding.context import form_flags
 from pipeline.coding.words import WordIndex, make_form
 from pipeline.errors import QdaError
 
@@ -83,7 +83,7 @@ class TableWords:
     def build(cls, table, words: WordIndex) -> "TableWords":
         n = table.n_tokens
         if not n:
-            return cls(table, np.zeros(0, dtype=np.int64), flags={k: np.zeros(0, dtype=bool) for k in (*FLAG_WORDS, "nop", "als", "nur", "noch")},
+            return cls(table, np.zeros(0, dtype=np.int64), flags=form_flags([], []),
                        lower_unit=np.zeros(len(table), dtype=bool))
         # one key per (word form, lemma) pair; everything per distinct pair is computed once
         keys = table.orth ^ (table.norm * np.uint64(0x9E3779B97F4A7C15))
@@ -289,7 +289,6 @@ class RegexKind:
                     if ce > cs:
                         s, e = _tokens_for_span(table, u, cs, ce)
                         rows.append((ref, u, s, e, cs, ce, False))
-        rows.sort(key=lambda r: (r[0], r[1], r[4]))  # the order of the per-unit scan
         return Spans.of(rows)
 
 
