@@ -138,12 +138,16 @@ def beispiel() -> tuple[pd.DataFrame, dict[str, set[str]], dict[str, set[str]]]:
     return seg, read_gold(files, part="dev"), read_gold(files, part="test")
 
 
+def gold_documents(segments: pd.DataFrame, gold: dict[str, set[str]]) -> pd.DataFrame:
+    """The units of the documents that hold gold units, whole: an interview turn is read with the
+    interviewer's question before it, as qda code on the transcript reads it."""
+    docs = set(segments.loc[segments["segment_id"].astype(str).isin(gold), "doc_id"])
+    return segments[segments["doc_id"].isin(docs)]
+
+
 def score(cb, segments: pd.DataFrame, gold: dict[str, set[str]], model=None) -> tuple[dict, pd.DataFrame, float]:
     codes = [c.id for c in cb.codable() if c.dimension in DIMENSIONS]
-    # the documents of the gold units, whole: an interview turn is read with the interviewer's
-    # question before it, as qda code on the transcript reads it
-    docs = set(segments.loc[segments["segment_id"].astype(str).isin(gold), "doc_id"])
-    units = segments[segments["doc_id"].isin(docs)]
+    units = gold_documents(segments, gold)
     t0 = time.perf_counter()
     result = code_segments(units, cb, model=model)
     seconds = time.perf_counter() - t0
@@ -151,38 +155,40 @@ def score(cb, segments: pd.DataFrame, gold: dict[str, set[str]], model=None) -> 
     return summary, scores, seconds
 
 
-def by_phenomenon(cb, companion, tmp: Path) -> list[str]:
-    """Micro-F1 per phenomenon label of the probe set (``case`` column), per half, for the rules
-    and the companion: which kinds of text the coder gets wrong (aggregates only)."""
+def by_phenomenon(cb, companion, halves: dict[str, tuple[pd.DataFrame, dict[str, set[str]]]]) -> list[str]:
+    """Micro-F1 per phenomenon label of the probe set (``case`` column), per half (``halves``:
+    part → units and gold), for the rules and the companion: which kinds of text the coder gets
+    wrong (aggregates only)."""
     probes = pd.read_csv(PROBES, sep="\t", dtype=str, keep_default_na=False)
     label_of = {(f"{i}:{q}" if not q.startswith("I: ") else f"{i}:2"): [c.strip() for c in case.split(";") if c.strip()]
                 for i, q, case in zip(probes["id"], probes["question"], probes["case"])}
-    counts: dict = {}
-    for part in ("a", "b"):
-        seg, gold = own_set(part, tmp, PROBES)
-        units = seg[seg["doc_id"].isin(set(seg.loc[seg["segment_id"].astype(str).isin(gold), "doc_id"]))]
+    counts: dict = {}  # (label, part, who) -> [tp, fp, fn]
+    rows: dict = {}  # (label, part) -> units carrying the label
+    for part, (seg, gold) in halves.items():
+        for sid in gold:
+            for label in label_of[sid]:
+                rows[(label, part)] = rows.get((label, part), 0) + 1
+        units = gold_documents(seg, gold)
         for who, model in (("rules", None), ("companion", companion)):
             pred = predictions_from_codings(code_segments(units, cb, model=model).codings)
             for sid, truth in gold.items():
                 got = pred.get(sid, set())
                 for label in label_of[sid]:
-                    c = counts.setdefault((label, part, who), [0, 0, 0, 0])
+                    c = counts.setdefault((label, part, who), [0, 0, 0])
                     c[0] += len(truth & got)
                     c[1] += len(got - truth)
                     c[2] += len(truth - got)
-                    c[3] += 1 if who == "rules" else 0
 
     def f1(label, part, who):
-        tp, fp, fn, _ = counts.get((label, part, who), [0, 0, 0, 0])
+        tp, fp, fn = counts.get((label, part, who), [0, 0, 0])
         return f"{2 * tp / (2 * tp + fp + fn):.2f}" if tp else "0.00" if fp + fn else "–"
 
-    labels = sorted({k[0] for k in counts}, key=lambda lab: -counts[(lab, "b", "rules")][3] if (lab, "b", "rules") in counts else 0)
+    labels = sorted({label for label, _ in rows}, key=lambda label: (-rows.get((label, "b"), 0), label))  # set order varies between runs
     lines = ["Per phenomenon, the probe set (`a` half used for 3.4, `b` half held out; micro-F1, a row counts under each of its labels):", "",
              "| phenomenon | rows a / b | rules a | rules b | companion a | companion b |", "|---|---:|---:|---:|---:|---:|"]
-    for lab in labels:
-        na, nb = (counts.get((lab, p, "rules"), [0, 0, 0, 0])[3] for p in ("a", "b"))
-        lines.append(f"| {lab} | {na} / {nb} | {f1(lab, 'a', 'rules')} | {f1(lab, 'b', 'rules')} | {f1(lab, 'a', 'companion')} | "
-                     f"{f1(lab, 'b', 'companion')} |")
+    for label in labels:
+        lines.append(f"| {label} | {rows.get((label, 'a'), 0)} / {rows.get((label, 'b'), 0)} | {f1(label, 'a', 'rules')} | {f1(label, 'b', 'rules')} | "
+                     f"{f1(label, 'a', 'companion')} | {f1(label, 'b', 'companion')} |")
     return lines + [""]
 
 
@@ -249,8 +255,7 @@ def main() -> None:
               "default, see `scripts/train_companion.py`) was trained on the dev survey's train part, the `a` halves of the own sets "
               "and six training transcripts (`tests/data/training_transcripts`) "
               "(\"trained on\": not a quality figure), never on the example corpus.", ""]
-    with tempfile.TemporaryDirectory() as tmp:
-        lines += by_phenomenon(cb, companion, Path(tmp))
+    lines += by_phenomenon(cb, companion, {part: own[f"own-probes-{part}"] for part in ("a", "b")})
     for name in ("dev-umfrage-test", "dev-interviews"):
         c3, cv = per_code[name]
         lines += [f"Per code, {name} (support, rules v3 F1, with verifier F1):", "", "| code | support | rules v3 P / R / F1 | + verifier P / R / F1 |", "|---|---:|---|---|"]
