@@ -13,7 +13,8 @@ Per data set and embedding: unguided ARI (k chosen by silhouette, and k = number
 categories), guided by the category file alone (ARI, accuracy), guided with 5 examples per
 category taken from the set with a fixed seed (written into the categories as ``examples:``
 and left out of the score; also the mean over five draws, since which five are drawn matters),
-the share flagged uncertain (uncertain or "other") and the accuracy of the rest, and
+the share flagged uncertain (uncertain or "other") and the accuracy of the rest (also for
+other flag rules), and
 whether two CLI runs with the same seed write byte-identical clusters.csv.
 """
 
@@ -111,7 +112,8 @@ def evaluate(ds: DataSet, embedding: str) -> list[dict]:
                      "k": res.params["k"], "silhouette": res.params["silhouette"]})
     res = cluster_units(ds.texts, groups=ds.groups, embedding=embedding, categories=ds.categories)
     rows.append({"set": ds.name, "embedding": embedding, "setting": "guided, category file", **guided_scores(res.assignments, gold, scored),
-                 "margins": res.assignments["margin"].to_numpy()[scored], "correct": (res.assignments["cluster_label"].to_numpy() == gold)[scored]})
+                 "margins": res.assignments["margin"].to_numpy()[scored], "agree": res.assignments["agree"].to_numpy()[scored],
+                 "correct": (res.assignments["cluster_label"].to_numpy() == gold)[scored]})
     draws = []
     for draw in range(DRAWS):
         cats, scored5 = few_shot(ds, draw)
@@ -157,14 +159,19 @@ def table(rows: list[dict], det: dict) -> str:
 
 
 def tradeoff(rows: list[dict]) -> str:
-    """Share flagged and accuracy of the rest for other --uncertain-margin values (category file alone)."""
-    lines = ["| data | embedding | margin < 0.1 | margin < 0.25 (default) | margin < 0.4 |", "|---|---|---|---|---|"]
+    """Share flagged and accuracy of the rest for other flag rules (category file alone): no
+    second opinion agrees (the default), the margin alone (the rule without second opinions,
+    --second-opinions none, at three --uncertain-margin values), and both."""
+    rules = {"no second opinion agrees (default)": lambda r: r["agree"] == 0,
+             "margin < 0.1": lambda r: r["margins"] < 0.1, "margin < 0.25": lambda r: r["margins"] < 0.25,
+             "margin < 0.4": lambda r: r["margins"] < 0.4, "either, margin < 0.25": lambda r: (r["agree"] == 0) | (r["margins"] < 0.25)}
+    lines = ["| data | embedding | " + " | ".join(rules) + " |", "|---|---|" + "---|" * len(rules)]
     for r in rows:
         if "margins" not in r:
             continue
         cells = []
-        for m in (0.1, 0.25, 0.4):
-            unsure = r["margins"] < m
+        for rule in rules.values():
+            unsure = rule(r)
             rest = r["correct"][~unsure]
             cells.append(f"{unsure.mean():.0%} flagged, rest {rest.mean():.2f}" if len(rest) else f"{unsure.mean():.0%} flagged")
         lines.append(f"| {r['set']} | {r['embedding']} | " + " | ".join(cells) + " |")
@@ -187,7 +194,7 @@ def main() -> None:
                 rows += evaluate(ds, emb)
                 if not a.no_determinism:
                     det[(ds.name, emb)] = deterministic(ds, emb, Path(tmp))
-    text = (table(rows, det) + "\n\nUncertain flag, category file alone: share flagged and accuracy of the other examples\n\n"
+    text = (table(rows, det) + "\n\nUncertain flag, category file alone: share flagged and accuracy of the other examples, by flag rule\n\n"
             + tradeoff(rows) + "\n")
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     (ROOT / "bench" / "results" / "cluster_quality.md").write_text(text, encoding="utf-8")

@@ -190,6 +190,19 @@ def coding_options(func):
     return wrapper
 
 
+def _second_opinions(ctx, param, value):
+    """``auto``, ``none`` (→ ``()``) or a comma-separated list of embedder names (checked here)."""
+    text = (value or "auto").strip()
+    if text in ("auto", "none"):
+        return "auto" if text == "auto" else ()
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    known = RegistryChoice("embedder", "pipeline.embed").choices
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown embedder {', '.join(unknown)}; choose auto, none or a comma-separated list of {', '.join(known)}")
+    return names
+
+
 def cluster_options(func):
     """Options of ``qda cluster``, as ``cluster_opts``."""
 
@@ -207,19 +220,23 @@ def cluster_options(func):
     @path_option("--guide-codebook", "--guide", "guide_codebook", dir_okay=False, help="A codebook whose dimension's codes are the categories.")
     @click.option("--guide-dimension", default=DEFAULTS["guide_dimension"], show_default=True, help="The codebook dimension used by --guide-codebook.")
     @click.option("--labels", "labels", metavar="COLUMN", help="Column with a few hand-made categories (kept as given; they train the assignment).")
-    @click.option("--uncertain-margin", default=DEFAULTS["uncertain_margin"], show_default=True, type=click.FloatRange(0, 1),
-                  help="Guided: an example whose best category is less than this probability ahead of the second is flagged uncertain.")
+    @click.option("--uncertain-margin", type=click.FloatRange(0, 1),
+                  help="Guided: also flag an example uncertain when its best category is less than this probability ahead of the second. "
+                       "Default: 0.25 with --second-opinions none, else off.")
+    @click.option("--second-opinions", default=DEFAULTS["second_opinions"], show_default=True, callback=_second_opinions, metavar="auto|none|NAME,NAME",
+                  help="Guided: fit the categories again on other embeddings (e5, use, tfidf); an example none of them places in the same "
+                       "category is flagged uncertain. auto: the two of e5, use, tfidf that are not --embedding.")
     @click.option("--gold-column", metavar="COLUMN", help="Column with the researchers' categories: report ARI, NMI, contingency table.")
     @click.option("--stability", type=click.IntRange(0, 50), default=DEFAULTS["stability"], help="Rerun with N seeds and report the ARI between runs.")
     @functools.wraps(func)
     def wrapper(*args, where, join, embedding, embedding_model, seed, n_clusters, min_cluster_size, group_column, keep_theme, categories,
-                guide_codebook, guide_dimension, labels, uncertain_margin, gold_column, stability, **kwargs):
+                guide_codebook, guide_dimension, labels, uncertain_margin, second_opinions, gold_column, stability, **kwargs):
         from pipeline.options import ClusterOptions
 
         opts = ClusterOptions(where=list(where), join=list(join), embedding=embedding, embedding_model=embedding_model, seed=seed, n_clusters=n_clusters,
                               min_cluster_size=min_cluster_size, group_column=group_column, keep_theme=keep_theme, categories=categories,
                               guide_codebook=guide_codebook, guide_dimension=guide_dimension, labels=labels, uncertain_margin=uncertain_margin,
-                              gold_column=gold_column, stability=stability)
+                              second_opinions=second_opinions, gold_column=gold_column, stability=stability)
         return func(*args, cluster_opts=opts, **kwargs)
 
     return wrapper

@@ -26,7 +26,7 @@ DEFAULTS: dict[str, object] = {
     "embedding": "e5",
     "seed": 42,
     "guide_dimension": "innovationsform",
-    "uncertain_margin": 0.25,
+    "second_opinions": "auto",
     "stability": 0,
     # report, evaluate, exchange, review
     "quotes": 5,
@@ -106,6 +106,7 @@ class ClusterOptions:
     guide_dimension: str | None = None
     labels: str | None = None
     uncertain_margin: float | None = None
+    second_opinions: str | tuple | None = None
     gold_column: str | None = None
     stability: int | None = None
 

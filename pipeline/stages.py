@@ -227,12 +227,13 @@ def _category_table(res, clusters, group_column: str | None):
 
 
 def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_clusters, min_cluster_size, group_column, keep_theme,
-                  labels_column=None, uncertain_margin=0.25, gold_column=None, stability=0, on_event=None):
+                  labels_column=None, uncertain_margin=None, second_opinions="auto", gold_column=None, stability=0, on_event=None):
     """Clusters the selected units and writes clusters.csv, categories.csv, the maps and
     summary.json into ``tmp``. Returns ``(summary, categories)``.
 
-    ``clusters.csv`` has ``segment_id, cluster, cluster_label, score, margin, uncertain``, then
-    every other column of ``selected`` (metadata, gold columns) and ``text``.
+    ``clusters.csv`` has ``segment_id, cluster, cluster_label, score, margin``, in guided runs
+    ``agree`` (how many second opinions chose the same category), then ``uncertain``, every
+    other column of ``selected`` (metadata, gold columns) and ``text``.
 
     Raises:
         QdaError: see :func:`pipeline.cluster.cluster_units`.
@@ -249,12 +250,14 @@ def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_cluster
     groups = selected[group_column].astype(str).tolist() if group_column in selected.columns else None
     kwargs = {"groups": groups, "remove_theme": not keep_theme, "embedding": embedding, "n_clusters": n_clusters,
               "min_cluster_size": min_cluster_size, "categories": categories or None, "uncertain_margin": uncertain_margin,
-              "labels": selected[labels_column].astype(str).tolist() if labels_column else None}
+              "second_opinions": second_opinions, "labels": selected[labels_column].astype(str).tolist() if labels_column else None}
     texts = selected["text"].astype(str).tolist()
     res = cluster_units(texts, seed=seed, on_event=on_event, **kwargs)
     a = res.assignments
     meta_cols = [c for c in selected.columns if c not in {"segment_id", "text", "start_char", "end_char", "unit", "flag", "is_interviewer", "code_scope"}]
-    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[["cluster", "cluster_label", "score", "margin", "uncertain"]],
+    guided = bool(a["guided"].any())
+    columns = ["cluster", "cluster_label", "score", "margin", *(["agree"] if guided else []), "uncertain"]
+    clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[columns],
                           selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
     cats = _category_table(res, clusters, group_column if groups else None)
     summary = {"units": len(texts), "clusters": int((cats["size"] > 0).sum()), "uncertain": int(a["uncertain"].sum()),

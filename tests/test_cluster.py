@@ -38,10 +38,11 @@ def test_outputs_and_their_columns(clustered):
     for name in ("clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html", "run.json", "summary.json", "gold_contingency.csv", "stability.csv"):
         assert (out / name).is_file(), name
     clusters = pd.read_csv(out / "clusters.csv", keep_default_na=False)
-    assert list(clusters.columns[:6]) == ["segment_id", "cluster", "cluster_label", "score", "margin", "uncertain"]
+    assert list(clusters.columns[:7]) == ["segment_id", "cluster", "cluster_label", "score", "margin", "agree", "uncertain"]
     assert {"network", "kategorie"} <= set(clusters.columns) and clusters["segment_id"].str.endswith(":innovationsbeispiel").all()
     assert clusters["margin"].between(0, 1).all() and set(clusters["uncertain"]) <= {True, False}
-    assert (clusters["uncertain"] == (clusters["margin"] < 0.25)).all()
+    # the default flag: none of the two second opinions (e5 and use beside tfidf) chose the same category
+    assert set(clusters["agree"]) <= {0, 1, 2} and (clusters["uncertain"] == (clusters["agree"] == 0)).all()
     cats = pd.read_csv(out / "categories.csv", keep_default_na=False)
     assert {"cluster", "label", "top_terms", "size", "guided", "examples"} <= set(cats.columns)
     assert any(c.startswith("share_") for c in cats.columns)
@@ -68,7 +69,8 @@ def test_run_json_records_the_parameters_used(clustered):
     out, _ = clustered
     summary = json.loads((out / "run.json").read_text())["summary"]
     assert summary["method"] == "guided" and summary["embedding"] == "tfidf" and summary["seed"] == 42
-    assert summary["uncertain_margin"] == 0.25 and summary["other_threshold"] == -2.0 and summary["theme_removed"] is True
+    assert summary["uncertain_margin"] == 0.0 and summary["other_threshold"] == -2.0 and summary["theme_removed"] is True
+    assert summary["second_opinions"] == ["e5", "use"]
     assert summary["categories"][0] == "Digitale Lösungen & Standards"
     assert "umap" not in summary and "n_clusters" not in summary  # guided mode uses neither
 
@@ -100,6 +102,19 @@ def test_n_clusters_is_refused_in_guided_mode(tmp_path):
     assert ("--n-clusters has no meaning with --categories: the categories fix their number. "
             "Drop --n-clusters, or drop --categories for unguided clustering.") in r.output
     assert not out.exists()
+
+
+def test_second_opinions_can_be_chosen_or_switched_off(tmp_path):
+    out = tmp_path / "s"
+    r = run([*GUIDED, "--second-opinions", "none", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    assert s["second_opinions"] == [] and s["uncertain_margin"] == 0.25  # the margin decides alone
+    clusters = pd.read_csv(out / "clusters.csv", keep_default_na=False)
+    assert (clusters["uncertain"] == (clusters["margin"] < 0.25)).all()
+    r = run([*GUIDED, "--second-opinions", "e5,bert", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "unknown embedder bert; choose auto, none or a comma-separated list of" in r.output
+    assert not (tmp_path / "x").exists()
 
 
 def test_gold_column_is_carried_through_with_meta_column(tmp_path):

@@ -73,7 +73,8 @@ def test_fit_returns_self_and_fitted_state(fitted):
     assert est.fit(TEXTS, groups=GROUPS) is est
     assert list(est.classes_) == [c.label for c in CATS] + [OTHER]
     assert est.labels_.shape == (len(TEXTS),)
-    assert list(est.assignments_.columns) == ["cluster", "label", "score", "margin", "uncertain", "other"]
+    assert list(est.assignments_.columns) == ["cluster", "label", "score", "margin", "agree", "uncertain", "other"]
+    assert [m.embedding for m in est.second_opinions_] == ["use", "tfidf"]
     assert ((est.assignments_["score"] > 0) & (est.assignments_["score"] <= 1)).all()
     assert (est.assignments_["margin"] >= 0).all()
 
@@ -88,7 +89,7 @@ def test_predict_matches_fit_and_takes_new_texts(fitted):
     new = ["Eine App, mit der man Sperrmüll anmelden kann", "Fortbildung in Kursform zu Excel"]
     pred = fitted.predict(new)
     assert pred.shape == (2,) and pred.tolist() == [0, 1]
-    assert fitted.assign(new).shape == (2, 6)
+    assert fitted.assign(new).shape == (2, 7)
 
 
 def test_same_seed_same_result():
@@ -100,8 +101,36 @@ def test_same_seed_same_result():
 def test_set_params_changes_the_uncertainty_rule(fitted):
     est = clone(fitted).set_params(uncertain_margin=1.0)
     assert est.fit(TEXTS, groups=GROUPS).assignments_["uncertain"].all()
-    est.set_params(uncertain_margin=0.0)
+    est.set_params(uncertain_margin=0.0, second_opinions=())
     assert not est.fit(TEXTS, groups=GROUPS).assignments_["uncertain"].any()
+    assert est.record()["second_opinions"] == [] and est.record()["uncertain_margin"] == 0.0
+    # without second opinions the margin alone decides, 0.25 unless given
+    est.set_params(uncertain_margin=None)
+    a = est.fit(TEXTS, groups=GROUPS).assignments_
+    assert (a["uncertain"] == (a["margin"] < 0.25)).all() and (a["agree"] == 0).all()
+
+
+def test_uncertain_when_no_second_opinion_agrees(fitted):
+    a = fitted.assignments_
+    assert fitted.record()["second_opinions"] == ["e5", "tfidf"] and fitted.record()["uncertain_margin"] == 0.0
+    votes = np.array([m.labels_ for m in fitted.second_opinions_])
+    assert (a["agree"].to_numpy() == (votes == fitted.labels_).sum(axis=0)).all()
+    assert (a["uncertain"] == (a["agree"] == 0)).all()
+    # a text the three readings place differently: a keyword of one category, the event of another
+    mixed = ["Per App gemeldet: Kurs ausgefallen, Bürger befragt"]
+    # new texts are judged the same way: every second opinion assigns them too
+    new = fitted.assign(mixed)
+    assert new["agree"].iloc[0] == sum(m.predict(mixed)[0] == new["cluster"].iloc[0] for m in fitted.second_opinions_)
+    assert new["uncertain"].iloc[0] == (new["agree"].iloc[0] == 0)
+
+
+def test_second_opinions_are_chosen_and_checked():
+    assert CategoryMap(CATS, embedding="e5")._views() == ["use", "tfidf"]
+    assert CategoryMap(CATS, embedding="tfidf")._views() == ["e5", "use"]
+    assert CategoryMap(CATS, embedding="st:/models/x")._views() == ["e5", "use"]
+    assert CategoryMap(CATS, embedding="e5", second_opinions=("tfidf", "e5"))._views() == ["tfidf"]  # never itself
+    with pytest.raises(QdaError, match="second_opinions must be 'auto' or a list of embedder names, not 'use'"):
+        CategoryMap(CATS, second_opinions="use").fit(TEXTS)
 
 
 def test_far_from_every_category_goes_to_other(monkeypatch, tmp_path):

@@ -234,12 +234,13 @@ def cluster(sources, out_dir: Path, options: ClusterOptions | None = None, inges
             categories += categories_from_codebook(cb, guide_dimension)
         emb_name = f"st:{o.embedding_model}" if o.embedding_model else default("embedding", o.embedding)
         group_column = o.group_column if o.group_column is not None else network_column(selected.columns)
-        seed, margin, stability = default("seed", o.seed), default("uncertain_margin", o.uncertain_margin), default("stability", o.stability)
+        seed, margin, stability = default("seed", o.seed), o.uncertain_margin, default("stability", o.stability)
+        second = default("second_opinions", o.second_opinions)
         opts = {"sources": sources, "where": list(o.where), "join": [str(j) for j in o.join], "embedding": emb_name, "seed": seed,
                 "n_clusters": o.n_clusters, "min_cluster_size": o.min_cluster_size, "group_column": group_column, "keep_theme": o.keep_theme,
                 "categories": str(o.categories) if o.categories else None, "guide_codebook": str(o.guide_codebook) if o.guide_codebook else None,
                 "guide_dimension": guide_dimension if o.guide_codebook else None, "labels": o.labels, "uncertain_margin": margin,
-                "gold_column": o.gold_column, "stability": stability}
+                "second_opinions": second, "gold_column": o.gold_column, "stability": stability}
         raw = {**vars(o), "embedding": o.embedding or o.embedding_model, "guide_dimension": o.guide_dimension if o.guide_codebook else None}
         theme = group_column in selected.columns and not o.keep_theme
         mode = "guided by " + ", ".join(guided_by) if guided_by else "unguided"
@@ -255,7 +256,7 @@ def cluster(sources, out_dir: Path, options: ClusterOptions | None = None, inges
         with staged_output(out_dir) as tmp:
             summary, cats = cluster_stage(selected, tmp, categories=categories, embedding=emb_name, seed=seed, n_clusters=o.n_clusters,
                                           min_cluster_size=o.min_cluster_size, group_column=group_column, keep_theme=o.keep_theme,
-                                          labels_column=o.labels, uncertain_margin=margin, gold_column=o.gold_column,
+                                          labels_column=o.labels, uncertain_margin=margin, second_opinions=second, gold_column=o.gold_column,
                                           stability=stability, on_event=emit)
             inputs = [*ing.inputs, *o.join, *([o.categories] if o.categories else []), *([o.guide_codebook] if o.guide_codebook else [])]
             sources_of = option_sources(opts, raw, corpus=corpus_keys(sources), origins=origins)

@@ -23,8 +23,8 @@ class ClusterResult:
     """What ``cluster_units`` returns.
 
     Attributes:
-        assignments: input row order: cluster, cluster_label, score, margin, uncertain, other,
-            guided (cluster -1 for empty texts).
+        assignments: input row order: cluster, cluster_label, score, margin, agree, uncertain,
+            other, guided (cluster -1 for empty texts; agree -1 in unguided runs).
         clusters: one row per cluster: cluster, label, top_terms, size, uncertain, guided.
         coords: 2-D map coordinates per input row (NaN for empty texts).
         params: the parameters used (for run.json).
@@ -44,7 +44,7 @@ def _guided_categories(categories, labels) -> list[Category]:
 
 
 def make_estimator(*, guided: bool, categories, embedding: str, seed: int, n_clusters, min_cluster_size, max_clusters: int,
-                   remove_theme: bool, uncertain_margin: float):
+                   remove_theme: bool, uncertain_margin: float | None, second_opinions="auto"):
     """The guided or the unguided estimator with the given options.
 
     Raises:
@@ -54,7 +54,8 @@ def make_estimator(*, guided: bool, categories, embedding: str, seed: int, n_clu
         if n_clusters is not None:
             raise QdaError(f"n_clusters has no meaning in guided clustering: the {len(categories)} categories fix the number; "
                            "drop n_clusters, or drop the categories for unguided clustering")
-        return CategoryMap(categories, embedding=embedding, remove_theme=remove_theme, uncertain_margin=uncertain_margin, random_state=seed)
+        return CategoryMap(categories, embedding=embedding, remove_theme=remove_theme, uncertain_margin=uncertain_margin,
+                           second_opinions=second_opinions, random_state=seed)
     return TopicMap(n_clusters, embedding=embedding, remove_theme=remove_theme, min_cluster_size=min_cluster_size,
                     max_clusters=max_clusters, random_state=seed)
 
@@ -78,8 +79,8 @@ def _cluster_table(est, texts: list[str], a: pd.DataFrame, guided: bool) -> pd.D
 
 def cluster_units(texts: list[str], *, groups: list[str] | None = None, embedding: str = "e5", seed: int = 42, n_clusters: int | None = None,
                   min_cluster_size: int | None = None, max_clusters: int = 12, categories: list[Category] | None = None,
-                  labels: list[str] | None = None, remove_theme: bool = True, uncertain_margin: float = 0.25,
-                  on_event=None) -> ClusterResult:
+                  labels: list[str] | None = None, remove_theme: bool = True, uncertain_margin: float | None = None,
+                  second_opinions="auto", on_event=None) -> ClusterResult:
     """Clusters unit texts: guided by ``categories``/``labels`` when given, else unguided.
 
     Args:
@@ -93,7 +94,9 @@ def cluster_units(texts: list[str], *, groups: list[str] | None = None, embeddin
         categories: the analyst's categories (guided).
         labels: per unit a hand-made category or "" (guided; kept as given).
         remove_theme: subtract each group's mean embedding.
-        uncertain_margin: guided only: probability margin below which an example is uncertain.
+        uncertain_margin: guided only: probability margin below which an example is uncertain
+            (None: see :class:`CategoryMap`).
+        second_opinions: guided only: embedder names of the second opinions, "auto" or ().
         on_event: optional callback receiving progress messages.
 
     Raises:
@@ -111,19 +114,21 @@ def cluster_units(texts: list[str], *, groups: list[str] | None = None, embeddin
     guided = bool(categories) or bool(lk and any(lk))
     cats = _guided_categories(categories, lk) if guided else []
     est = make_estimator(guided=guided, categories=cats, embedding=embedding, seed=seed, n_clusters=n_clusters, min_cluster_size=min_cluster_size,
-                         max_clusters=max_clusters, remove_theme=remove_theme, uncertain_margin=uncertain_margin)
+                         max_clusters=max_clusters, remove_theme=remove_theme, uncertain_margin=uncertain_margin,
+                         second_opinions=second_opinions)
     est.fit(texts_k, lk if guided else None, groups=gk, on_event=on_event)
     a = est.assignments_.reset_index(drop=True)
     table = _cluster_table(est, texts_k, a, guided)
     label_of = dict(zip(table["cluster"], table["label"]))
     Z = est.transform(texts_k, gk)
-    full = pd.DataFrame({"cluster": -1, "cluster_label": "", "score": np.nan, "margin": np.nan, "uncertain": False, "other": False,
-                         "guided": guided}, index=range(len(texts)))
+    full = pd.DataFrame({"cluster": -1, "cluster_label": "", "score": np.nan, "margin": np.nan, "agree": -1, "uncertain": False,
+                         "other": False, "guided": guided}, index=range(len(texts)))
     full.loc[keep, "cluster"] = a["cluster"].to_numpy()
     full.loc[keep, "cluster_label"] = [label_of[c] for c in a["cluster"].tolist()]
-    for col in ("score", "margin", "uncertain", "other"):
-        full.loc[keep, col] = a[col].to_numpy()
-    full = full.astype({"cluster": np.int64, "score": float, "margin": float, "uncertain": bool, "other": bool})
+    for col in ("score", "margin", "agree", "uncertain", "other"):
+        if col in a:
+            full.loc[keep, col] = a[col].to_numpy()
+    full = full.astype({"cluster": np.int64, "score": float, "margin": float, "agree": np.int64, "uncertain": bool, "other": bool})
     xy = np.full((len(texts), 2), np.nan)
     xy[keep] = map_coords(Z, a["cluster"].to_numpy())
     params = {**est.record(), "seed": seed, "theme_removed": bool(remove_theme and gk is not None and len(set(gk)) > 1),

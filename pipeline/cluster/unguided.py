@@ -169,7 +169,7 @@ class TopicMap(_TextMap, ClusterMixin, BaseEstimator):
             NotFittedError: before ``fit``.
         """
         check_is_fitted(self, "centres_")
-        Z = self.theme_.transform(self.embedder_(as_texts(X)), groups)
+        Z = self.theme_.transform(self.embedder_(as_texts(X, minimum=1)), groups)
         return self._decide(Z, (Z @ self.centres_.T).argmax(axis=1))
 
     def record(self) -> dict:
