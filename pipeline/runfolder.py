@@ -82,7 +82,7 @@ FILES: dict[str, RunFile] = {
     }, required=("segment_id", "code", "score", "threshold", "accepted")),
     "model": RunFile("model.npz"),
     "clusters": RunFile("clusters.csv", {
-        "segment_id": S, "cluster": I, "cluster_label": S, "score": F, "margin": F, "agree": I, "uncertain": B,
+        "segment_id": S, "cluster": I, "cluster_label": S, "score": F, "margin": F, "agree": I, "alternative": S, "uncertain": B,
     }, required=("segment_id", "cluster"), stage=CLUSTER),
     # its share_<group> columns vary with the groups: each column a number (truth value) where
     # every cell is one, else text (a label "NA" stays a label)

@@ -232,7 +232,8 @@ def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_cluster
     summary.json into ``tmp``. Returns ``(summary, categories)``.
 
     ``clusters.csv`` has ``segment_id, cluster, cluster_label, score, margin``, in guided runs
-    ``agree`` (how many second opinions chose the same category), then ``uncertain``, every
+    ``agree`` (how many second opinions chose the same category) and ``alternative`` (what they
+    chose instead), then ``uncertain``, every
     other column of ``selected`` (metadata, gold columns) and ``text``.
 
     Raises:
@@ -256,7 +257,7 @@ def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_cluster
     a = res.assignments
     meta_cols = [c for c in selected.columns if c not in {"segment_id", "text", "start_char", "end_char", "unit", "flag", "is_interviewer", "code_scope"}]
     guided = bool(a["guided"].any())
-    columns = ["cluster", "cluster_label", "score", "margin", *(["agree"] if guided else []), "uncertain"]
+    columns = ["cluster", "cluster_label", "score", "margin", *(["agree", "alternative"] if guided else []), "uncertain"]
     clusters = pd.concat([selected[["segment_id"]].reset_index(drop=True), a[columns],
                           selected[meta_cols + ["text"]].reset_index(drop=True)], axis=1)
     cats = _category_table(res, clusters, group_column if groups else None)
@@ -268,7 +269,8 @@ def cluster_stage(selected, tmp: Path, *, categories, embedding, seed, n_cluster
     # the count is in summary.json; one column less keeps the report's table within the page
     runfolder.write(tmp, "categories", cats.drop(columns=["uncertain"]))
     mp = pd.DataFrame({"x": res.coords[:, 0], "y": res.coords[:, 1], "cluster": a["cluster"], "cluster_label": a["cluster_label"],
-                       "group": groups if groups else ["alle"] * len(texts), "text": texts, "uncertain": a["uncertain"]})
+                       "group": groups if groups else ["alle"] * len(texts), "text": texts, "uncertain": a["uncertain"],
+                       "alternative": a["alternative"]})
     draw_png(mp, runfolder.path(tmp, "cluster_map_png"))
     draw_html(mp, runfolder.path(tmp, "cluster_map_html"))
     if gold_column:

@@ -10,6 +10,7 @@ from conftest import BEISPIEL, tree_snapshot, write
 
 from pipeline.cli import cli
 from pipeline.cluster import (
+    OTHER,
     cluster_units,
     compare_with_gold,
     read_categories,
@@ -38,7 +39,12 @@ def test_outputs_and_their_columns(clustered):
     for name in ("clusters.csv", "categories.csv", "cluster_map.png", "cluster_map.html", "run.json", "summary.json", "gold_contingency.csv", "stability.csv"):
         assert (out / name).is_file(), name
     clusters = pd.read_csv(out / "clusters.csv", keep_default_na=False)
-    assert list(clusters.columns[:7]) == ["segment_id", "cluster", "cluster_label", "score", "margin", "agree", "uncertain"]
+    assert list(clusters.columns[:8]) == ["segment_id", "cluster", "cluster_label", "score", "margin", "agree", "alternative", "uncertain"]
+    # the alternative is a category other than the assigned one, given exactly where a second opinion disagrees
+    disagree = clusters["agree"] < 2
+    assert (clusters.loc[disagree, "alternative"] != "").all() and (clusters.loc[~disagree, "alternative"] == "").all()
+    assert (clusters.loc[disagree, "alternative"] != clusters.loc[disagree, "cluster_label"]).all()
+    assert set(clusters["alternative"]) - {""} <= {c.label for c in read_categories(BEISPIEL / "kategorien.yaml")} | {OTHER}
     assert {"network", "kategorie"} <= set(clusters.columns) and clusters["segment_id"].str.endswith(":innovationsbeispiel").all()
     assert clusters["margin"].between(0, 1).all() and set(clusters["uncertain"]) <= {True, False}
     # the default flag: none of the two second opinions (e5 and use beside tfidf) chose the same category
@@ -63,6 +69,7 @@ def test_outputs_and_their_columns(clustered):
     html = (out / "cluster_map.html").read_text()
     assert "<svg" in html and "http" not in html.replace("http://www.w3.org/2000/svg", "")
     assert html.count('class="uncertain"') == clusters["uncertain"].sum() > 0
+    assert html.count("(unsicher, sonst: ") == clusters["uncertain"].sum()  # each with what the second opinions chose
 
 
 def test_run_json_records_the_parameters_used(clustered):

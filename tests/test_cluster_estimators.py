@@ -8,6 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as ec
 
 from pipeline.cluster import OTHER, Category, CategoryMap, TopicMap
+from pipeline.cluster.guided import _alternative
 from pipeline.cluster.seeds import seed_hits
 from pipeline.errors import QdaError
 
@@ -73,7 +74,7 @@ def test_fit_returns_self_and_fitted_state(fitted):
     assert est.fit(TEXTS, groups=GROUPS) is est
     assert list(est.classes_) == [c.label for c in CATS] + [OTHER]
     assert est.labels_.shape == (len(TEXTS),)
-    assert list(est.assignments_.columns) == ["cluster", "label", "score", "margin", "agree", "uncertain", "other"]
+    assert list(est.assignments_.columns) == ["cluster", "label", "score", "margin", "agree", "alternative", "uncertain", "other"]
     assert [m.embedding for m in est.second_opinions_] == ["use", "tfidf"]
     assert ((est.assignments_["score"] > 0) & (est.assignments_["score"] <= 1)).all()
     assert (est.assignments_["margin"] >= 0).all()
@@ -89,7 +90,7 @@ def test_predict_matches_fit_and_takes_new_texts(fitted):
     new = ["Eine App, mit der man Sperrmüll anmelden kann", "Fortbildung in Kursform zu Excel"]
     pred = fitted.predict(new)
     assert pred.shape == (2,) and pred.tolist() == [0, 1]
-    assert fitted.assign(new).shape == (2, 7)
+    assert fitted.assign(new).shape == (2, 8)
 
 
 def test_same_seed_same_result():
@@ -116,12 +117,22 @@ def test_uncertain_when_no_second_opinion_agrees(fitted):
     votes = np.array([m.labels_ for m in fitted.second_opinions_])
     assert (a["agree"].to_numpy() == (votes == fitted.labels_).sum(axis=0)).all()
     assert (a["uncertain"] == (a["agree"] == 0)).all()
+    assert ((a["alternative"] == "") == (a["agree"] == len(votes))).all()
     # a text the three readings place differently: a keyword of one category, the event of another
     mixed = ["Per App gemeldet: Kurs ausgefallen, Bürger befragt"]
     # new texts are judged the same way: every second opinion assigns them too
     new = fitted.assign(mixed)
     assert new["agree"].iloc[0] == sum(m.predict(mixed)[0] == new["cluster"].iloc[0] for m in fitted.second_opinions_)
     assert new["uncertain"].iloc[0] == (new["agree"].iloc[0] == 0)
+
+
+def test_the_alternative_is_what_the_second_opinions_chose_instead():
+    classes = np.array(["A", "B", "C", OTHER], dtype=object)
+    cluster = np.array([0, 1, 2, 0])
+    votes = [np.array([0, 2, 1, 3]), np.array([0, 2, 0, 1])]
+    # all agree; both say C; a tie goes to the first opinion; "other" is a possible alternative
+    assert _alternative(cluster, votes, classes).tolist() == ["", "C", "B", OTHER]
+    assert _alternative(cluster, [], classes).tolist() == ["", "", "", ""]
 
 
 def test_second_opinions_are_chosen_and_checked():

@@ -23,8 +23,8 @@ class ClusterResult:
     """What ``cluster_units`` returns.
 
     Attributes:
-        assignments: input row order: cluster, cluster_label, score, margin, agree, uncertain,
-            other, guided (cluster -1 for empty texts; agree -1 in unguided runs).
+        assignments: input row order: cluster, cluster_label, score, margin, agree, alternative,
+            uncertain, other, guided (cluster -1 for empty texts; agree -1 in unguided runs).
         clusters: one row per cluster: cluster, label, top_terms, size, uncertain, guided.
         coords: 2-D map coordinates per input row (NaN for empty texts).
         params: the parameters used (for run.json).
@@ -121,11 +121,11 @@ def cluster_units(texts: list[str], *, groups: list[str] | None = None, embeddin
     table = _cluster_table(est, texts_k, a, guided)
     label_of = dict(zip(table["cluster"], table["label"]))
     Z = est.transform(texts_k, gk)
-    full = pd.DataFrame({"cluster": -1, "cluster_label": "", "score": np.nan, "margin": np.nan, "agree": -1, "uncertain": False,
-                         "other": False, "guided": guided}, index=range(len(texts)))
+    full = pd.DataFrame({"cluster": -1, "cluster_label": "", "score": np.nan, "margin": np.nan, "agree": -1, "alternative": "",
+                         "uncertain": False, "other": False, "guided": guided}, index=range(len(texts)))
     full.loc[keep, "cluster"] = a["cluster"].to_numpy()
     full.loc[keep, "cluster_label"] = [label_of[c] for c in a["cluster"].tolist()]
-    for col in ("score", "margin", "agree", "uncertain", "other"):
+    for col in ("score", "margin", "agree", "alternative", "uncertain", "other"):
         if col in a:
             full.loc[keep, col] = a[col].to_numpy()
     full = full.astype({"cluster": np.int64, "score": float, "margin": float, "agree": np.int64, "uncertain": bool, "other": bool})

@@ -19,7 +19,7 @@
    not ``embedding``). They are not voted in: they only say how sure the assignment is.
 6. **Decide**: the category with the highest score; ``score`` is its softmax probability,
    ``margin`` the distance to the second, ``agree`` the number of second opinions that chose
-   the same category. ``uncertain`` when no second opinion agrees, or when the margin is below
+   the same category, ``alternative`` what they chose instead. ``uncertain`` when no second opinion agrees, or when the margin is below
    ``uncertain_margin`` (default: 0.25 without second opinions, off with them). Why both: on
    the dev examples, flagging the 26 % that no second opinion confirms left 76 % of the rest
    right; flagging 28 % by margin left 73 % (the margin of one model is overconfident where
@@ -108,6 +108,17 @@ def _confident(scores: np.ndarray, share: float) -> np.ndarray:
     return keep
 
 
+def _alternative(cluster: np.ndarray, votes: list[np.ndarray], classes: np.ndarray) -> np.ndarray:
+    """Per text the category the second opinions chose instead ("" when all agree): the one
+    chosen most often, on a tie the first opinion's."""
+    out = np.full(len(cluster), "", dtype=object)
+    for i in range(len(cluster)):
+        other = [int(v[i]) for v in votes if v[i] != cluster[i]]
+        if other:
+            out[i] = classes[max(other, key=lambda c: (other.count(c), -other.index(c)))]
+    return out
+
+
 class _TextMap:
     """What :class:`CategoryMap` and :class:`~pipeline.cluster.unguided.TopicMap` share once
     fitted: both embed texts, remove the theme (``theme_``) and ``assign`` them to a cluster."""
@@ -154,7 +165,7 @@ class CategoryMap(_TextMap, ClusterMixin, BaseEstimator):
         classes_: category labels, then ``other_label``.
         labels_: index into ``classes_`` per training text.
         assignments_: DataFrame per training text (cluster, label, score, margin, agree,
-            uncertain, other).
+            alternative, uncertain, other).
         second_opinions_: the fitted CategoryMaps of the second opinions.
         classifier_, theme_, embedder_: the fitted parts.
     """
@@ -359,13 +370,15 @@ class CategoryMap(_TextMap, ClusterMixin, BaseEstimator):
         if fixed is not None:
             cluster = np.where(fixed >= 0, fixed, cluster)
             uncertain &= fixed < 0
+            agree = np.where(fixed >= 0, len(votes), agree)  # the analyst's label is not questioned
         return pd.DataFrame({"cluster": cluster.astype(np.int64), "label": self.classes_[cluster],
                              "score": np.round(score, 4), "margin": np.round(margin, 4), "agree": agree,
+                             "alternative": _alternative(cluster, votes, self.classes_),
                              "uncertain": uncertain, "other": other & (cluster == k)})
 
     def assign(self, X, groups=None) -> pd.DataFrame:
         """Per text: ``cluster`` (index into ``classes_``), ``label``, ``score``, ``margin``,
-        ``agree``, ``uncertain``, ``other``.
+        ``agree``, ``alternative``, ``uncertain``, ``other``.
 
         Raises:
             NotFittedError: before ``fit``.

@@ -3,7 +3,8 @@
 ``draw_png`` (matplotlib, for papers) and ``draw_html`` (one self-contained SVG page with
 tooltips, no network access needed) take the same table: ``x, y, cluster, cluster_label,
 group, text`` and optionally ``uncertain``: uncertain examples are drawn as hollow rings in
-their group's colour, the others as filled dots.
+their group's colour, the others as filled dots; the tooltip of an uncertain one names the
+``alternative`` category of the second opinions, when the table has one.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def draw_html(table: pd.DataFrame, path, title: str = "Kategorienkarte") -> None
                      f'<title>{html.escape(label)} ({size})</title></ellipse>')
     for r, unsure in zip(table.itertuples(), _uncertain(table)):
         cx, cy = px(r.x, r.y)
-        tip = f"{r.group} · {r.cluster_label}{' (unsicher)' if unsure else ''}\n{r.text}"
+        alt = str(getattr(r, "alternative", "") or "")
+        tip = f"{r.group} · {r.cluster_label}{' (unsicher' + (', sonst: ' + alt if alt else '') + ')' if unsure else ''}\n{r.text}"
         # inline style: the page's circle rule would otherwise paint the ring white
         paint = f'class="uncertain" style="fill:#fff;stroke:{colours[r.group]}"' if unsure else f'fill="{colours[r.group]}"'
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" {paint}><title>{html.escape(tip)}</title></circle>')
