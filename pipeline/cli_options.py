@@ -171,6 +171,8 @@ def coding_options(func):
     @path_option("--model", "model", dir_okay=False, help="Apply a verifier saved by an earlier --train run (model.npz).")
     @click.option("--rules-only", is_flag=True, help="Code with the rules alone: no verifier, not even the codebook's companion (NAME.verifier.npz next to it).")
     @click.option("--threshold", type=click.FloatRange(0, 1), help="One decision threshold for every code instead of the verifier's own (chosen by cross-validation).")
+    @click.option("--favour", type=click.Choice(["balanced", "precision"]), default=DEFAULTS["favour"], show_default=True,
+                  help="The verifier's operating point: balanced (thresholds for F1) or precision (fewer codings, more of them right).")
     @click.option("--verifier-embedding", default=DEFAULTS["verifier_embedding"], show_default=True, metavar="NAME",
                   help="Sentence embedding the verifier also uses when training: none, use, e5.")
     @click.option("--scope", type=click.Choice(["soft", "hard"]), help="hard: code only the dimensions a unit's question asks about. Default: as corpus.yaml says (soft).")
@@ -178,13 +180,18 @@ def coding_options(func):
     @click.option("--workers", type=click.IntRange(1, 64), default=DEFAULTS["workers"], show_default=True, help="Processes for parsing.")
     @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache (.qda-cache).")
     @functools.wraps(func)
-    def wrapper(*args, nlp, train, train_part, model, rules_only, threshold, verifier_embedding, scope, code_interviewer, workers, no_cache, **kwargs):
+    def wrapper(*args, nlp, train, train_part, model, rules_only, threshold, favour, verifier_embedding, scope, code_interviewer, workers, no_cache,
+                **kwargs):
         from pipeline.options import CodingOptions
 
         if rules_only and (model or train):
             raise click.UsageError(f"--rules-only codes without a verifier: leave out {'--model' if model else '--train'}, or --rules-only")
+        if favour == "precision" and (rules_only or threshold is not None):
+            raise click.UsageError("--favour chooses the verifier's own thresholds: leave it out with "
+                                   + ("--rules-only (no verifier)" if rules_only else "--threshold (one threshold for every code)"))
         coding = CodingOptions(nlp=nlp, train=train, train_part=train_part, model=model, rules_only=rules_only, threshold=threshold,
-                               verifier_embedding=verifier_embedding, scope=scope, code_interviewer=code_interviewer, workers=workers, no_cache=no_cache)
+                               favour=favour, verifier_embedding=verifier_embedding, scope=scope, code_interviewer=code_interviewer, workers=workers,
+                               no_cache=no_cache)
         return func(*args, coding=coding, **kwargs)
 
     return wrapper

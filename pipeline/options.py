@@ -21,6 +21,7 @@ DEFAULTS: dict[str, object] = {
     "unit": "turn",
     # coding
     "verifier_embedding": "none",
+    "favour": "balanced",
     "workers": 1,
     # clustering (qda cluster and the clustering stage of qda run)
     "embedding": "e5",
@@ -61,6 +62,7 @@ class CodingOptions:
     model: Path | None = None
     rules_only: bool = False
     threshold: float | None = None
+    favour: str | None = None
     verifier_embedding: str | None = None
     scope: str | None = None
     code_interviewer: bool | None = None
@@ -70,14 +72,15 @@ class CodingOptions:
     def stage_kwargs(self) -> dict:
         """The keyword arguments of :func:`pipeline.stages.code_stage`, defaults resolved."""
         return {"nlp_name": self.nlp, "train_gold": self.train, "train_part": self.train_part, "model_path": self.model,
-                "rules_only": self.rules_only, "threshold": self.threshold, "verifier_embedding": default("verifier_embedding", self.verifier_embedding),
-                "scope": self.scope, "code_interviewer": self.code_interviewer, "workers": default("workers", self.workers),
+                "rules_only": self.rules_only, "threshold": self.threshold, "favour": default("favour", self.favour),
+                "verifier_embedding": default("verifier_embedding", self.verifier_embedding), "scope": self.scope, "code_interviewer": self.code_interviewer, "workers": default("workers", self.workers),
                 "no_cache": self.no_cache}
 
     def record(self, *, code_interviewer: bool = True) -> dict:
         """The options as run.json records them (``code_interviewer``: with that key)."""
         rec = {"nlp": self.nlp, "train": self.train, "train_part": self.train_part, "model": str(self.model) if self.model else None,
-               "rules_only": self.rules_only, "threshold": self.threshold, "verifier_embedding": default("verifier_embedding", self.verifier_embedding), "scope": self.scope,
+               "rules_only": self.rules_only, "threshold": self.threshold, "favour": default("favour", self.favour),
+               "verifier_embedding": default("verifier_embedding", self.verifier_embedding), "scope": self.scope,
                "code_interviewer": self.code_interviewer, "workers": default("workers", self.workers), "cache": not self.no_cache}
         if not code_interviewer:
             del rec["code_interviewer"]

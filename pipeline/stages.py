@@ -92,7 +92,7 @@ def training_labels(train: str, segments, cb, *, part: str | None = None):
 
 
 def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train_part=None, model_path=None, threshold=None,
-               code_interviewer=None, workers=1, no_cache=False, scope=None, verifier_embedding="none", progress=None, on_event=None,
+               favour="balanced", code_interviewer=None, workers=1, no_cache=False, scope=None, verifier_embedding="none", progress=None, on_event=None,
                scheduler=None, rules_only=False):
     """Loads the codebook, trains (``train_gold``) or loads (``model_path``, else the codebook's
     companion unless ``rules_only``, see :func:`load_coder`) the verifier and
@@ -114,7 +114,7 @@ def code_stage(segments, codebook_path, *, nlp_name=None, train_gold=None, train
 
         code_segments = partial(code_partitioned, scheduler=scheduler)
     result = code_segments(segments, cb, nlp_name=nlp_name, code_interviewer=code_interviewer, model=model, threshold=threshold,
-                           scope=scope, use_cache=not no_cache, workers=workers, progress=progress)
+                           favour=favour, scope=scope, use_cache=not no_cache, workers=workers, progress=progress)
     return cb, model, result
 
 

@@ -105,8 +105,8 @@ def test_code_trains_the_verifier_on_reviewed_decisions(coded, reviewed, tmp_pat
     anchors = 4  # two for huerde.zeit, one each for the other codes
     assert model["training"]["labels"] == ELIGIBLE * 3 + anchors
     # huerde.zeit: 5 accepted + 2 anchors; 1 rejected + 7 eligible units without any sign of time
-    assert model["codes"]["huerde.zeit"] == {"mode": "model", "threshold": model["codes"]["huerde.zeit"]["threshold"], "positive": 7,
-                                             "negative": 8}
+    zeit = model["codes"]["huerde.zeit"]
+    assert zeit == {"mode": "model", "threshold": zeit["threshold"], "threshold_precision": zeit["threshold_precision"], "positive": 7, "negative": 8}
     assert (out / "model.npz").is_file() and (out / "candidates.csv").is_file()
     cand = pd.read_csv(out / "candidates.csv", dtype=str)
     assert set(zip(cand["segment_id"], cand["code"])) >= {("1", "huerde.zeit"), ("11", "huerde.zeit")}

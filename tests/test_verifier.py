@@ -214,8 +214,74 @@ def test_repeated_folds_steady_the_threshold():
     X = rng.normal(size=(150, 5))
     y = (X[:, 0] + rng.normal(scale=1.5, size=150) > 0.8).astype(int)
     def spread(repeats):
-        found = [Verifier(cv_repeats=repeats, random_state=seed)._threshold(LogisticRegression(), X, y) for seed in range(12)]
+        found = [Verifier(cv_repeats=repeats, random_state=seed)._threshold(LogisticRegression(), X, y)[0] for seed in range(12)]
         return float(np.std(found))
     assert spread(5) < spread(1)
     v = Verifier(cv_repeats=5, random_state=0)
     assert v._threshold(LogisticRegression(), X, y) == v._threshold(LogisticRegression(), X, y)  # deterministic
+
+
+def test_f_beta_and_the_tie_rule():
+    from pipeline.coding.verifier import THRESHOLDS, _best, _f_beta
+
+    counts = np.array([[8, 2, 4], [0, 3, 5]], dtype=float)  # tp, fp, fn
+    np.testing.assert_allclose(_f_beta(counts, 1.0), [16 / 22, 0.0])
+    np.testing.assert_allclose(_f_beta(counts, 0.5), [10 / 13, 0.0])  # (1.25·8) / (1.25·8 + 0.25·4 + 2)
+    curve = np.zeros(len(THRESHOLDS))
+    curve[[3, 4, 5]] = 1.0
+    assert _best(curve) == THRESHOLDS[4]  # the middle of equally good thresholds
+
+
+def test_precision_thresholds_are_chosen_from_the_same_folds():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] + rng.normal(scale=1.2, size=200) > 0.5).astype(int)
+    f1, precise = Verifier(random_state=0)._threshold(LogisticRegression(), X, y)
+    # weighing precision twice as much never lowers the threshold on a monotone score
+    assert precise >= f1 and (f1, precise) != (0.5, 0.5)
+
+
+def test_favour_precision_codes_with_the_precision_thresholds(corpus, tmp_path):
+    _, f, _, gold, _ = corpus
+    runs = {}
+    for favour in ("balanced", "precision"):
+        out = tmp_path / favour
+        r = CliRunner().invoke(cli, ["code", str(f), "--codebook", str(MINI), "--train", str(gold), "--favour", favour, "--out", str(out), "--no-cache"])
+        assert r.exit_code == 0, r.output
+        runs[favour] = out
+    record = json.loads((runs["precision"] / "run.json").read_text())
+    assert record["options"]["favour"] == "precision" and record["model"]["favour"] == "precision"
+    per_code = record["model"]["codes"]
+    cand = pd.read_csv(runs["precision"] / "candidates.csv")
+    for code, thr in zip(cand["code"], cand["threshold"]):
+        assert thr == per_code[code]["threshold_precision"]
+    assert (cand["accepted"] == (cand["score"] >= cand["threshold"]).astype(int)).all()
+    # higher thresholds: the precision run's codings are among the balanced run's
+    pairs = {k: set(map(tuple, pd.read_csv(v / "codings.csv")[["segment_id", "code"]].values.tolist())) for k, v in runs.items()}
+    assert all(per_code[c]["threshold_precision"] >= per_code[c]["threshold"] for c in per_code)
+    assert pairs["precision"] <= pairs["balanced"]
+
+
+def test_a_model_saved_without_precision_thresholds_says_so(corpus, tmp_path):
+    _, f, seg, _, cb = corpus
+    v = _fit(seg, cb)
+    v.precision_thresholds_ = None  # as a file from before qda chose them
+    save_model(v, tmp_path / "alt.npz")
+    w = load_model(tmp_path / "alt.npz", cb)
+    assert w.precision_thresholds_ is None
+    code_segments(seg, cb, model=w, use_cache=False)  # the balanced default still works
+    out = tmp_path / "k"
+    r = CliRunner().invoke(cli, ["code", str(f), "--codebook", str(MINI), "--model", str(tmp_path / "alt.npz"), "--favour", "precision",
+                                 "--out", str(out), "--no-cache"])
+    assert r.exit_code == 1 and "saved before qda chose thresholds for precision" in r.output and "Traceback" not in r.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra,message", [(["--rules-only"], "leave it out with --rules-only"),
+                                           (["--threshold", "0.4"], "leave it out with --threshold")])
+def test_favour_needs_the_verifiers_own_thresholds(corpus, tmp_path, extra, message):
+    _, f, _, _, _ = corpus
+    r = CliRunner().invoke(cli, ["code", str(f), "--codebook", str(MINI), "--favour", "precision", *extra, "--out", str(tmp_path / "k")])
+    assert r.exit_code == 2 and message in r.output

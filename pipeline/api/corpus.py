@@ -221,7 +221,8 @@ def _code_streamed(sources, ingest_options, codebook_path, out_dir, coding: Codi
     streamed = StreamedIngest(list(sources), ingest_options)
     with staged_output(out_dir) as tmp, (bar if bar and not quiet else no_bar)(None, "coding") as advance:
         summary = code_stream(streamed, cb, tmp, model=model, scheduler=scheduler, progress=advance, nlp_name=coding.nlp, scope=coding.scope,
-                              code_interviewer=coding.code_interviewer, threshold=coding.threshold, use_cache=not coding.no_cache,
+                              code_interviewer=coding.code_interviewer, threshold=coding.threshold, favour=default("favour", coding.favour),
+                              use_cache=not coding.no_cache,
                               workers=default("workers", coding.workers))
         if model is not None:
             from pipeline.coding.modelfile import MODEL_NAME, save_model

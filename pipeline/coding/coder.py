@@ -74,6 +74,7 @@ def code_segments(
     code_interviewer: bool | None = None,
     model=None,
     threshold: float | None = None,
+    favour: str = "balanced",
     scope: str | None = None,
     cache_dir=None,
     use_cache: bool = True,
@@ -90,6 +91,8 @@ def code_segments(
             ``skip_interviewer`` setting decides.
         model: a fitted :class:`pipeline.coding.verifier.Verifier` or None (rules alone).
         threshold: one decision threshold for every code instead of the verifier's own.
+        favour: the verifier's operating point: ``balanced`` (thresholds for F1) or
+            ``precision`` (for F0.5: fewer codings, more of them right).
         scope: ``hard`` drops codes outside the dimensions of a unit's question, ``soft``
             keeps them; None: as ``corpus.yaml`` says (default soft).
         cache_dir, use_cache, workers, progress: see :func:`pipeline.tokens.parse_texts`.
@@ -118,7 +121,7 @@ def code_segments(
     if model is not None:
         from pipeline.coding.verifier import apply_verifier
 
-        decided, candidates, model_info = apply_verifier(model, a, codebook, first, threshold=threshold)
+        decided, candidates, model_info = apply_verifier(model, a, codebook, first, threshold=threshold, favour=favour)
     decided = decided.assign(_rank=decided["code"].map(order)).sort_values(["row", "_rank"], kind="stable")
     codings = decided[CODING_COLUMNS].reset_index(drop=True)
     matrix = np.zeros((len(a.segments), len(codable)), dtype=np.int8)

@@ -45,6 +45,8 @@ def to_arrays(model) -> tuple[dict[str, np.ndarray], dict]:
         "thresholds": np.asarray(model.thresholds_, dtype=np.float64),
         "idf": np.asarray(model.lexicon_.idf, dtype=np.float64),
     }
+    if getattr(model, "precision_thresholds_", None) is not None:  # None: read from a file saved before qda had them
+        arrays["precision_thresholds"] = np.asarray(model.precision_thresholds_, dtype=np.float64)
     for j, c in enumerate(model.coef_):
         arrays[f"coef_{j:03d}"] = np.asarray(c, dtype=np.float64)
     if model.embedding != "none":
@@ -148,6 +150,8 @@ def load_model(path: Path, codebook, *, contents: tuple[dict, dict] | None = Non
         model.coef_ = [arrays[f"coef_{j:03d}"] for j in range(len(model.codes_))]
         model.intercept_ = arrays["intercept"]
         model.thresholds_ = arrays["thresholds"]
+        # absent in files saved before qda chose them: coding with favour="precision" then says so
+        model.precision_thresholds_ = arrays.get("precision_thresholds")
         if model.embedding != "none":
             model.anchor_emb_, model.anchor_owner_, model.def_emb_ = arrays["anchor_emb"], arrays["anchor_owner"], arrays["def_emb"]
         model.n_train_ = int(meta["n_train"])

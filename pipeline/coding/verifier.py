@@ -5,7 +5,10 @@ human coder following the codebook would assign the code, from the features of
 :mod:`pipeline.coding.features` (what the rules found and why they let hits go, the question,
 the words, optionally the sentence embedding). It can veto a rule hit and add a code the rules
 missed. One logistic regression per code (scikit-learn), its decision threshold chosen by
-cross-validation on the training units for F1 and written to the run record.
+cross-validation on the training units for F1 and written to the run record. From the same
+cross-validated scores a second threshold is chosen for F0.5, which weighs precision twice as
+much as recall: ``favour="precision"`` codes with it, for researchers who would rather miss a
+coding than read a wrong one.
 
 A code with too few training examples (fewer than ``min_positive`` positives or negatives)
 keeps the rules' decision: the verifier never makes a code worse for lack of data.
@@ -29,9 +32,25 @@ from scipy import sparse
 
 from pipeline.codebook.model import Codebook
 from pipeline.coding.features import RULE_FEATURES, Lexicon, UnitData, code_texts, pattern_features, rule_features, similarities, unit_data
+from pipeline.errors import QdaError
 
 THRESHOLDS = np.round(np.arange(0.15, 0.86, 0.05), 2)
+FAVOURS = {"balanced": 1.0, "precision": 0.5}  # operating point → β of the F-score its thresholds maximise
 NEAR = 1.5  # candidates.csv keeps uncoded pairs within this many log-odds of the threshold (odds within e^1.5 ≈ 4.5×)
+
+
+def _f_beta(counts: np.ndarray, beta: float) -> np.ndarray:
+    """F-beta per row of ``(tp, fp, fn)`` counts (0 where there is no true positive)."""
+    tp, fp, fn = counts[:, 0], counts[:, 1], counts[:, 2]
+    b2 = beta * beta
+    return np.where(tp > 0, (1 + b2) * tp / np.maximum((1 + b2) * tp + b2 * fn + fp, 1), 0.0)
+
+
+def _best(curve: np.ndarray) -> float:
+    """The threshold at the curve's maximum; on a tie the middle one of the best."""
+    curve = np.round(curve, 9)  # sums over repeats: equal curves compare equal
+    best = np.flatnonzero(curve == curve.max())
+    return float(THRESHOLDS[best[len(best) // 2]])
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -145,6 +164,7 @@ class Verifier(_Params):
         self.coef_ = [np.zeros(n) for n in n_feat]
         self.intercept_ = np.zeros(len(self.codes_))
         self.thresholds_ = np.full(len(self.codes_), 0.5)
+        self.precision_thresholds_ = np.full(len(self.codes_), 0.5)
         self.modes_ = ["rules"] * len(self.codes_)
         self.n_labelled_ = {}
         for j, code in enumerate(self.codes_):
@@ -155,7 +175,7 @@ class Verifier(_Params):
                 continue
             X = self._design(j, rules, lex, emb, data)[known]
             clf = LogisticRegression(C=self.C, max_iter=5000, random_state=self.random_state)
-            self.thresholds_[j] = self._threshold(clf, X, y)
+            self.thresholds_[j], self.precision_thresholds_[j] = self._threshold(clf, X, y)
             clf.fit(X, y)
             self.coef_[j] = clf.coef_.ravel().astype(np.float64)
             self.intercept_[j] = float(clf.intercept_[0])
@@ -163,15 +183,17 @@ class Verifier(_Params):
         self.n_train_ = int(data.n_units)
         return self
 
-    def _threshold(self, clf, X, y: np.ndarray) -> float:
-        """The threshold with the best F1 on out-of-fold probabilities (ties: the middle one)."""
+    def _threshold(self, clf, X, y: np.ndarray) -> tuple[float, float]:
+        """The thresholds with the best F1 and the best F0.5 on out-of-fold probabilities (ties:
+        the middle one)."""
         from sklearn.base import clone
         from sklearn.model_selection import StratifiedKFold
 
         folds = min(self.cv, int(y.sum()), int((y == 0).sum()))
         if folds < 2:
-            return 0.5
-        f1 = np.zeros(len(THRESHOLDS))
+            return 0.5, 0.5
+        counts = np.zeros((len(THRESHOLDS), 3))  # per threshold: tp, fp, fn of every repeat (a score per repeat, summed below)
+        scores = {beta: np.zeros(len(THRESHOLDS)) for beta in FAVOURS.values()}
         for r in range(max(1, self.cv_repeats)):
             oof = np.zeros(len(y))
             seed = self.random_state + r
@@ -179,11 +201,10 @@ class Verifier(_Params):
                 oof[test] = clone(clf).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
             for k, t in enumerate(THRESHOLDS):
                 p = oof >= t
-                tp, fp, fn = int((p & (y == 1)).sum()), int((p & (y == 0)).sum()), int((~p & (y == 1)).sum())
-                f1[k] += 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        f1 = np.round(f1, 9)  # sums over repeats: equal curves compare equal
-        best = np.flatnonzero(f1 == f1.max())
-        return float(THRESHOLDS[best[len(best) // 2]])
+                counts[k] = (p & (y == 1)).sum(), (p & (y == 0)).sum(), (~p & (y == 1)).sum()
+            for beta, curve in scores.items():
+                curve += _f_beta(counts, beta)
+        return tuple(_best(scores[beta]) for beta in FAVOURS.values())
 
     # --- prediction ----------------------------------------------------------------------------
     def predict_proba(self, data: UnitData) -> np.ndarray:
@@ -211,16 +232,35 @@ class Verifier(_Params):
             at += block.shape[1]
         return z
 
-    def predict(self, data: UnitData, threshold: float | None = None) -> np.ndarray:
-        """0/1 decisions, with each code's threshold (or one ``threshold`` for all)."""
-        thr = self.thresholds_ if threshold is None else np.full(len(self.codes_), threshold)
-        return (self.predict_proba(data) >= thr).astype(int)
+    def decision_thresholds(self, favour: str = "balanced", threshold: float | None = None) -> np.ndarray:
+        """Each code's threshold for the operating point ``favour`` (see :data:`FAVOURS`), or one
+        ``threshold`` for all.
+
+        Raises:
+            QdaError: an unknown ``favour``, or ``precision`` with a model saved before qda chose
+                precision thresholds.
+        """
+        if threshold is not None:
+            return np.full(len(self.codes_), float(threshold))
+        if favour not in FAVOURS:
+            raise QdaError(f"unknown operating point {favour!r}; choose one of {', '.join(FAVOURS)}")
+        thr = self.thresholds_ if favour == "balanced" else getattr(self, "precision_thresholds_", None)
+        if thr is None:
+            raise QdaError("this verifier was saved before qda chose thresholds for precision; code without --favour precision, "
+                           "or train the model again with --train")
+        return np.asarray(thr, dtype=np.float64)
+
+    def predict(self, data: UnitData, threshold: float | None = None, favour: str = "balanced") -> np.ndarray:
+        """0/1 decisions, with each code's threshold for ``favour`` (or one ``threshold`` for all)."""
+        return (self.predict_proba(data) >= self.decision_thresholds(favour, threshold)).astype(int)
 
     def describe(self) -> dict:
         """For run.json: parameters, per-code mode and threshold, training size."""
+        precise = getattr(self, "precision_thresholds_", None)
+        precise = [None] * len(self.codes_) if precise is None else [float(t) for t in precise]
         return {"model": "Verifier", "params": self.get_params(), "n_train": self.n_train_,
-                "codes": {c: {"mode": m, "threshold": float(t), **self.n_labelled_.get(c, {})}
-                          for c, m, t in zip(self.codes_, self.modes_, self.thresholds_)},
+                "codes": {c: {"mode": m, "threshold": float(t), "threshold_precision": tp, **self.n_labelled_.get(c, {})}
+                          for c, m, t, tp in zip(self.codes_, self.modes_, self.thresholds_, precise)},
                 **getattr(self, "provenance_", {})}
 
 
@@ -293,7 +333,8 @@ def train_verifier(segments: pd.DataFrame, labels: pd.DataFrame, codebook: Codeb
     return model
 
 
-def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.DataFrame, *, threshold: float | None = None):
+def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.DataFrame, *, threshold: float | None = None,
+                   favour: str = "balanced"):
     """The verifier's decisions on an assessment: ``(decided codings, candidates, model_info)``.
 
     A code that the verifier accepts keeps its rule evidence (``method=rule``); a code it adds
@@ -305,7 +346,7 @@ def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.Da
 
     data = unit_data(assessment)
     probs = model.predict_proba(data)
-    thr = np.asarray(model.thresholds_ if threshold is None else np.full(len(model.codes_), threshold), dtype=np.float64)
+    thr = model.decision_thresholds(favour, threshold)
     seg, idx = assessment.segments, assessment.idx
     codes = np.array(model.codes_, dtype=object)
     n_codes = len(codes)
@@ -329,7 +370,7 @@ def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.Da
     cands = pd.DataFrame({"segment_id": seg_ids, "code": codes[js], "score": p, "threshold": thr[js], "accepted": accepted.astype(int),
                           "status": status, "evidence": evidence, "pattern": pattern}, columns=CANDIDATE_COLUMNS)
     decided = _decided(seg, rows[accepted], codes[js][accepted], p[accepted], st[accepted], ht[accepted])
-    return decided, cands.reset_index(drop=True), {**model.describe(), "threshold_override": threshold}
+    return decided, cands.reset_index(drop=True), {**model.describe(), "threshold_override": threshold, "favour": favour}
 
 
 def _logit_array(p: np.ndarray) -> np.ndarray:
