@@ -210,7 +210,9 @@ def coding_record(cb, result, model) -> dict:
 
 def _category_table(res, clusters, group_column: str | None):
     """categories.csv: the cluster table, shares per group and in ``examples`` three confident
-    examples, then up to three uncertain ones marked ``unsicher:``."""
+    examples, then up to three uncertain ones marked ``unsicher:`` (``unsicher (sonst: X):``
+    when the second opinions chose X)."""
+    import numpy as np
     import pandas as pd
 
     cats = res.clusters.copy()
@@ -220,9 +222,13 @@ def _category_table(res, clusters, group_column: str | None):
             cats[f"share_{g}"] = cats["cluster"].map(tab[g]).fillna(0.0)
     order = clusters.sort_values(["score", "segment_id"], ascending=[False, True])
     sure, unsure = order[~order["uncertain"]], order[order["uncertain"]]
-    # one column (the report shows the table at page width): the uncertain ones marked
+    # one column (the report shows the table at page width): the uncertain ones marked, with
+    # the category the second opinions chose instead when there is one
+    alt = unsure["alternative"].fillna("").astype(str) if "alternative" in unsure else pd.Series("", index=unsure.index)
+    marked = np.where(alt != "", "unsicher (sonst: " + alt + "): ", "unsicher: ") + unsure["text"].astype(str)
+    marked = pd.Series(marked, index=unsure.index)
     cats["examples"] = [" | ".join([*sure.loc[sure["cluster"] == c, "text"].head(3),
-                                    *("unsicher: " + unsure.loc[unsure["cluster"] == c, "text"].head(3))]) for c in cats["cluster"]]
+                                    *marked[unsure["cluster"] == c].head(3)]) for c in cats["cluster"]]
     return cats
 
 

@@ -56,9 +56,11 @@ def test_outputs_and_their_columns(clustered):
     for r in cats.itertuples():  # three confident examples, then up to three uncertain ones, marked
         members = clusters[clusters["cluster"] == r.cluster]
         shown = r.examples.split(" | ")
-        marked = [t[len("unsicher: "):] for t in shown if t.startswith("unsicher: ")]
-        assert len(marked) == min(3, members["uncertain"].sum()) and set(marked) <= set(members.loc[members["uncertain"], "text"])
-        assert set(shown) - {"unsicher: " + t for t in marked} <= set(members.loc[~members["uncertain"], "text"])
+        unsure = members[members["uncertain"]]
+        tagged = {f"unsicher (sonst: {a}): {t}" if a else f"unsicher: {t}": t for t, a in zip(unsure["text"], unsure["alternative"])}
+        marked = [t for t in shown if t.startswith("unsicher")]
+        assert len(marked) == min(3, len(unsure)) and set(marked) <= set(tagged)
+        assert set(shown) - set(marked) <= set(members.loc[~members["uncertain"], "text"])
     # closed set: exactly the file's categories, in its order
     assert cats["label"].tolist() == [c.label for c in read_categories(BEISPIEL / "kategorien.yaml")]
     summary = json.loads((out / "summary.json").read_text())
