@@ -226,6 +226,25 @@ def test_csv_round_trip_through_a_german_excel_csv(run, tmp_path):
     ]
 
 
+def test_a_code_the_run_missed_is_added_as_a_row_of_its_own(run, tmp_path):
+    export(run, tmp_path / "review.csv")
+    t = pd.read_csv(tmp_path / "review.csv", dtype=str, keep_default_na=False)
+    assert not ((t["segment_id"] == "netz_a:4") & (t["code"] == "methode.schulung")).any()  # not suggested
+    added = t.iloc[[0]].copy().assign(segment_id="netz_a:4", code="methode.schulung", decision="accept", comment="Fortbildung übersehen")
+    t.loc[0, "decision"] = "accept"
+    pd.concat([t, added]).to_csv(tmp_path / "entscheidungen.csv", index=False)
+    r = invoke("review", "import", run, tmp_path / "entscheidungen.csv")
+    assert r.exit_code == 0, r.output
+    reviewed = read_reviewed(run / "reviewed.csv")
+    assert ["netz_a:4", "methode.schulung", "accept"] in reviewed[["segment_id", "code", "decision"]].values.tolist()
+    labels = training_labels(reviewed)
+    assert labels.set_index(["segment_id", "code"]).loc[("netz_a:4", "methode.schulung"), "label"] == 1
+    r = invoke("evaluate", "--gold", run / "reviewed.csv", "--codings", run)
+    assert r.exit_code == 0, r.output
+    scores = pd.read_csv(run / "evaluation" / "reviewed" / "scores.csv").set_index("code")
+    assert scores.loc["methode.schulung", "missed"] == 1  # a code the reviewer added is one the run missed
+
+
 def test_a_changed_decision_replaces_the_old_one_and_is_logged(run, tmp_path):
     fp = load_review_run(run).fingerprint
     first = {"run": fp, "decisions": [{"segment_id": "1", "code": "huerde.zeit", "decision": "accept", "decided_at": "2024-03-01T09:00:00Z"},

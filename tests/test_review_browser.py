@@ -1,5 +1,6 @@
 """The review page in a real browser (Debian's Chromium): decide three suggestions with the
-keyboard, reload (the decisions stay), download CSV and JSON, import both."""
+keyboard, add a code the run missed, reload (the decisions stay), download CSV and JSON, import
+both."""
 
 import json
 import shutil
@@ -46,6 +47,16 @@ def test_keyboard_review_download_and_import(tmp_path):
         driver.switch_to.active_element.send_keys("fuehr", Keys.ENTER)
         assert driver.find_element(By.ID, "progress").text.startswith("3 von 9 entschieden · 1 angenommen · 1 abgelehnt · 1 anderer Code")
         assert driver.find_element(By.ID, "c-nr").text == "4 / 9"
+        # row 4 (unit netz_a:4, suggested huerde.fuehrung): the suggested code cannot be added, a missed one can
+        body.send_keys("e")
+        driver.switch_to.active_element.send_keys("fuehr", Keys.ENTER)
+        assert driver.find_element(By.ID, "other-msg").text == "Dieser Code ist für diese Einheit schon vorgeschlagen: dort entscheiden."
+        driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+        body.send_keys("e")
+        driver.switch_to.active_element.send_keys("schul", Keys.ENTER)
+        assert driver.find_element(By.ID, "added").text == "Ergänzt (Klick entfernt): × methode.schulung"
+        assert driver.find_element(By.ID, "c-nr").text == "4 / 9"  # adding does not decide the row
+        assert "· 1 ergänzt" in driver.find_element(By.ID, "progress").text
         body.send_keys("k")                     # back to row 3: its decision is shown
         assert driver.find_element(By.ID, "status").text == "Entscheidung: anderer Code: huerde.fuehrung"
         # decisions survive a reload (localStorage)
@@ -59,7 +70,8 @@ def test_keyboard_review_download_and_import(tmp_path):
         assert browser_errors(driver) == []
     finally:
         driver.quit()
-    expected = [[*UNCERTAINTY_ORDER[0], "accept", ""], [*UNCERTAINTY_ORDER[1], "reject", ""], [*UNCERTAINTY_ORDER[2], "other", "huerde.fuehrung"]]
+    expected = [[*UNCERTAINTY_ORDER[0], "accept", ""], [*UNCERTAINTY_ORDER[1], "reject", ""], [*UNCERTAINTY_ORDER[2], "other", "huerde.fuehrung"],
+                ["netz_a:4", "methode.schulung", "accept", ""]]
     doc = json.loads(json_file.read_text(encoding="utf-8"))
     assert [[d["segment_id"], d["code"], d["decision"], d["corrected_code"]] for d in doc["decisions"]] == expected
     assert {d["reviewer"] for d in doc["decisions"]} == {"B. Krüger"}
@@ -68,7 +80,7 @@ def test_keyboard_review_download_and_import(tmp_path):
         target = shutil.copytree(run, tmp_path / f"lauf{i}")
         r = CliRunner().invoke(cli, ["review", "import", str(target), str(f)])
         assert r.exit_code == 0, r.output
-        assert r.output.startswith("3 new, 0 changed, 0 unchanged decision(s)")
+        assert r.output.startswith("4 new, 0 changed, 0 unchanged decision(s)")
         results.append(pd.read_csv(target / "reviewed.csv", dtype=str, keep_default_na=False))
     assert results[0].equals(results[1])
     by_pair = results[0].set_index(["segment_id", "code"])

@@ -3,6 +3,8 @@ Policy forbids every request) for reviewing suggestions with the keyboard.
 
 Decisions live in the browser's ``localStorage`` under ``qda-review:<run fingerprint>`` and
 are downloaded as CSV or JSON for ``qda review import``; both downloads carry the fingerprint.
+A code the run missed on a unit can be added there (``E``): it is downloaded as an ``accept``
+of that unit and code, a positive example like any accepted suggestion.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ main{display:grid;grid-template-columns:minmax(0,6fr) minmax(0,5fr);gap:1rem;pad
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:.6rem}.actions .accept{border-color:#2e7d32}.actions .reject{border-color:#c62828}
 #status{margin-top:.5rem;font-weight:600;min-height:1.4em}#status.accept{color:#2e7d32}#status.reject{color:#c62828}#status.other{color:#8a5a00}
 #other-box{display:none;margin-top:.6rem}#other-box.open{display:block}#other-box input{width:24rem;max-width:100%;font:inherit;padding:.2rem .4rem}
-#other-msg{font-size:.82rem;color:#8a5a00}#comment{width:100%;font:inherit;padding:.25rem .4rem;margin-top:.6rem}
+#other-msg{font-size:.82rem;color:#8a5a00}#added{margin-top:.5rem;font-size:.88rem}#added:empty{display:none}
+#added button{padding:.05rem .45rem;margin:0 .3rem .2rem 0;border-color:#2e7d32;font-size:.85rem}#comment{width:100%;font:inherit;padding:.25rem .4rem;margin-top:.6rem}
 aside{background:#fff;border:1px solid #d0d7e2;border-radius:6px;max-height:calc(100vh - 9rem);overflow:auto}
 table{border-collapse:collapse;width:100%;font-size:.8rem;table-layout:fixed}
 th,td{padding:.2rem .45rem;border-bottom:1px solid #e6eaf0;text-align:left;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
@@ -84,6 +87,31 @@ JS = r"""
     return LABEL[e.decision] + (e.decision === 'other' ? ': ' + e.corrected_code : '');
   }
 
+  // codes a reviewer added to a unit: decisions on (unit, code) pairs that are no row
+  var suggested = {};
+  rows.forEach(function (r) { suggested[key(r)] = true; });
+  function addedFor(unit) {
+    return Object.keys(state.decisions).filter(function (k) {
+      return !suggested[k] && k.split('\t')[0] === unit && state.decisions[k].decision === 'accept';
+    }).map(function (k) { return k.split('\t')[1]; }).sort();
+  }
+
+  function renderAdded(unit) {
+    var box = $('added');
+    box.textContent = '';
+    var codesAdded = addedFor(unit);
+    if (!codesAdded.length) { return; }
+    box.appendChild(document.createTextNode('Ergänzt (Klick entfernt): '));
+    codesAdded.forEach(function (c) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'added-code';
+      b.textContent = '× ' + c;
+      b.addEventListener('click', function () { delete state.decisions[unit + '\t' + c]; save(); renderAdded(unit); renderProgress(); });
+      box.appendChild(b);
+    });
+  }
+
   function renderCard() {
     var r = rows[pos];
     if (!r) { $('card').textContent = 'Keine Vorschläge in dieser Datei.'; return; }
@@ -106,6 +134,7 @@ JS = r"""
     st.textContent = e && e.decision ? 'Entscheidung: ' + describe(e) : 'noch offen';
     st.className = e && e.decision ? e.decision : '';
     $('comment').value = e ? (e.comment || '') : '';
+    renderAdded(r.segment_id);
   }
 
   function renderRow(i) {
@@ -118,13 +147,15 @@ JS = r"""
   }
 
   function renderProgress() {
-    var n = {accept: 0, reject: 0, other: 0}, comments = 0;
+    var n = {accept: 0, reject: 0, other: 0}, comments = 0, added = 0;
     Object.keys(state.decisions).forEach(function (k) {
       var e = state.decisions[k];
+      if (!suggested[k]) { if (e.decision) { added += 1; } return; }
       if (e.decision) { n[e.decision] += 1; } else if (e.comment) { comments += 1; }
     });
     var done = n.accept + n.reject + n.other;
     var text = done + ' von ' + rows.length + ' entschieden · ' + n.accept + ' angenommen · ' + n.reject + ' abgelehnt · ' + n.other + ' anderer Code';
+    if (added) { text += ' · ' + added + ' ergänzt'; }
     if (comments) { text += ' · ' + comments + ' Kommentar(e) ohne Entscheidung (werden nicht exportiert)'; }
     $('progress').textContent = text;
     $('storage-warning').style.display = storageOk ? 'none' : '';
@@ -183,7 +214,12 @@ JS = r"""
     return {error: 'Mehrdeutig: ' + hits.slice(0, 6).map(function (c) { return c.id; }).join(', ') + (hits.length > 6 ? ' …' : '')};
   }
 
-  function startOther() {
+  var boxMode = 'other';  // the code box serves "another code" (O) and "add a missed code" (E)
+  function startOther() { openBox('other', 'Richtiger Code'); }
+  function startAdd() { openBox('add', 'Fehlender Code für diese Einheit'); }
+  function openBox(mode, title) {
+    boxMode = mode;
+    $('other-title').textContent = title;
     $('other-box').className = 'open';
     $('other-msg').textContent = '';
     var input = $('other-code');
@@ -194,12 +230,20 @@ JS = r"""
   function stopOther() { $('other-box').className = ''; }
 
   function confirmOther() {
+    var r = rows[pos];
     var res = resolveCode($('other-code').value);
-    if (res.code && res.code === rows[pos].code) { res = {error: 'Das ist der vorgeschlagene Code: dann annehmen (A).'}; }
+    if (res.code && boxMode === 'other' && res.code === r.code) { res = {error: 'Das ist der vorgeschlagene Code: dann annehmen (A).'}; }
+    if (res.code && boxMode === 'add' && suggested[r.segment_id + '\t' + res.code]) {
+      res = {error: 'Dieser Code ist für diese Einheit schon vorgeschlagen: dort entscheiden.'};
+    }
     if (res.error) { $('other-msg').textContent = res.error; return; }
     stopOther();
     $('other-code').blur();
-    decide('other', res.code);
+    if (boxMode === 'other') { decide('other', res.code); return; }
+    state.decisions[r.segment_id + '\t' + res.code] = {decision: 'accept', corrected_code: '', comment: '', decided_at: new Date().toISOString()};
+    save();
+    renderAdded(r.segment_id);
+    renderProgress();
   }
 
   function decisionsOut() {
@@ -210,6 +254,13 @@ JS = r"""
         out.push({segment_id: r.segment_id, code: r.code, decision: e.decision, corrected_code: e.corrected_code || '',
                   comment: e.comment || '', reviewer: state.reviewer || '', decided_at: e.decided_at || ''});
       }
+    });
+    Object.keys(state.decisions).sort().forEach(function (k) {  // codes the reviewer added
+      var e = state.decisions[k];
+      if (suggested[k] || e.decision !== 'accept') { return; }
+      var parts = k.split('\t');
+      out.push({segment_id: parts[0], code: parts[1], decision: 'accept', corrected_code: '', comment: e.comment || '',
+                reviewer: state.reviewer || '', decided_at: e.decided_at || ''});
     });
     return out;
   }
@@ -268,6 +319,7 @@ JS = r"""
       case 'a': case '1': decide('accept'); break;
       case 'r': case '2': decide('reject'); break;
       case 'o': case '3': startOther(); break;
+      case 'e': case '+': startAdd(); break;
       case 'j': case 'n': case 'ArrowDown': go(pos + 1); break;
       case 'k': case 'p': case 'ArrowUp': go(pos - 1); break;
       case ' ': nextOpen(); break;
@@ -285,6 +337,7 @@ JS = r"""
   $('btn-accept').addEventListener('click', function () { decide('accept'); });
   $('btn-reject').addEventListener('click', function () { decide('reject'); });
   $('btn-other').addEventListener('click', startOther);
+  $('btn-add').addEventListener('click', startAdd);
   $('btn-other-ok').addEventListener('click', confirmOther);
   $('btn-prev').addEventListener('click', function () { go(pos - 1); });
   $('btn-next').addEventListener('click', function () { go(pos + 1); });
@@ -310,16 +363,18 @@ BODY = """<header><h1>Durchsicht der Kodiervorschläge</h1><dl>{facts}</dl></hea
 <div class="code">Vorschlag: <code id="c-code"></code><span id="c-label"></span></div><div class="definition" id="c-def"></div>
 <div class="actions"><button class="accept" id="btn-accept" type="button"><kbd>A</kbd> annehmen</button>
 <button class="reject" id="btn-reject" type="button"><kbd>R</kbd> ablehnen</button>
-<button id="btn-other" type="button"><kbd>O</kbd> anderer Code</button><button id="btn-clear" type="button"><kbd>U</kbd> zurücksetzen</button>
+<button id="btn-other" type="button"><kbd>O</kbd> anderer Code</button><button id="btn-add" type="button"><kbd>E</kbd> Code ergänzen</button>
+<button id="btn-clear" type="button"><kbd>U</kbd> zurücksetzen</button>
 <button id="btn-prev" type="button"><kbd>K</kbd> zurück</button><button id="btn-next" type="button"><kbd>J</kbd> weiter</button></div>
-<div id="other-box"><label>Richtiger Code (ID oder Teil davon, <kbd>Enter</kbd>): <input id="other-code" list="code-list" autocomplete="off"></label>
-<button id="btn-other-ok" type="button">übernehmen</button><div id="other-msg"></div></div>
+<div id="other-box"><label><span id="other-title">Richtiger Code</span> (ID oder Teil davon, <kbd>Enter</kbd>): <input id="other-code" list="code-list" autocomplete="off"></label>
+<button id="btn-other-ok" type="button">übernehmen</button><div id="other-msg"></div></div><div id="added"></div>
 <input id="comment" placeholder="Kommentar (C), Enter zum Verlassen" autocomplete="off">
 <div id="status"></div></section>
 <aside><table><colgroup><col class="nr"><col><col><col class="score"><col class="dec"></colgroup>
 <thead><tr><th>Nr.</th><th>Einheit</th><th>Code</th><th>Score</th><th>Entscheidung</th></tr></thead>
 <tbody id="list-body"></tbody></table></aside></main>
 <p class="keys">Tastatur: <kbd>A</kbd>/<kbd>1</kbd> annehmen · <kbd>R</kbd>/<kbd>2</kbd> ablehnen · <kbd>O</kbd>/<kbd>3</kbd> anderer Code ·
+<kbd>E</kbd>/<kbd>+</kbd> einen übersehenen Code der Einheit ergänzen ·
 <kbd>J</kbd>/<kbd>↓</kbd> weiter · <kbd>K</kbd>/<kbd>↑</kbd> zurück · <kbd>Leertaste</kbd> nächster offener · <kbd>U</kbd> zurücksetzen ·
 <kbd>C</kbd> Kommentar · <kbd>Esc</kbd> Eingabe verlassen. Die Entscheidungen bleiben in diesem Browser gespeichert; zum Einlesen
 herunterladen und <code>{import_cmd}</code>.</p>
