@@ -7,7 +7,8 @@
 A simulated reviewer works through the suggestions of a run exactly as ``qda review export``
 orders them and decides each with the gold: ``accept`` where the gold has the code, ``reject``
 where it has not. Nothing else of the gold reaches the training: a reviewer decides only the
-suggestions shown (a partly reviewed unit says nothing about other codes).
+suggestions shown (a partly reviewed unit says nothing about other codes) — except in the
+variant where the reviewer also adds the codes the run missed on the units reviewed.
 
 Protocol per setting (train part → test part):
 
@@ -21,7 +22,9 @@ Protocol per setting (train part → test part):
    rules-only run, falls back to the code order.
 3. Orders: ``uncertainty`` (the export's default) and ``random`` (the units of the same export
    shuffled; mean over seeds), same protocol otherwise. Ablation: the uncertainty reviewer with
-   the verifier trained on the decided pairs only (no clear "no"s of the runs).
+   the verifier trained on the decided pairs only (no clear "no"s of the runs). Variant: the
+   uncertainty reviewer who also adds, on every unit reviewed, the codes the run missed (the
+   page's ``E``; an ``accept`` of that unit and code).
 4. References: rules only; retrained on the anchors and the rules run's clear "no"s without a
    decision; every suggestion of the rules run decided in one round; the whole train part
    coded by hand (its gold, every code of every unit).
@@ -119,11 +122,18 @@ def next_units(table: pd.DataFrame, done: set[str], size: int, order: str, rng: 
     return units[:size]
 
 
-def decide(table: pd.DataFrame, units: list[str], gold: dict[str, set[str]]) -> pd.DataFrame:
-    """The reviewer's decisions on every suggestion of ``units``: accept if the gold has the code."""
+def decide(table: pd.DataFrame, units: list[str], gold: dict[str, set[str]], *, add_missed: bool = False) -> pd.DataFrame:
+    """The reviewer's decisions on every suggestion of ``units``: accept if the gold has the code;
+    ``add_missed``: also an accept for every gold code of a unit that was not suggested there."""
     rows = table[table["segment_id"].astype(str).isin(set(units))]
-    decision = ["accept" if c in gold.get(s, set()) else "reject" for s, c in zip(rows["segment_id"].astype(str), rows["code"])]
-    return pd.DataFrame({"segment_id": rows["segment_id"].astype(str), "code": rows["code"], "decision": decision})
+    sids = rows["segment_id"].astype(str).tolist()
+    decision = ["accept" if c in gold.get(s, set()) else "reject" for s, c in zip(sids, rows["code"])]
+    out = pd.DataFrame({"segment_id": sids, "code": rows["code"].tolist(), "decision": decision})
+    if add_missed:
+        shown = set(zip(sids, rows["code"]))
+        extra = [(u, c, "accept") for u in units for c in sorted(gold.get(u, set())) if (u, c) not in shown]
+        out = pd.concat([out, pd.DataFrame(extra, columns=out.columns)], ignore_index=True)
+    return out
 
 
 def score_test(setting: Setting, cb, model=None) -> dict:
@@ -141,7 +151,7 @@ def simulate(setting: Setting, rules_run: Path, order: str, seed: int, cb, work:
 
     ``labels``: ``run`` trains on the decisions plus the run's clear "no"s (what ``qda code
     --train RUN/reviewed.csv`` does); ``decided`` on the decided pairs only (each reviewed.csv
-    copied out of its run folder)."""
+    copied out of its run folder); ``added`` as ``run``, the reviewer also adding missed codes."""
     rng = np.random.default_rng(seed)
     run, done, reviewed, rows, accepted, decided = rules_run, set(), [], [], 0, 0
     for n in steps:
@@ -149,7 +159,7 @@ def simulate(setting: Setting, rules_run: Path, order: str, seed: int, cb, work:
         units = next_units(table, done, n - len(done), order, rng)
         if not units:
             break
-        dec = decide(table, units, setting.train_gold)
+        dec = decide(table, units, setting.train_gold, add_missed=labels == "added")
         done |= set(units)
         accepted, decided = accepted + int((dec["decision"] == "accept").sum()), decided + len(dec)
         dec_file = work / f"{labels}-{order}-{seed}-{len(done)}.csv"
@@ -190,6 +200,7 @@ def run_setting(setting: Setting, seeds: int, work: Path, steps: tuple[int, ...]
     for seed in range(seeds):
         rows += simulate(setting, rules_run, "random", seed, cb, work, steps=steps)
     rows += simulate(setting, rules_run, "uncertainty", 0, cb, work, labels="decided", steps=steps)
+    rows += simulate(setting, rules_run, "uncertainty", 0, cb, work, labels="added", steps=steps)
     return refs, pd.DataFrame(rows)
 
 
@@ -197,15 +208,17 @@ def run_setting(setting: Setting, seeds: int, work: Path, steps: tuple[int, ...]
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Per step: the uncertainty reviewer (units, decisions, F1, P, R), random order (F1 mean,
-    min, max over seeds), and the decided-pairs-only ablation."""
+    min, max over seeds), the decided-pairs-only ablation and the reviewer adding misses."""
     main = rows[rows["labels"] == "run"]
     unc = main[main["order"] == "uncertainty"].set_index("step")
     rnd = main[main["order"] == "random"].groupby("step")
     dec = rows[rows["labels"] == "decided"].set_index("step")
+    add = rows[rows["labels"] == "added"].set_index("step") if (rows["labels"] == "added").any() else None
     out = pd.DataFrame({"units": unc["units"], "decisions": unc["decisions"], "accepted": unc["accepted"], "uncertainty": unc["f1"],
                         "precision": unc["precision"], "recall": unc["recall"],
                         "random": rnd["f1"].mean(), "random_min": rnd["f1"].min(), "random_max": rnd["f1"].max(),
-                        "random_decisions": rnd["decisions"].mean(), "decided_only": dec["f1"]})
+                        "random_decisions": rnd["decisions"].mean(), "decided_only": dec["f1"],
+                        "added": add["f1"] if add is not None else np.nan, "added_decisions": add["decisions"] if add is not None else np.nan})
     return out.reset_index()
 
 
@@ -229,7 +242,15 @@ def verdicts(refs: dict, t: pd.DataFrame) -> list[str]:
     return [f"- Target 1, uncertainty order reaches random order's {int(last['step'])}-unit F1 ({last['random']:.3f}) with fewer units: "
             f"{reached} (random order itself with {own}) → {verdict}",
             "- Target 2, 100 reviewed units raise test micro-F1 by ≥ 0.05 over rules only: "
-            + (f"{gain:+.3f} → {'met' if gain >= 0.05 else 'not met'}" if len(at100) else "no round with 100 units")]
+            + (f"{gain:+.3f} → {'met' if gain >= 0.05 else 'not met'}" if len(at100) else "no round with 100 units")
+            + _added_gain(refs, t)]
+
+
+def _added_gain(refs: dict, t: pd.DataFrame) -> str:
+    at100 = t.loc[t["step"] == 100, "added"]
+    if not len(at100) or at100.isna().all():
+        return ""
+    return f"; with the reviewer also adding the missed codes {float(at100.iloc[0]) - refs['rules']['f1']:+.3f}"
 
 
 def _prf(m: dict) -> str:
@@ -243,13 +264,15 @@ def markdown(results: dict[str, tuple[dict, pd.DataFrame]], seeds: int, seconds:
     for name, (refs, t) in results.items():
         lines += [f"### {name} (train {refs['train_units']} units, test {refs['test_units']} units)", "",
                   "| reviewed units N | uncertainty order: decisions | F1 (P / R) | random order: decisions | F1 [min–max] "
-                  "| decided pairs only: F1 |",
-                  "|---:|---:|---|---:|---|---:|",
-                  f"| 0 (rules only) | 0 | {_prf(refs['rules'])} | 0 | {refs['rules']['f1']:.3f} | {refs['rules']['f1']:.3f} |"]
+                  "| decided pairs only: F1 | misses added too: decisions | F1 |",
+                  "|---:|---:|---|---:|---|---:|---:|---:|",
+                  f"| 0 (rules only) | 0 | {_prf(refs['rules'])} | 0 | {refs['rules']['f1']:.3f} | {refs['rules']['f1']:.3f} | 0 | "
+                  f"{refs['rules']['f1']:.3f} |"]
         for r in t.itertuples():
             lines.append(f"| {r.step}" + (f" ({r.units})" if r.units != r.step else "") + f" | {r.decisions} | "
                          f"{r.uncertainty:.3f} ({r.precision:.2f} / {r.recall:.2f}) | {r.random_decisions:.0f} | "
-                         f"{r.random:.3f} [{r.random_min:.3f}–{r.random_max:.3f}] | {r.decided_only:.3f} |")
+                         f"{r.random:.3f} [{r.random_min:.3f}–{r.random_max:.3f}] | {r.decided_only:.3f} | "
+                         f"{r.added_decisions:.0f} | {r.added:.3f} |")
         a = refs["all"]
         lines += ["", f"References: retrained without any decision (anchor examples + the rules run's clear \"no\"s): {_prf(refs['none'])}; "
                   f"every suggestion of the rules run decided at once ({a['units']} units, {a['decisions']} decisions): {_prf(a)}; "
@@ -269,7 +292,7 @@ def _span(values: list[float], least: float = 0.12) -> tuple[float, float]:
 
 def draw(results: dict[str, tuple[dict, pd.DataFrame]], path: Path) -> None:
     """One panel per setting: test micro-F1 over reviewed units, uncertainty against random
-    order, with rules only and the fully hand-coded train part as lines (Okabe–Ito colours,
+    order (and the reviewer adding misses), with rules only and the fully hand-coded train part as lines (Okabe–Ito colours,
     German labels and decimal commas). The decided-pairs-only ablation is far below and only in
     the table."""
     import matplotlib
@@ -286,11 +309,13 @@ def draw(results: dict[str, tuple[dict, pd.DataFrame]], path: Path) -> None:
         ax.fill_between(x, [base, *t["random_min"]], [base, *t["random_max"]], color="#E69F00", alpha=0.25, lw=0)
         ax.plot(x, [base, *t["random"]], color="#E69F00", marker="s", label="zufällige Reihenfolge (Mittel, Spanne)")
         ax.plot(x, [base, *t["uncertainty"]], color="#0072B2", marker="o", label="unsicherste zuerst (qda review export)")
+        if t["added"].notna().all():
+            ax.plot(x, [base, *t["added"]], color="#CC79A7", marker="^", ls="-.", label="unsicherste zuerst, Übersehenes ergänzt (E)")
         ax.set_title(f"{TITLES.get(name, name)}: {refs['train_units']} Trainings-, {refs['test_units']} Testantworten", fontsize=10)
         ax.set_xlabel("durchgesehene Einheiten")
         ax.set_ylabel("Mikro-F1 auf dem Testteil")
         ax.set_xticks(x)
-        ax.set_ylim(*_span([base, refs["gold"]["f1"], *t["uncertainty"], *t["random_min"], *t["random_max"]]))
+        ax.set_ylim(*_span([base, refs["gold"]["f1"], *t["uncertainty"], *t["random_min"], *t["random_max"], *t["added"].dropna()]))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2f}".replace(".", ",")))
         ax.grid(alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
