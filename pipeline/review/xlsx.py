@@ -131,7 +131,8 @@ def about_rows(run: ReviewRun, sug: Suggestions, file_name: str) -> list[tuple[s
         ("Vorschläge", f"{len(sug.table)}: {int(counts.get('coded', 0))} kodiert (coded), {int(counts.get('missed?', 0))} vom Verifier knapp verworfen (missed?)"),
         ("Reihenfolge", sug.note),
         ("decision", "accept = der Code trifft zu; reject = er trifft nicht zu; other = ein anderer Code trifft zu (dessen ID in corrected_code). "
-                     "Leere Zeilen gelten als nicht entschieden und sagen nichts."),
+                     "Leere Zeilen gelten als nicht entschieden und sagen nichts. Einen übersehenen Code einer Einheit ergänzen: "
+                     "eine Zeile dieser Einheit kopieren, in code den fehlenden Code eintragen, decision = accept."),
         ("Markierung", "Die Fundstelle der Regel ist im Text fett und dunkelrot unterstrichen; context ist der vorige Redebeitrag oder die Frage."),
         ("Einlesen", f"qda review import {run.folder} {file_name}"),
     ]
