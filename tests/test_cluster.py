@@ -126,6 +126,16 @@ def test_second_opinions_can_be_chosen_or_switched_off(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("option", [["--second-opinions", "none"], ["--uncertain-margin", "0.3"]])
+def test_guided_options_are_refused_in_unguided_mode(tmp_path, option):
+    out = tmp_path / "o"
+    r = run([*ARGS, *option, "--out", str(out)])
+    assert r.exit_code == 2
+    assert (f"{option[0]} only applies when examples are assigned to given categories: add --categories, --guide-codebook or "
+            f"--labels, or drop {option[0]}") in r.output
+    assert not out.exists()
+
+
 def test_gold_column_is_carried_through_with_meta_column(tmp_path):
     rows = ["id;netzwerk;beispiel;kategorie"]
     texts = [("Neue App für die Terminvergabe", "Technik"), ("Schulung zu Leichter Sprache", "Lernen"),

@@ -215,6 +215,10 @@ def cluster(sources, out_dir: Path, options: ClusterOptions | None = None, inges
         if o.n_clusters is not None and guided_by:
             raise UsageError(f"--n-clusters has no meaning with {guided_by[0]}: the categories fix their number. "
                              f"Drop --n-clusters, or drop {guided_by[0]} for unguided clustering.")
+        guided_only = [n for n, v in (("--second-opinions", o.second_opinions), ("--uncertain-margin", o.uncertain_margin)) if v is not None]
+        if guided_only and not guided_by:
+            raise UsageError(f"{guided_only[0]} only applies when examples are assigned to given categories: add --categories, "
+                             f"--guide-codebook or --labels, or drop {guided_only[0]}")
         ing, reused = _ingest_with(sources, ingest_options, [o.gold_column, o.labels])
         codings = None
         if reused and (Path(sources[0]) / "codings.csv").is_file():
