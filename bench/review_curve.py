@@ -23,8 +23,8 @@ Protocol per setting (train part → test part):
 3. Orders: ``uncertainty`` (the export's default) and ``random`` (the units of the same export
    shuffled; mean over seeds), same protocol otherwise. Ablation: the uncertainty reviewer with
    the verifier trained on the decided pairs only (no clear "no"s of the runs). Variant: the
-   uncertainty reviewer who also adds, on every unit reviewed, the codes the run missed (the
-   page's ``E``; an ``accept`` of that unit and code).
+   reviewer who also adds, on every unit reviewed, the codes the run missed (the page's ``E``;
+   an ``accept`` of that unit and code), in both orders.
 4. References: rules only; retrained on the anchors and the rules run's clear "no"s without a
    decision; every suggestion of the rules run decided in one round; the whole train part
    coded by hand (its gold, every code of every unit).
@@ -201,6 +201,8 @@ def run_setting(setting: Setting, seeds: int, work: Path, steps: tuple[int, ...]
         rows += simulate(setting, rules_run, "random", seed, cb, work, steps=steps)
     rows += simulate(setting, rules_run, "uncertainty", 0, cb, work, labels="decided", steps=steps)
     rows += simulate(setting, rules_run, "uncertainty", 0, cb, work, labels="added", steps=steps)
+    for seed in range(seeds):
+        rows += simulate(setting, rules_run, "random", seed, cb, work, labels="added", steps=steps)
     return refs, pd.DataFrame(rows)
 
 
@@ -213,12 +215,17 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     unc = main[main["order"] == "uncertainty"].set_index("step")
     rnd = main[main["order"] == "random"].groupby("step")
     dec = rows[rows["labels"] == "decided"].set_index("step")
-    add = rows[rows["labels"] == "added"].set_index("step") if (rows["labels"] == "added").any() else None
+    added = rows[rows["labels"] == "added"]
+    add = added[added["order"] == "uncertainty"].set_index("step") if len(added) else None
+    add_rnd = added[added["order"] == "random"].groupby("step") if (added["order"] == "random").any() else None
     out = pd.DataFrame({"units": unc["units"], "decisions": unc["decisions"], "accepted": unc["accepted"], "uncertainty": unc["f1"],
                         "precision": unc["precision"], "recall": unc["recall"],
                         "random": rnd["f1"].mean(), "random_min": rnd["f1"].min(), "random_max": rnd["f1"].max(),
                         "random_decisions": rnd["decisions"].mean(), "decided_only": dec["f1"],
-                        "added": add["f1"] if add is not None else np.nan, "added_decisions": add["decisions"] if add is not None else np.nan})
+                        "added": add["f1"] if add is not None else np.nan, "added_decisions": add["decisions"] if add is not None else np.nan,
+                        "added_random": add_rnd["f1"].mean() if add_rnd is not None else np.nan,
+                        "added_random_min": add_rnd["f1"].min() if add_rnd is not None else np.nan,
+                        "added_random_max": add_rnd["f1"].max() if add_rnd is not None else np.nan})
     return out.reset_index()
 
 
@@ -243,7 +250,20 @@ def verdicts(refs: dict, t: pd.DataFrame) -> list[str]:
             f"{reached} (random order itself with {own}) → {verdict}",
             "- Target 2, 100 reviewed units raise test micro-F1 by ≥ 0.05 over rules only: "
             + (f"{gain:+.3f} → {'met' if gain >= 0.05 else 'not met'}" if len(at100) else "no round with 100 units")
-            + _added_gain(refs, t)]
+            + _added_gain(refs, t), *_added_order(t)]
+
+
+def _added_order(t: pd.DataFrame) -> list[str]:
+    """Target 1 for the reviewer who adds misses too (when both orders were simulated)."""
+    if t["added"].isna().any() or t["added_random"].isna().any():
+        return []
+    last = t.iloc[-1]
+    first = _first_reaching(t["step"], t["added"], last["added_random"])
+    own = _first_reaching(t["step"], t["added_random"], last["added_random"])
+    reached = "not reached" if first is None else f"reached with {first} units"
+    return [f"- With the missed codes added: uncertainty order reaches random order's {int(last['step'])}-unit F1 "
+            f"({last['added_random']:.3f}): {reached} (random order itself with {own}); uncertainty order ahead or level at "
+            f"{int((t['added'] >= t['added_random'] - 1e-9).sum())} of {len(t)} steps"]
 
 
 def _added_gain(refs: dict, t: pd.DataFrame) -> str:
@@ -264,15 +284,15 @@ def markdown(results: dict[str, tuple[dict, pd.DataFrame]], seeds: int, seconds:
     for name, (refs, t) in results.items():
         lines += [f"### {name} (train {refs['train_units']} units, test {refs['test_units']} units)", "",
                   "| reviewed units N | uncertainty order: decisions | F1 (P / R) | random order: decisions | F1 [min–max] "
-                  "| decided pairs only: F1 | misses added too: decisions | F1 |",
-                  "|---:|---:|---|---:|---|---:|---:|---:|",
+                  "| decided pairs only: F1 | misses added too: decisions | F1 | … in random order: F1 [min–max] |",
+                  "|---:|---:|---|---:|---|---:|---:|---:|---|",
                   f"| 0 (rules only) | 0 | {_prf(refs['rules'])} | 0 | {refs['rules']['f1']:.3f} | {refs['rules']['f1']:.3f} | 0 | "
-                  f"{refs['rules']['f1']:.3f} |"]
+                  f"{refs['rules']['f1']:.3f} | {refs['rules']['f1']:.3f} |"]
         for r in t.itertuples():
             lines.append(f"| {r.step}" + (f" ({r.units})" if r.units != r.step else "") + f" | {r.decisions} | "
                          f"{r.uncertainty:.3f} ({r.precision:.2f} / {r.recall:.2f}) | {r.random_decisions:.0f} | "
                          f"{r.random:.3f} [{r.random_min:.3f}–{r.random_max:.3f}] | {r.decided_only:.3f} | "
-                         f"{r.added_decisions:.0f} | {r.added:.3f} |")
+                         f"{r.added_decisions:.0f} | {r.added:.3f} | {r.added_random:.3f} [{r.added_random_min:.3f}–{r.added_random_max:.3f}] |")
         a = refs["all"]
         lines += ["", f"References: retrained without any decision (anchor examples + the rules run's clear \"no\"s): {_prf(refs['none'])}; "
                   f"every suggestion of the rules run decided at once ({a['units']} units, {a['decisions']} decisions): {_prf(a)}; "
@@ -311,11 +331,14 @@ def draw(results: dict[str, tuple[dict, pd.DataFrame]], path: Path) -> None:
         ax.plot(x, [base, *t["uncertainty"]], color="#0072B2", marker="o", label="unsicherste zuerst (qda review export)")
         if t["added"].notna().all():
             ax.plot(x, [base, *t["added"]], color="#CC79A7", marker="^", ls="-.", label="unsicherste zuerst, Übersehenes ergänzt (E)")
+        if t["added_random"].notna().all():
+            ax.plot(x, [base, *t["added_random"]], color="#56B4E9", marker="v", ls="-.", label="zufällig, Übersehenes ergänzt (Mittel)")
         ax.set_title(f"{TITLES.get(name, name)}: {refs['train_units']} Trainings-, {refs['test_units']} Testantworten", fontsize=10)
         ax.set_xlabel("durchgesehene Einheiten")
         ax.set_ylabel("Mikro-F1 auf dem Testteil")
         ax.set_xticks(x)
-        ax.set_ylim(*_span([base, refs["gold"]["f1"], *t["uncertainty"], *t["random_min"], *t["random_max"], *t["added"].dropna()]))
+        ax.set_ylim(*_span([base, refs["gold"]["f1"], *t["uncertainty"], *t["random_min"], *t["random_max"], *t["added"].dropna(),
+                                 *t["added_random"].dropna()]))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2f}".replace(".", ",")))
         ax.grid(alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
