@@ -203,6 +203,8 @@ def _second_opinions(ctx, param, value):
     if text in ("auto", "none"):
         return "auto" if text == "auto" else ()
     names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise click.BadParameter("give auto, none or embedder names separated by ','")
     known = RegistryChoice("embedder", "pipeline.embed").choices
     unknown = [n for n in names if n not in known]
     if unknown:

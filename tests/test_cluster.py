@@ -124,6 +124,8 @@ def test_second_opinions_can_be_chosen_or_switched_off(tmp_path):
     r = run([*GUIDED, "--second-opinions", "e5,bert", "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "unknown embedder bert; choose auto, none or a comma-separated list of" in r.output
     assert not (tmp_path / "x").exists()
+    r = run([*GUIDED, "--second-opinions", " , ", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "give auto, none or embedder names separated by ','" in r.output
 
 
 @pytest.mark.parametrize("option", [["--second-opinions", "none"], ["--uncertain-margin", "0.3"]])
