@@ -19,11 +19,12 @@
    not ``embedding``). They are not voted in: they only say how sure the assignment is.
 6. **Decide**: the category with the highest score; ``score`` is its softmax probability,
    ``margin`` the distance to the second, ``agree`` the number of second opinions that chose
-   the same category, ``alternative`` what they chose instead. ``uncertain`` when no second opinion agrees, or when the margin is below
-   ``uncertain_margin`` (default: 0.25 without second opinions, off with them). Why both: on
-   the dev examples, flagging the 26 % that no second opinion confirms left 76 % of the rest
-   right; flagging 28 % by margin left 73 % (the margin of one model is overconfident where
-   the model is wrong: its errors are systematic, a different representation makes other ones).
+   the same category, ``alternative`` what they chose instead. ``uncertain`` when no second
+   opinion agrees, or when the margin is below ``uncertain_margin`` (default: 0.25 without
+   second opinions, off with them). Why second opinions rather than the margin: on the dev
+   examples, flagging the 26 % that no second opinion confirms left 76 % of the rest right;
+   flagging 28 % by margin left 73 % (one model's margin is overconfident where the model is
+   wrong: its errors are systematic, a different representation makes other ones).
    An example goes to ``other_label`` only when it is far from every category: no seed term
    occurs in it, and for every category its prior lies more than ``-other_threshold`` standard
    deviations below the mean prior of the examples assigned to that category with confidence
