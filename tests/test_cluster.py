@@ -126,6 +126,9 @@ def test_second_opinions_can_be_chosen_or_switched_off(tmp_path):
     assert not (tmp_path / "x").exists()
     r = run([*GUIDED, "--second-opinions", " , ", "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "give auto, none or embedder names separated by ','" in r.output
+    r = run([*GUIDED, "--second-opinions", "tfidf,use", "--out", str(tmp_path / "x")])  # GUIDED embeds with tfidf
+    assert r.exit_code == 1 and "the second opinions name 'tfidf', the embedding the assignment itself uses" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("option", [["--second-opinions", "none"], ["--uncertain-margin", "0.3"]])

@@ -139,7 +139,9 @@ def test_second_opinions_are_chosen_and_checked():
     assert CategoryMap(CATS, embedding="e5")._views() == ["use", "tfidf"]
     assert CategoryMap(CATS, embedding="tfidf")._views() == ["e5", "use"]
     assert CategoryMap(CATS, embedding="st:/models/x")._views() == ["e5", "use"]
-    assert CategoryMap(CATS, embedding="e5", second_opinions=("tfidf", "e5"))._views() == ["tfidf"]  # never itself
+    assert CategoryMap(CATS, embedding="e5", second_opinions=("tfidf", "use", "tfidf"))._views() == ["tfidf", "use"]
+    with pytest.raises(QdaError, match="the second opinions name 'e5', the embedding the assignment itself uses"):
+        CategoryMap(CATS, embedding="e5", second_opinions=("tfidf", "e5"))._views()
     with pytest.raises(QdaError, match="second_opinions must be 'auto' or a list of embedder names, not 'use'"):
         CategoryMap(CATS, second_opinions="use").fit(TEXTS)
 

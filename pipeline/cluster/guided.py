@@ -205,12 +205,21 @@ class CategoryMap(_TextMap, ClusterMixin, BaseEstimator):
         return cats
 
     def _views(self) -> list[str]:
-        """The embedder names of the second opinions (never ``embedding`` itself)."""
-        views = VIEWS if self.second_opinions == AUTO else (self.second_opinions or ())
+        """The embedder names of the second opinions (never ``embedding`` itself).
+
+        Raises:
+            QdaError: ``second_opinions`` is a single string other than "auto", or names the
+                embedding the map itself uses (a second opinion would repeat the first).
+        """
+        if self.second_opinions == AUTO:
+            return [v for v in VIEWS if v != self.embedding][:2]
+        views = self.second_opinions or ()
         if isinstance(views, str):
             raise QdaError(f"second_opinions must be 'auto' or a list of embedder names, not {views!r}")
-        chosen = [v for v in dict.fromkeys(views) if v != self.embedding]
-        return chosen[:2] if self.second_opinions == AUTO else chosen
+        if self.embedding in views:
+            raise QdaError(f"the second opinions name '{self.embedding}', the embedding the assignment itself uses; "
+                           "name other embedders (e5, use, tfidf) or 'auto'")
+        return list(dict.fromkeys(views))
 
     def _margin(self) -> float:
         """The margin below which an example is uncertain, resolved (see ``uncertain_margin``)."""
@@ -325,6 +334,7 @@ class CategoryMap(_TextMap, ClusterMixin, BaseEstimator):
         """
         texts = as_texts(X)
         self.categories_ = cats = self._check_categories()
+        self._views()  # a bad second_opinions is refused before any work
         labels = [c.label for c in cats]
         fixed = self._fixed_labels(y, len(texts), labels)
         if on_event:
