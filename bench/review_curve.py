@@ -234,43 +234,48 @@ def _first_reaching(steps: pd.Series, f1: pd.Series, level: float) -> int | None
     return int(reach.iloc[0]) if len(reach) else None
 
 
+def _race(t: pd.DataFrame, mine: str, theirs: str) -> tuple[float, int | None, int | None]:
+    """``theirs``'s F1 after the last step, and the first step at which ``mine`` and ``theirs``
+    reach it (None: never)."""
+    level = t.iloc[-1][theirs]
+    return level, _first_reaching(t["step"], t[mine], level), _first_reaching(t["step"], t[theirs], level)
+
+
+def _gain_at_100(refs: dict, t: pd.DataFrame, column: str) -> float | None:
+    """``column``'s F1 after 100 reviewed units minus the rules alone (None: no such round)."""
+    at100 = t.loc[t["step"] == 100, column]
+    if not len(at100) or at100.isna().all():
+        return None
+    return float(at100.iloc[0]) - refs["rules"]["f1"]
+
+
 def verdicts(refs: dict, t: pd.DataFrame) -> list[str]:
     """The issue's two targets, checked on the measured curve."""
-    last = t.iloc[-1]
-    first = _first_reaching(t["step"], t["uncertainty"], last["random"])
-    own = _first_reaching(t["step"], t["random"], last["random"])
-    at100 = t.loc[t["step"] == 100, "uncertainty"]
-    gain = float(at100.iloc[0]) - refs["rules"]["f1"] if len(at100) else float("nan")
-    met = first is not None and first < last["step"]
+    steps = int(t.iloc[-1]["step"])
+    level, first, own = _race(t, "uncertainty", "random")
+    gain = _gain_at_100(refs, t, "uncertainty")
+    met = first is not None and first < steps
     reached = "not reached" if first is None else f"reached with {first} units"
     verdict = "met" if met else "not met"
     if met and own is not None and own <= first:
         verdict = "met on paper only: random order gets there with as few units, the curve is flat"
-    return [f"- Target 1, uncertainty order reaches random order's {int(last['step'])}-unit F1 ({last['random']:.3f}) with fewer units: "
+    added = _gain_at_100(refs, t, "added")
+    return [f"- Target 1, uncertainty order reaches random order's {steps}-unit F1 ({level:.3f}) with fewer units: "
             f"{reached} (random order itself with {own}) → {verdict}",
             "- Target 2, 100 reviewed units raise test micro-F1 by ≥ 0.05 over rules only: "
-            + (f"{gain:+.3f} → {'met' if gain >= 0.05 else 'not met'}" if len(at100) else "no round with 100 units")
-            + _added_gain(refs, t), *_added_order(t)]
+            + (f"{gain:+.3f} → {'met' if gain >= 0.05 else 'not met'}" if gain is not None else "no round with 100 units")
+            + ("" if added is None else f"; with the reviewer also adding the missed codes {added:+.3f}"), *_added_order(t)]
 
 
 def _added_order(t: pd.DataFrame) -> list[str]:
     """Target 1 for the reviewer who adds misses too (when both orders were simulated)."""
     if t["added"].isna().any() or t["added_random"].isna().any():
         return []
-    last = t.iloc[-1]
-    first = _first_reaching(t["step"], t["added"], last["added_random"])
-    own = _first_reaching(t["step"], t["added_random"], last["added_random"])
+    level, first, own = _race(t, "added", "added_random")
     reached = "not reached" if first is None else f"reached with {first} units"
-    return [f"- With the missed codes added: uncertainty order reaches random order's {int(last['step'])}-unit F1 "
-            f"({last['added_random']:.3f}): {reached} (random order itself with {own}); uncertainty order ahead or level at "
+    return [f"- With the missed codes added: uncertainty order reaches random order's {int(t.iloc[-1]['step'])}-unit F1 "
+            f"({level:.3f}): {reached} (random order itself with {own}); uncertainty order ahead or level at "
             f"{int((t['added'] >= t['added_random'] - 1e-9).sum())} of {len(t)} steps"]
-
-
-def _added_gain(refs: dict, t: pd.DataFrame) -> str:
-    at100 = t.loc[t["step"] == 100, "added"]
-    if not len(at100) or at100.isna().all():
-        return ""
-    return f"; with the reviewer also adding the missed codes {float(at100.iloc[0]) - refs['rules']['f1']:+.3f}"
 
 
 def _prf(m: dict) -> str:
