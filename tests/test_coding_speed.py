@@ -22,6 +22,8 @@ MORE = [
     "Nicht der Chef bremst, eher die Kollegen. Nicht nur die Leitung, sondern auch wir.",
     "Es fehlt nicht an Zeit, sondern an Geld; nicht unbedingt an der IT, vielmehr am Budget.",
     "Wir haben da keine Vorgaben gemacht, ohne große Bürokratie, und kaum Widerstand.",
+    "An Geld hat es nie gefehlt, Personal fehlt uns nicht, es fehlt nicht nur an Zeit. Probleme mit der IT hatten wir keine.",
+    "Lieber kurz mit der Kollegin telefonieren als drei Stunden Webinar. Problem ist dass die IT nicht mitzieht.",
     "als", "Keine", "Hackathon", "Nicht", "sondern",
 ]
 

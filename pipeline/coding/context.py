@@ -11,6 +11,12 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
   A word that names the obstacle itself (a pattern with ``negation: true`` in such a code:
   ``Vorgabe``, ``Widerstand``, ``Bürokratie``) is taken back by a negator right before it
   (:data:`OBSTACLE_REACH` tokens: "keine Vorgaben", "ohne große Bürokratie").
+* **lack denied** — a word of lack that is itself negated ("an Geld hat es nie gefehlt",
+  "Personal fehlt uns nicht") takes back every hit whose clause holds it, as "no problem";
+  "fehlt nicht nur" still names a lack.
+* **problem denied at the end** — "Probleme mit der IT hatten wir keine": a problem noun
+  before the hit and a denier among the clause's last two tokens after it, in a clause without
+  a subordinate conjunction (spoken "Problem ist dass die IT nicht mitzieht" keeps its barrier).
 * **hypothetical** — ``wäre``, ``würde``, ``hätte``, ``könnte``, ``falls`` … within the window
   takes any mention back; a hedge ("würde ich sagen") is not a hypothetical.
 * **wish** — a wished-for format or an innovation that did not happen is not coded (A6): a
@@ -27,7 +33,8 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
   sondern an Geld" no time barrier. "Nicht nur X, sondern auch Y" adds: ``nur`` ends the chain.
 * **foil** — a format named only for comparison is not coded (A4): the mention follows
   ``statt``/``anstatt``/``anstelle``/``ersetzt`` in its clause, or a comparative ``als``
-  ("bringt mehr als jeder Vortrag", "greifbarer als jede Folie"). Not for ``lack_counts`` codes.
+  ("bringt mehr als jeder Vortrag", "greifbarer als jede Folie", "lieber kurz telefonieren als
+  drei Stunden Webinar": the comparative up to :data:`CMP_REACH` tokens back in the clause). Not for ``lack_counts`` codes.
 
 A clause ends at ``,`` ``;`` ``:`` dashes, brackets and ``aber``/``sondern``/``doch`` … ; a
 sentence at the sentencizer's boundary. The word lists are data at the top of this module.
@@ -62,6 +69,13 @@ LEAD_WORDS = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", 
               "vom", "mit", "um", "über", "ueber", "in", "im", "wegen", "zu", "zur", "zum", "unser", "unsere", "unserer", "unseren",
               "unserem", "so", "sehr", "unbedingt", "primär", "hauptsächlich"}  # may stand between "nicht" and the hit
 LEAD_REACH = 3  # at most this many of them
+PROBLEM_NOUNS = {"problem", "schwierigkeit", "hurde", "hindernis", "arger", "stress"}  # normalised forms
+END_DENIERS = {"kein", "keine", "keinen", "keiner", "keinerlei", "nie", "niemals", "nicht", "kaum", "nix", "nichts"}
+SUBORDINATORS = {"dass", "daß", "weil", "wenn", "ob", "da", "damit", "obwohl", "sodass", "wobei", "weshalb", "wodurch"}
+LACK_WORDS = {"fehlt", "fehlen", "fehlte", "fehlten", "gefehlt", "mangelt", "mangelte", "gemangelt"}
+LACK_DENIERS = {"nicht", "nie", "niemals"}
+# may stand between the lack word and its denier: "fehlt es nicht", "fehlt uns nicht"
+LACK_FILLERS = {"es", "uns", "mir", "ihm", "ihr", "euch", "da", "hier", "dort", "dabei", "eigentlich", "wirklich", "ja", "auch", "so"}
 FOIL = {"statt", "anstatt", "anstelle", "ersetzt", "ersetzen", "gegenüber"}
 COMPARATIVES = {"mehr", "besser", "lieber", "eher", "weniger", "schneller", "greifbarer", "praktischer", "hilfreicher", "wichtiger",
                 "anschaulicher", "konkreter", "effektiver", "nützlicher", "sinnvoller", "direkter", "einfacher", "leichter"}
@@ -70,20 +84,51 @@ HEDGE = {"sagen", "meinen", "behaupten", "schätzen", "tippen", "vermuten", "den
 NO_PROBLEM_REACH = 10
 OBSTACLE_REACH = 2
 FOIL_REACH = 6
+CMP_REACH = 12  # "als" is a comparison with a comparative at most this many tokens before it
 
 FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_BREAK, "foil": FOIL, "cmp": COMPARATIVES,
               "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING, "hedge": HEDGE, "cneg": CORRECTIVE_NEG,
-              "contrast": CONTRAST, "lead": LEAD_WORDS, "comma": {","}, "resump": RESUMPTIVE}
+              "contrast": CONTRAST, "lead": LEAD_WORDS, "comma": {","}, "resump": RESUMPTIVE, "lackw": LACK_WORDS,
+              "denier": LACK_DENIERS, "filler": LACK_FILLERS, "end_denier": END_DENIERS, "subord": SUBORDINATORS}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
     """Per distinct form: which cue list it belongs to (``als`` and ``nop`` too)."""
     flags = {name: np.array([w in words for w in lower_forms], dtype=bool) for name, words in FLAG_WORDS.items()}
     flags["nop"] = np.array([n in NO_PROBLEM for n in norms], dtype=bool)
+    flags["problem"] = np.array([n in PROBLEM_NOUNS for n in norms], dtype=bool)
     flags["als"] = np.array([w == "als" for w in lower_forms], dtype=bool)
     flags["nur"] = np.array([w == "nur" for w in lower_forms], dtype=bool)
     flags["noch"] = np.array([w == "noch" for w in lower_forms], dtype=bool)
     return flags
+
+
+def _lack_denied(f: dict[str, np.ndarray], sent: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per token: a word of lack that is denied ("nicht gefehlt", "fehlt uns nicht"), in its
+    unit and sentence; not "fehlt nicht nur" (which adds)."""
+    n = len(sent)
+    lack = f["lackw"]
+    out = np.zeros(n, dtype=bool)
+    if not n:
+        return out
+    pos = np.arange(n)
+    unit_of = np.searchsorted(offsets, pos, side="right") - 1
+    lo, hi = offsets[unit_of], offsets[unit_of + 1]
+
+    def at(k, name):  # flag ``name`` at token pos+k, if that token is in the same unit and sentence
+        j = np.clip(pos + k, 0, n - 1)
+        return f[name][j] & (pos + k >= lo) & (pos + k < hi) & (sent[j] == sent)
+
+    not_only = np.zeros(n, dtype=bool)
+    not_only[:-1] = f["nur"][1:]
+    before = at(-1, "denier")
+    after = np.zeros(n, dtype=bool)
+    chain = np.ones(n, dtype=bool)
+    for k in (1, 2, 3):  # "fehlt nicht", "fehlt es nicht", "fehlt uns eigentlich nicht"; not "nicht nur"
+        j = np.clip(pos + k, 0, n - 1)
+        after |= chain & at(k, "denier") & ~not_only[j]
+        chain &= at(k, "filler")
+    return lack & (before | after)
 
 
 class Context:
@@ -111,6 +156,7 @@ class Context:
             # "nur" opens a clause as "but" ("gut, nur fehlt die Zeit"), not in "dauert nur noch zwei Tage"
             brk[:-1] &= ~(np.asarray(flags["nur"], dtype=bool)[:-1] & np.asarray(flags["noch"], dtype=bool)[1:])
         self.flags = {k: np.asarray(v, dtype=bool) for k, v in {**flags, "hyp": hyp, "brk": brk}.items()}  # per token
+        self.flags["lack_denied"] = _lack_denied(self.flags, np.asarray(table.sent), np.asarray(table.offsets))
         self.sent = table.sent.tolist()
         starts = np.zeros(table.n_tokens, dtype=bool)
         if table.n_tokens:
@@ -168,6 +214,17 @@ class Context:
                 after = self._span(u, j + 2, 1, NO_PROBLEM_REACH, same)
                 if any(f["neg"][i] for i in after) and any(f["nop"][i] for i in after):
                     return "no_problem"
+            # the hit's clause: back from s and on from e to a break, in the unit and sentence
+            a, b = s, e
+            while a > self.offsets[u] and same(a - 1) and not f["brk"][a - 1]:
+                a -= 1
+            while b < self.offsets[u + 1] and same(b) and not f["brk"][b]:
+                b += 1
+            if any(f["lack_denied"][i] for i in range(a, b)):
+                return "no_problem"
+            if (any(f["problem"][i] for i in range(a, s)) and any(f["end_denier"][i] for i in range(max(e, b - 2), b))
+                    and not any(f["subord"][i] for i in range(a, b))):
+                return "no_problem"
             if self._corrected(u, s, e):
                 return "negated"
             if obstacle and any(f["neg"][i] for i in self._span(u, s - 1, -1, OBSTACLE_REACH, same)):
@@ -208,6 +265,12 @@ class Context:
         next_q = np.zeros(n, dtype=bool)
         next_q[:-1] = f["quant"][1:]
         als_foil = f["als"] & ((prev_cmp & (pos - 1 >= lo)) | (next_q & (pos + 1 < hi)))
+        # "lieber kurz telefonieren als drei Stunden Webinar": the comparative further back in the clause
+        chain = np.ones(n, dtype=bool)
+        for k in range(2, CMP_REACH + 1):
+            j = np.maximum(pos - k, 0)
+            chain &= ~f["brk"][np.maximum(pos - k + 1, 0)]
+            als_foil |= f["als"] & chain & (pos - k >= lo) & (sent[j] == sent) & f["cmp"][j]
 
         def running(mask):
             return np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
@@ -233,7 +296,8 @@ class Context:
             "comma_at": np.append(f["comma"], False), "resump": np.append(f["resump"], False),
             **{k: running(v) for k, v in {"hyp": f["hyp"], "neg": f["neg"], "nop": f["nop"], "wish_hyp": f["wish"] | f["hyp"],
                                            "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil,
-                                           "cneg": f["cneg"]}.items()},
+                                           "cneg": f["cneg"], "lack_denied": f["lack_denied"], "problem": f["problem"],
+                                           "end_denier": f["end_denier"], "subord": f["subord"]}.items()},
         }
         return self._arr
 
@@ -282,6 +346,10 @@ class Context:
             a_lo = np.minimum(nb + 2, hi)
             a_hi = np.minimum.reduce([hi, a_lo + NO_PROBLEM_REACH, sh, a["next_brk"][a_lo]])
             decide(disl & any_in("neg", a_lo, a_hi) & any_in("nop", a_lo, a_hi), "no_problem")
+            c_lo = np.maximum.reduce([lo, sl, a["prev_brk"][s] + 1])  # the hit's clause, within its unit and sentence
+            c_hi = np.minimum.reduce([nb, hi, sh])
+            decide(any_in("lack_denied", c_lo, c_hi), "no_problem")
+            decide(any_in("problem", c_lo, s) & any_in("end_denier", np.maximum(e, c_hi - 2), c_hi) & ~any_in("subord", c_lo, c_hi), "no_problem")
             decide((a["lead_neg"][s] | any_in("cneg", s, e)) & closed & a["corrects"][nb], "negated")
             decide(obstacle & any_in("neg", left(OBSTACLE_REACH), s), "negated")
             decide(~lack & (any_in("neg", near_lo, s) | any_in("neg", e, near_hi)), "negated")
@@ -322,4 +390,9 @@ class Context:
                 next_q = i + 1 < self.offsets[u + 1] and f["quant"][i + 1]
                 if prev_cmp or next_q:
                     return True
+                for j in range(i - 2, max(i - CMP_REACH, self.offsets[u]) - 1, -1):  # further back, up to a break
+                    if f["brk"][j + 1] or self.sent[j] != self.sent[i]:
+                        break
+                    if f["cmp"][j]:
+                        return True
         return False
