@@ -329,3 +329,32 @@ def test_v3_3_sentences(coded, question, text, present, absent):
 ])
 def test_v3_4_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
+
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # a lack that is itself denied is no barrier (A4); "fehlt nicht nur" still names one
+    ("Q_huerden", "An Personal hat es uns nie gefehlt, die Schulungen liegen aber in meiner Sprechstunde.", {"huerde.zeit"},
+     {"huerde.ressourcen"}),
+    ("Q_huerden", "Geld fehlt uns eigentlich nicht.", set(), {"huerde.ressourcen"}),
+    ("Q_huerden", "Es fehlt nicht nur an Geld, sondern auch an Leuten.", {"huerde.ressourcen"}, set()),
+    # "Probleme mit X hatten wir keine": the denier closes the clause
+    ("Q_huerden", "Probleme mit der Technik hatten wir eigentlich nie, eher mit dem Personalrat.", set(), {"huerde.technik"}),
+    # the legal question settled; but "ob das geklärt ist" is the open question itself
+    ("Q_huerden", "Datenschutzrechtlich ist alles geklärt, nur die Zeit fehlt.", {"huerde.zeit"}, {"huerde.recht"}),
+    ("Q_huerden", "Ob die DSGVO da mitspielt, ist bis heute nicht geklärt.", {"huerde.recht"}, set()),
+    # leadership that likes the idea is no barrier (B2); the route that stops it is
+    ("Q_huerden", "Unser Landrat findet das gut, aber jede Kleinigkeit muss durch den Kreisausschuss.", {"huerde.strukturen"},
+     {"huerde.fuehrung"}),
+    # hoarding knowledge (B3), a small headcount said with "nur" (B1), content too far from practice (B5)
+    ("Q_huerden", "Bei uns wird Wissen leider kaum geteilt, das behält jeder für sich.", {"huerde.kultur"}, set()),
+    ("Q_huerden", "Für das ganze Ordnungsamt haben wir nur drei Kolleginnen im Innendienst.", {"huerde.ressourcen"}, set()),
+    ("Q_huerden", "Die Vorträge sind oft ziemlich abgehoben, mit unserem Standesamt hat das wenig zu tun.", {"huerde.praxisferne"}, set()),
+    # how one knows the network is background (C1); a comparison with "lieber … als" is a foil (A4)
+    ("Q_methoden", "Ich kenne die Community von einem Webinar der Akademie, mitgenommen hab ich vor allem was aus dem Forum.",
+     {"methode.austausch"}, {"methode.impuls"}),
+    ("Q_methoden", "Lieber eine Stunde mit Leuten aus anderen Ämtern reden als jeder Newsletter.", set(), {"methode.impuls"}),
+    ("Q_methoden", "Ich gehe lieber zum Stammtisch als zu den Keynotes.", {"methode.austausch"}, {"methode.impuls"}),
+    ("Q_methoden", "In kleiner Runde besprechen wir dann konkrete Fälle aus den Häusern.", {"methode.austausch"}, set()),
+])
+def test_v3_5_sentences(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)
