@@ -215,11 +215,9 @@ class Context:
                 if any(f["neg"][i] for i in after) and any(f["nop"][i] for i in after):
                     return "no_problem"
             # the hit's clause: back from s and on from e to a break, in the unit and sentence
-            a, b = s, e
-            while a > self.offsets[u] and same(a - 1) and not f["brk"][a - 1]:
-                a -= 1
-            while b < self.offsets[u + 1] and same(b) and not f["brk"][b]:
-                b += 1
+            whole = self.table.n_tokens + 1
+            a = s - len(self._span(u, s - 1, -1, whole, same))
+            b = e + len(self._span(u, e, 1, whole, same))
             if any(f["lack_denied"][i] for i in range(a, b)):
                 return "no_problem"
             if (any(f["problem"][i] for i in range(a, s)) and any(f["end_denier"][i] for i in range(max(e, b - 2), b))
@@ -346,8 +344,8 @@ class Context:
             a_lo = np.minimum(nb + 2, hi)
             a_hi = np.minimum.reduce([hi, a_lo + NO_PROBLEM_REACH, sh, a["next_brk"][a_lo]])
             decide(disl & any_in("neg", a_lo, a_hi) & any_in("nop", a_lo, a_hi), "no_problem")
-            c_lo = np.maximum.reduce([lo, sl, a["prev_brk"][s] + 1])  # the hit's clause, within its unit and sentence
-            c_hi = np.minimum.reduce([nb, hi, sh])
+            whole = self.table.n_tokens + 1
+            c_lo, c_hi = left(whole), right(whole)  # the hit's whole clause, within its unit and sentence
             decide(any_in("lack_denied", c_lo, c_hi), "no_problem")
             decide(any_in("problem", c_lo, s) & any_in("end_denier", np.maximum(e, c_hi - 2), c_hi) & ~any_in("subord", c_lo, c_hi), "no_problem")
             decide((a["lead_neg"][s] | any_in("cneg", s, e)) & closed & a["corrects"][nb], "negated")
