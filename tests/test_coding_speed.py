@@ -90,3 +90,12 @@ def test_one_scan_over_all_units_finds_what_a_scan_per_unit_finds(source):
     for u, text in enumerate(texts):
         expected += [(u, m.start(), m.end()) for m in rx.finditer(text) if m.end() > m.start()]
     assert list(zip(joined.unit.tolist(), joined.cs.tolist(), joined.ce.tolist())) == expected
+    # the same regex under a second code (a YAML alias shares one among the barrier codes; the
+    # kind scans it once and copies the hits) gives that code the same hits; another regex its own
+    kind.add(1, Pattern("regex", source))
+    kind.add(2, Pattern("regex", r"(?i)dazu"))
+    both = kind.find(type("T", (), {"table": table})())
+    found = {ref: [(u, cs, ce) for r, u, cs, ce in zip(both.ref.tolist(), both.unit.tolist(), both.cs.tolist(), both.ce.tolist()) if r == ref]
+             for ref in (0, 1, 2)}
+    assert found[0] == found[1] == expected
+    assert found[2] == [(1, 14, 18), (5, 14, 18), (6, 15, 19)]

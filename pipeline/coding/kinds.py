@@ -271,7 +271,12 @@ class RegexKind:
         table = tw.table
         rows = []
         joined, starts = None, None
+        seen: dict[object, list[tuple]] = {}  # one scan per distinct regex: a codebook may share one among codes
         for ref, rx, source in self.items:
+            if rx in seen:
+                rows.extend((ref, *row[1:]) for row in seen[rx])
+                continue
+            first = len(rows)
             units = range(len(table))
             if len(table) > 1 and not _CONTEXT_SENSITIVE.search(source):
                 if joined is None:
@@ -289,6 +294,7 @@ class RegexKind:
                     if ce > cs:
                         s, e = _tokens_for_span(table, u, cs, ce)
                         rows.append((ref, u, s, e, cs, ce, False))
+            seen[rx] = rows[first:]
         return Spans.of(rows)
 
 
