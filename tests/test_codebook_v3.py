@@ -358,3 +358,37 @@ def test_v3_4_sentences(coded, question, text, present, absent):
 ])
 def test_v3_5_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
+
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # an everyday problem that triggered an innovation is no barrier (B0), also with the reason first
+    ("Q_innovation", "Wir hatten viel zu wenig Personal in der Kfz-Stelle, deshalb haben wir die Anträge auf digital umgestellt.",
+     {"innovationsform.prozess"}, {"huerde.ressourcen"}),
+    ("Q_huerden", "Wir haben zu wenig Personal, deshalb bleibt für die Netzwerktreffen keine Zeit.", {"huerde.ressourcen"}, set()),
+    # planned, never realised (A6): neither the innovation nor the joint format
+    ("Q_innovation", "Ein Chatbot war schon fest eingeplant, dann kam die Haushaltssperre.", {"huerde.ressourcen"},
+     {"innovationsform.produkt"}),
+    ("Q_innovation", "Das Portal wollten wir mit drei Nachbarstädten zusammen bauen, daraus ist nix geworden.", set(),
+     {"methode.entwicklung"}),
+    # praise from above with "nur"; but "keine Unterstützung von oben" stays a barrier
+    ("Q_huerden", "Von oben kam eigentlich nur Rückenwind, das Problem ist das Geld.", {"huerde.ressourcen"}, {"huerde.fuehrung"}),
+    ("Q_huerden", "Von oben kommt halt keine Unterstützung.", {"huerde.fuehrung"}, set()),
+    # a formal step one waits for; a headcount; no time; no skills; habit (B1-B5)
+    ("Q_huerden", "Bis die Ausschreibung durch ist, vergeht bei uns locker ein Jahr.", {"huerde.strukturen"}, set()),
+    ("Q_huerden", "Wir sind zu viert für den ganzen Landkreis.", {"huerde.ressourcen"}, set()),
+    ("Q_methoden", "Die Aufzeichnungen schau ich abends, weil ich tagsüber nicht dazu komme.", {"huerde.zeit", "methode.impuls"}, set()),
+    ("Q_huerden", "Bei den Datenbank-Themen steig ich meistens aus, ich bin halt kein Programmierer.", {"huerde.kompetenz"}, set()),
+    ("Q_huerden", "Die Älteren sagen dann, das haben wir doch immer anders gemacht.", {"huerde.kultur"}, set()),
+    ("Q_huerden", "Im Alltag geht bei uns halt immer das Tagesgeschäft vor.", {"huerde.zeit"}, {"huerde.praxisferne"}),
+    # a guideline being written is joint development, not an input; a Design Sprint is a format
+    ("Q_methoden", "In der AG schreiben wir grad an nem Leitfaden für KI im Bürgerservice.", {"methode.entwicklung"},
+     {"methode.impuls"}),
+    ("Q_innovation", "Im Design Sprint mit dem Nachbarkreis haben wir einen Klick-Dummy fürs Wohngeld gebaut.",
+     {"methode.entwicklung", "innovationsform.produkt"}, {"innovationsform.organisation"}),
+    ("Q_methoden", "Am meisten bringt mir die Lernreihe für Einsteiger mit den sechs Modulen.", {"methode.schulung"}, set()),
+    # adapted at home (D5, 1)
+    ("Q_innovation", "Die Vorlage aus der AG haben wir bei uns noch etwas angepasst, jetzt nutzen wir sie überall.",
+     {"innovationsform.wissenstransfer"}, set()),
+])
+def test_v3_6_sentences(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)
