@@ -370,9 +370,7 @@ class Context:
                 break
         if not denied:
             return False
-        j = e
-        while j < hi and self.sent[j] == sent and not f["brk"][j]:
-            j += 1
+        j = e + len(self._span(u, e, 1, self.table.n_tokens + 1, lambda i: self.sent[i] == sent))  # the break closing the clause
         if j >= hi or self.sent[j] != sent:
             return False
         return f["contrast"][j] or (f["comma"][j] and j + 1 < hi and self.sent[j + 1] == sent and f["contrast"][j + 1])
