@@ -103,16 +103,17 @@ def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray
     return flags
 
 
-def _lack_denied(f: dict[str, np.ndarray], sent: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def _lack_denied(f: dict[str, np.ndarray], table) -> np.ndarray:
     """Per token: a word of lack that is denied ("nicht gefehlt", "fehlt uns nicht"), in its
     unit and sentence; not "fehlt nicht nur" (which adds)."""
+    sent, offsets = np.asarray(table.sent), np.asarray(table.offsets)
     n = len(sent)
     lack = f["lackw"]
     out = np.zeros(n, dtype=bool)
     if not n:
         return out
     pos = np.arange(n)
-    unit_of = np.searchsorted(offsets, pos, side="right") - 1
+    unit_of = table.unit_of(pos)
     lo, hi = offsets[unit_of], offsets[unit_of + 1]
 
     def at(k, name):  # flag ``name`` at token pos+k, if that token is in the same unit and sentence
@@ -156,7 +157,7 @@ class Context:
             # "nur" opens a clause as "but" ("gut, nur fehlt die Zeit"), not in "dauert nur noch zwei Tage"
             brk[:-1] &= ~(np.asarray(flags["nur"], dtype=bool)[:-1] & np.asarray(flags["noch"], dtype=bool)[1:])
         self.flags = {k: np.asarray(v, dtype=bool) for k, v in {**flags, "hyp": hyp, "brk": brk}.items()}  # per token
-        self.flags["lack_denied"] = _lack_denied(self.flags, np.asarray(table.sent), np.asarray(table.offsets))
+        self.flags["lack_denied"] = _lack_denied(self.flags, table)
         self.sent = table.sent.tolist()
         starts = np.zeros(table.n_tokens, dtype=bool)
         if table.n_tokens:
@@ -223,7 +224,7 @@ class Context:
             if (any(f["problem"][i] for i in range(a, s)) and any(f["end_denier"][i] for i in range(max(e, b - 2), b))
                     and not any(f["subord"][i] for i in range(a, b))):
                 return "no_problem"
-            if self._corrected(u, s, e):
+            if self._corrected(u, s, e, b):
                 return "negated"
             if obstacle and any(f["neg"][i] for i in self._span(u, s - 1, -1, OBSTACLE_REACH, same)):
                 return "negated"
@@ -255,7 +256,7 @@ class Context:
         heads = np.nonzero(first)[0]
         sent_no = np.cumsum(first) - 1
         offsets = np.asarray(self.table.offsets, dtype=np.int64)
-        unit_of = np.searchsorted(offsets, pos, side="right") - 1
+        unit_of = self.table.unit_of(pos)
         lo, hi = offsets[unit_of], offsets[unit_of + 1]
         # "als" after a comparative or before "jede": its neighbours must be in the same unit
         prev_cmp = np.zeros(n, dtype=bool)
@@ -358,8 +359,9 @@ class Context:
         decide(any_in("foil", foil_lo, s) | any_in("als_foil", foil_lo, s), "foil")
         return out
 
-    def _corrected(self, u: int, s: int, e: int) -> bool:
-        """"nicht X, sondern Y": ``nicht`` in the hit or leading to it, the clause followed by a contrast."""
+    def _corrected(self, u: int, s: int, e: int, end: int) -> bool:
+        """"nicht X, sondern Y": ``nicht`` in the hit or leading to it, the clause followed by a
+        contrast (``end``: the token that closes the hit's clause, see :meth:`verdict`)."""
         f, lo, hi, sent = self.f, self.offsets[u], self.offsets[u + 1], self.sent[s]
         denied = any(f["cneg"][i] for i in range(s, e))
         for j in range(s - 1, s - LEAD_REACH - 2, -1):
@@ -370,10 +372,9 @@ class Context:
                 break
         if not denied:
             return False
-        j = e + len(self._span(u, e, 1, self.table.n_tokens + 1, lambda i: self.sent[i] == sent))  # the break closing the clause
-        if j >= hi or self.sent[j] != sent:
+        if end >= hi or self.sent[end] != sent:
             return False
-        return f["contrast"][j] or (f["comma"][j] and j + 1 < hi and self.sent[j + 1] == sent and f["contrast"][j + 1])
+        return f["contrast"][end] or (f["comma"][end] and end + 1 < hi and self.sent[end + 1] == sent and f["contrast"][end + 1])
 
     def _foil(self, u: int, s: int) -> bool:
         f = self.f
