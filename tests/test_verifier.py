@@ -285,3 +285,23 @@ def test_favour_needs_the_verifiers_own_thresholds(corpus, tmp_path, extra, mess
     _, f, _, _, _ = corpus
     r = CliRunner().invoke(cli, ["code", str(f), "--codebook", str(MINI), "--favour", "precision", *extra, "--out", str(tmp_path / "k")])
     assert r.exit_code == 2 and message in r.output
+
+
+def test_the_verifier_keeps_at_most_max_codes_per_unit(corpus):
+    import dataclasses
+
+    _, _, seg, _, cb = corpus
+    model = _fit(seg, cb)
+    capped = dataclasses.replace(cb, matching=dataclasses.replace(cb.matching, max_codes=1))
+    # threshold 0: the verifier accepts every code it scores, more than the cap allows
+    res = code_segments(seg, capped, model=model, threshold=0.0, use_cache=False)
+    per_unit = res.codings.groupby("segment_id")["code"].count()
+    assert per_unit.max() == 1 and len(per_unit) == len(res.candidates["segment_id"].unique())
+    cand = res.candidates
+    over = cand[cand["status"] == "cap"]
+    assert len(over) and (over["accepted"] == 0).all()
+    # the one kept is the most probable of its unit (no question names a dimension here)
+    kept = cand[cand["accepted"] == 1].set_index("segment_id")["score"]
+    assert (kept >= cand.groupby("segment_id")["score"].max().reindex(kept.index)).all()
+    # uncapped, the same verifier gives some unit more than one code
+    assert code_segments(seg, cb, model=model, threshold=0.0, use_cache=False).codings.groupby("segment_id")["code"].count().max() > 1

@@ -364,13 +364,36 @@ def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.Da
     seg_ids = seg["segment_id"].astype(str).to_numpy()[rows]
     p = np.round(probs[ks, js], 4)
     accepted = yes[ks, js]
+    capped = accepted & ~_within_cap(ks, js, p, accepted, codes, codebook, assessment.questions)
+    accepted = accepted & ~capped
     evidence = st["evidence"].where(st["evidence"].notna(), ht["evidence"]).fillna("").to_numpy()
     pattern = st["pattern"].where(st["pattern"].notna(), ht["pattern"]).fillna("").to_numpy()
     status = np.where(st["status"].notna().to_numpy(), "", np.where(ht["status"].notna().to_numpy(), ht["status"].fillna("").to_numpy(), "model"))
+    status = np.where(capped, "cap", status)
     cands = pd.DataFrame({"segment_id": seg_ids, "code": codes[js], "score": p, "threshold": thr[js], "accepted": accepted.astype(int),
                           "status": status, "evidence": evidence, "pattern": pattern}, columns=CANDIDATE_COLUMNS)
     decided = _decided(seg, rows[accepted], codes[js][accepted], p[accepted], st[accepted], ht[accepted])
     return decided, cands.reset_index(drop=True), {**model.describe(), "threshold_override": threshold, "favour": favour}
+
+
+def _within_cap(ks: np.ndarray, js: np.ndarray, p: np.ndarray, accepted: np.ndarray, codes: np.ndarray, codebook: Codebook,
+                questions: list) -> np.ndarray:
+    """Which pairs stay within ``matching.max_codes`` per unit (CODING_RULES A2: at most four,
+    the question's dimension first, then the most explicit): the rules cap what they propose,
+    and the verifier, which may also accept codes the rules let go, is capped the same way,
+    ranking by its probability. Pairs not ``accepted`` are returned as within."""
+    keep = np.ones(len(ks), dtype=bool)
+    limit = codebook.matching.max_codes
+    sel = np.nonzero(accepted)[0]
+    if not limit or not len(sel):
+        return keep
+    dims = [codebook.codes[c].dimension for c in codes[js[sel]]]
+    off_question = np.array([not (questions[k] and d in questions[k]) for k, d in zip(ks[sel].tolist(), dims)], dtype=bool)
+    order = sel[np.lexsort((js[sel], -p[sel], off_question, ks[sel]))]  # by unit, then question first, then probability
+    unit = ks[order]
+    first_of_unit = np.searchsorted(unit, unit, side="left")
+    keep[order[np.arange(len(order)) - first_of_unit >= limit]] = False
+    return keep
 
 
 def _logit_array(p: np.ndarray) -> np.ndarray:
