@@ -29,6 +29,11 @@ Test sets (nothing was tuned on them, except the ``a`` halves named below):
   paraphrases, compounds, typos, denials, wishes, foils and traps, an eighth writer, after
   codebook 3.3 revisions): the ``a`` half was used for one revision of 3.4, the ``b`` half was not
   looked at; neither trains the companion (the adoption rule did not take the ``a`` half).
+* ``own-probes-2-a``/``-b`` and ``own-probes-3-a``/``-b``: ``tests/data/probes_2_de.tsv`` (120 survey
+  answers: background, denials, foils, traps, compounds, a ninth writer) and
+  ``tests/data/probes_3_de.tsv`` (90 long interview turns, many by coordinators, a tenth writer),
+  both after codebook 3.6: the ``a`` halves were used for 3.7, and ``probes_2``'s ``a`` half
+  trains the companion; the ``b`` halves were not looked at.
 
 Each test set's verifier is trained on development material coded under the same rules: for
 ``beispiel-test`` the example corpus's development split (coded with the v2 definitions), for
@@ -96,6 +101,9 @@ OWN_ANSWERS_2 = ROOT / "tests" / "data" / "training_answers_de.tsv"
 OWN_TRANSCRIPTS_2 = ROOT / "tests" / "data" / "training_transcripts_2"  # the same: written for training, left out, held out
 OWN_TRANSCRIPTS_3 = ROOT / "tests" / "data" / "training_transcripts_3"  # a half used for 3.3, b half held out
 PROBES = ROOT / "tests" / "data" / "probes_phenomena_de.tsv"  # a half used for 3.4, b half held out
+# a half used for 3.7 (and, for probes_2, as companion training), b half held out
+PROBES_2 = ROOT / "tests" / "data" / "probes_2_de.tsv"
+PROBES_3 = ROOT / "tests" / "data" / "probes_3_de.tsv"
 OWN_TRANSCRIPTS = ROOT / "tests" / "data" / "generalisation_transcripts"
 
 
@@ -111,7 +119,8 @@ def own_set(part: str | None, tmp: Path, file: Path = OWN) -> tuple[pd.DataFrame
     folder = tmp / f"{file.stem}_{part or 'alle'}"
     folder.mkdir()
     survey = d[~d["question"].str.startswith("I: ")]
-    survey[["id", "question", "text"]].to_csv(folder / "umfrage.csv", index=False)
+    if len(survey):  # a file of interview turns only has no survey export
+        survey[["id", "question", "text"]].to_csv(folder / "umfrage.csv", index=False)
     for i, q, t in d.loc[d["question"].str.startswith("I: "), ["id", "question", "text"]].itertuples(index=False):
         (folder / f"{i}.txt").write_text(f"{q}\n\nB: {t}\n", encoding="utf-8")
     seg = ingest([str(folder)], IngestOptions(text_columns=["text"], id_column="id", question_column="question")).segments
@@ -227,6 +236,8 @@ def main() -> None:
         own["own-transcripts-2"] = own_transcripts(None, OWN_TRANSCRIPTS_2)
         own.update({f"own-transcripts-3-{part}": own_transcripts(part, OWN_TRANSCRIPTS_3) for part in ("a", "b")})
         own.update({f"own-probes-{part}": own_set(part, Path(tmp), PROBES) for part in ("a", "b")})
+        own.update({f"own-probes-2-{part}": own_set(part, Path(tmp), PROBES_2) for part in ("a", "b")})
+        own.update({f"own-probes-3-{part}": own_set(part, Path(tmp), PROBES_3) for part in ("a", "b")})
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)

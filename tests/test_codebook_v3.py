@@ -392,3 +392,45 @@ def test_v3_5_sentences(coded, question, text, present, absent):
 ])
 def test_v3_6_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
+
+
+# 3.7: each rule with a sentence of our own, and where the rule could overreach, a counter-case
+@pytest.mark.parametrize("question, text, present, absent", [
+    # one's own job in the format is background (C1); taking the course is not
+    ("Q_methoden", "Ich bin ja selbst Trainerin in der Schulungsreihe zum Datenschutz, daher weiß ich nicht recht.", set(),
+     {"methode.schulung"}),
+    ("Q_methoden", "Die Schulungsreihe zum Datenschutz hat mir viel gebracht.", {"methode.schulung"}, set()),
+    # support from above: "findet's toll", "freigestellt"; only "nicht freigestellt" is a barrier
+    ("Q_huerden", "Unser Bürgermeister findet's total gut, nur die Vergabe dauert ewig.", {"huerde.strukturen"}, {"huerde.fuehrung"}),
+    ("Q_huerden", "Die Dezernentin hat mich extra für das Netzwerk freigestellt, da gibt's nix zu meckern.", set(), {"huerde.fuehrung"}),
+    ("Q_huerden", "Für die Treffen werde ich einfach nicht freigestellt.", {"huerde.fuehrung"}, set()),
+    # small effort is no lack of time; a real lack still is
+    ("Q_huerden", "Der Aufwand ist überschaubar, einmal im Quartal kriegt man hin.", set(), {"huerde.zeit"}),
+    ("Q_huerden", "Der Aufwand neben der Sachbearbeitung ist einfach zu hoch.", {"huerde.zeit"}, set()),
+    # "I am no data scientist" is competence; no post for one is a missing resource (B5)
+    ("Q_huerden", "Ich bin Sachbearbeiter im Ordnungsamt und kein Data Scientist, bei den Modellen bin ich raus.",
+     {"huerde.kompetenz"}, {"huerde.ressourcen"}),
+    ("Q_huerden", "Es gibt bei uns keine Stelle für einen Data Scientist.", {"huerde.ressourcen"}, set()),
+    # habit and hoarding, spoken (B3)
+    ("Q_huerden", "Die Kollegen meinen, das haben wir immer auf Papier gemacht und das bleibt so.", {"huerde.kultur"}, set()),
+    ("Q_huerden", "Neue Tools? Ging bis jetzt auch ohne, heißt es dann im Team.", {"huerde.kultur"}, set()),
+    ("Q_huerden", "Im Fachbereich teilt niemand gern seine Vorlagen.", {"huerde.kultur"}, set()),
+    # no access from the work computer is technology; not getting into a fully booked meeting is not
+    ("Q_huerden", "Vom Dienst-PC komm ich gar nicht rein in die Plattform.", {"huerde.technik"}, set()),
+    ("Q_huerden", "In die Präsenztreffen komm ich meistens nicht rein, die sind sofort voll.", set(), {"huerde.technik"}),
+    # neural networks are a topic; permissions are technology, never law; rights of use are law
+    ("Q_huerden", "Mir fehlt das Wissen über neuronale Netze.", {"huerde.kompetenz"}, {"huerde.technik"}),
+    ("Q_huerden", "Meine Rechte im Intranet reichen nicht, um Seiten anzulegen.", {"huerde.technik"}, {"huerde.recht"}),
+    ("Q_huerden", "Die Rechte an den Fotos liegen bei der Agentur, das bremst uns.", {"huerde.recht"}, {"huerde.technik"}),
+    # cleared in the sentence, also behind commas
+    ("Q_huerden", "Rechtlich, also, der Datenschutz hat das geprüft, grünes Licht, da ist nichts.", set(), {"huerde.recht"}),
+    # work that runs differently now; reworded letters; learned; a running test; still only considered
+    ("Q_innovation", "Die Beihilfeanträge laufen inzwischen komplett anders, eine Person prüft und gibt gleich frei.",
+     {"innovationsform.prozess"}, set()),
+    ("Q_innovation", "Unsere Mahnbescheide haben wir umformuliert, kurz und ohne Paragrafen.", {"innovationsform.kommunikation"}, set()),
+    ("Q_innovation", "Hab im Stammtisch endlich kapiert, wie man Lose bildet.", {"innovationsform.wissenstransfer"}, set()),
+    ("Q_innovation", "Derzeit testen wir im Standesamt eine Terminbuchung per App.", {"methode.erprobung"}, set()),
+    ("Q_innovation", "Wir überlegen noch, die Checkliste aus Kiel zu übernehmen.", set(), {"innovationsform.wissenstransfer"}),
+])
+def test_v3_7_sentences(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)

@@ -143,7 +143,7 @@ def test_the_shipped_companion_was_trained_for_the_current_reference_codebook():
     sets = {s["name"]: s for s in meta["training"]["sets"]}
     # what it learned from, and nothing held out: no dev test rows, no dev interviews, no b halves
     assert set(sets) == {"dev survey, part=train", "own, part=a", "own-interviews, part=a", "own-survey, part=a", "own-transcripts, part=a",
-                         "training-transcripts"}
+                         "training-transcripts", "own-probes-2, part=a"}
     assert not any("beispiel" in s["file"] or "interviews_dev" in s["file"] for s in sets.values())
 
 

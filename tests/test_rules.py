@@ -163,10 +163,18 @@ def test_a_barrier_stays_a_barrier_when_phrased_as_a_wish(nlp):
     "Das Forum bringt mehr als jeder Vortrag.",
     "Das ist greifbarer als jeder Vortrag.",
     "Statt Vortrag machen wir jetzt Fallberatung.",
+    "Anders als beim Vortrag kann man in der Fallberatung nachfragen.",
+    "Verglichen mit dem Vortrag letztes Jahr war die Fallberatung viel konkreter.",
+    "Im Vergleich zum Vortrag bringt die Fallberatung mehr.",
 ])
 def test_a_format_named_only_for_comparison_is_not_coded(nlp, text):
     cb = book([code("methode.impuls", ["Vortrag"])])
     assert coded(cb, nlp, text) == []
+
+
+def test_a_comparison_word_after_the_format_does_not_make_it_a_foil(nlp):
+    cb = book([code("methode.impuls", ["Vortrag"])])
+    assert coded(cb, nlp, "Der Vortrag war anders als erwartet, richtig gut.") == ["methode.impuls"]
 
 
 def test_a_format_that_brings_nothing_is_not_coded(nlp):

@@ -32,7 +32,8 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
   die Chefs bremsen, eher die Kollegen" is no leadership barrier and "Es fehlt nicht an Zeit,
   sondern an Geld" no time barrier. "Nicht nur X, sondern auch Y" adds: ``nur`` ends the chain.
 * **foil** — a format named only for comparison is not coded (A4): the mention follows
-  ``statt``/``anstatt``/``anstelle``/``ersetzt`` in its clause, or a comparative ``als``
+  ``statt``/``anstatt``/``anstelle``/``ersetzt``/``verglichen``/``Vergleich`` in its clause, or a
+  comparative ``als`` (``anders als`` too)
   ("bringt mehr als jeder Vortrag", "greifbarer als jede Folie", "lieber kurz telefonieren als
   drei Stunden Webinar": the comparative up to :data:`CMP_REACH` tokens back in the clause). Not for ``lack_counts`` codes.
 
@@ -76,9 +77,10 @@ LACK_WORDS = {"fehlt", "fehlen", "fehlte", "fehlten", "gefehlt", "mangelt", "man
 LACK_DENIERS = {"nicht", "nie", "niemals"}
 # may stand between the lack word and its denier: "fehlt es nicht", "fehlt uns nicht"
 LACK_FILLERS = {"es", "uns", "mir", "ihm", "ihr", "euch", "da", "hier", "dort", "dabei", "eigentlich", "wirklich", "ja", "auch", "so"}
-FOIL = {"statt", "anstatt", "anstelle", "ersetzt", "ersetzen", "gegenüber"}
+FOIL = {"statt", "anstatt", "anstelle", "ersetzt", "ersetzen", "gegenüber", "verglichen", "vergleich"}  # "verglichen mit", "im Vergleich zum"
 COMPARATIVES = {"mehr", "besser", "lieber", "eher", "weniger", "schneller", "greifbarer", "praktischer", "hilfreicher", "wichtiger",
-                "anschaulicher", "konkreter", "effektiver", "nützlicher", "sinnvoller", "direkter", "einfacher", "leichter"}
+                "anschaulicher", "konkreter", "effektiver", "nützlicher", "sinnvoller", "direkter", "einfacher", "leichter",
+                "anders"}  # "anders als im Webinar": the webinar is the foil
 QUANTIFIERS_AFTER_ALS = {"jede", "jeder", "jedes", "jedem", "jeden", "alle", "jedwede"}
 HEDGE = {"sagen", "meinen", "behaupten", "schätzen", "tippen", "vermuten", "denken", "sage", "mein"}  # "würde ich sagen" is no hypothetical
 NO_PROBLEM_REACH = 10
