@@ -431,6 +431,20 @@ def test_v3_6_sentences(coded, question, text, present, absent):
     ("Q_innovation", "Hab im Stammtisch endlich kapiert, wie man Lose bildet.", {"innovationsform.wissenstransfer"}, set()),
     ("Q_innovation", "Derzeit testen wir im Standesamt eine Terminbuchung per App.", {"methode.erprobung"}, set()),
     ("Q_innovation", "Wir überlegen noch, die Checkliste aus Kiel zu übernehmen.", set(), {"innovationsform.wissenstransfer"}),
+    # a missing licence is a missing resource; licence terms stay law (B table)
+    ("Q_huerden", "Wir haben keine Lizenzen für das Whiteboard-Tool.", {"huerde.ressourcen"}, {"huerde.recht", "huerde.technik"}),
+    ("Welche Hürden gab es?", "Ob wir den Code unter der offenen Lizenz mit unserem Fachverfahren kombinieren dürfen, kann uns keiner sagen.",
+     {"huerde.recht"}, {"huerde.ressourcen"}),
+    # nobody pays; a budget line that is missing
+    ("Q_huerden", "Die Teilnahme am Barcamp zahlt uns halt niemand.", {"huerde.ressourcen"}, set()),
+    ("Q_huerden", "Für Fortbildungen gibt es keinen Haushaltstitel.", {"huerde.ressourcen"}, set()),
+    # cannot follow the content (B5), in either word order; behind in time is not that
+    ("Q_huerden", "Bei den Statistik-Sessions komm ich einfach nicht mit.", {"huerde.kompetenz"}, set()),
+    ("Q_huerden", "Ich komme fachlich oft nicht mit, das ist mir zu hoch.", {"huerde.kompetenz"}, set()),
+    # a format one misses is what the obstacle is about (C1); nothing taken away is no learning (D5)
+    ("Q_methoden", "Die Sprechstunden verpasse ich ständig, keine Zeit.", {"huerde.zeit"}, {"methode.austausch"}),
+    ("I: Wie sind Sie dazugekommen?", "Über nen Kongress, ehrlich gesagt, mitgenommen hab ich da inhaltlich nichts.", set(),
+     {"innovationsform.wissenstransfer"}),
 ])
 def test_v3_7_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
