@@ -79,8 +79,9 @@ def rounding_difference(fresh: Path, shipped: Path, rtol: float = 1e-9) -> tuple
     float arrays equal up to rounding, else ``(what differs, …)``.
 
     Why not bytes: OpenBLAS and numpy pick their kernels by CPU, so the same training on
-    another processor can change the last bits of a coefficient (seen: 4e-13 between an AVX-512
-    and an AVX2 machine), which no coding decision can see (scores are rounded to 4 decimals).
+    another processor can change the last bits of a coefficient (seen: up to 4e-13 between the
+    machine that trained the shipped file and an AMD EPYC one), far below the 4 decimals the
+    scores are rounded to.
     """
     a, meta_a = read_model_file(fresh)
     b, meta_b = read_model_file(shipped)
