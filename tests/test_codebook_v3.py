@@ -445,6 +445,14 @@ def test_v3_6_sentences(coded, question, text, present, absent):
     ("Q_methoden", "Die Sprechstunden verpasse ich ständig, keine Zeit.", {"huerde.zeit"}, {"methode.austausch"}),
     ("I: Wie sind Sie dazugekommen?", "Über nen Kongress, ehrlich gesagt, mitgenommen hab ich da inhaltlich nichts.", set(),
      {"innovationsform.wissenstransfer"}),
+    # not understanding, missing know-how (B5); knowledge that is not shared stays culture
+    ("Q_huerden", "Die Handbücher verstehen wir nicht, da fehlt uns einfach das Grundwissen.", {"huerde.kompetenz"}, set()),
+    ("Q_huerden", "Viele haben halt kein Datenbank-Wissen.", {"huerde.kompetenz"}, set()),
+    # unsure whether it is allowed: law (B4)
+    ("Q_huerden", "Die Kämmerei ist unsicher, ob wir die Software überhaupt so einsetzen dürfen.", {"huerde.recht"}, set()),
+    # not managed next to the daily work: time (B1); the interview's own time is small talk (E2)
+    ("Q_huerden", "Neben dem Tagesgeschäft hab ich die Kurse einfach nicht geschafft.", {"huerde.zeit"}, set()),
+    ("I: Schön, dass es klappt.", "Ja, gern, ich hab heute leider nur wenig Zeit, um zwölf kommt der nächste Termin.", set(), {"huerde.zeit"}),
 ])
 def test_v3_7_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
