@@ -199,14 +199,30 @@ def _cap(first: pd.DataFrame, pair: np.ndarray, codebook: Codebook, a: "Assessme
         return first
     keys, counts = np.unique(pair, return_counts=True)
     n_hits = counts[np.searchsorted(keys, first["_pair"].to_numpy())]
-    asked = {r: q for r, q in zip(a.idx.tolist(), a.questions) if q}
-    dims = {c: codebook.codes[c].dimension for c in codebook.codes}
-    in_question = np.array([dims[c] in asked[r] if r in asked else False for r, c in zip(first["row"].tolist(), first["code"].tolist())], dtype=bool)
+    asked = dict(zip(a.idx.tolist(), a.questions))
+    rows = first["row"].to_numpy(dtype=np.int64)
+    in_q = in_question(codebook, first["code"].tolist(), [asked.get(r) for r in rows.tolist()])
     order = {c: i for i, c in enumerate(codebook.codes)}
-    ranked = first.assign(_q=~in_question, _n=-n_hits, _o=first["code"].map(order).to_numpy())
-    ranked = ranked.sort_values(["row", "_q", "_n", "_o"], kind="stable")
-    ranked = ranked[ranked.groupby("row").cumcount() < limit]
-    return ranked.drop(columns=["_q", "_n", "_o"]).sort_index()
+    return first[within_max_codes(rows, in_q, (first["code"].map(order).to_numpy(), -n_hits), limit)]
+
+
+def in_question(codebook: Codebook, codes, questions) -> np.ndarray:
+    """Per (code, question dimensions of its unit): is the code's dimension one the question asks about?"""
+    return np.array([bool(q) and codebook.codes[c].dimension in q for c, q in zip(codes, questions)], dtype=bool)
+
+
+def within_max_codes(unit: np.ndarray, in_q: np.ndarray, rank_keys: tuple, limit: int) -> np.ndarray:
+    """Per row (one unit and code each): is it among the ``limit`` codes its unit keeps (CODING_RULES
+    A2)? The question's dimensions first, then by ``rank_keys`` (ascending, the last the most
+    significant, as :func:`numpy.lexsort`), then the earlier row. The rules rank by their hits, the
+    verifier by its probability; both keep the same number."""
+    keep = np.ones(len(unit), dtype=bool)
+    if not limit or not len(unit):
+        return keep
+    order = np.lexsort((np.arange(len(unit)), *rank_keys, ~in_q, unit))
+    u = unit[order]
+    keep[order[np.arange(len(order)) - np.searchsorted(u, u, side="left") >= limit]] = False
+    return keep
 
 
 def _apply_hard_scope(assessed: pd.DataFrame, codebook: Codebook, questions: list, hard: list[bool]) -> pd.DataFrame:

@@ -342,7 +342,7 @@ def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.Da
     back or the whole unit. Everything is computed over arrays: a million answers × 25 codes
     are 25 million pairs.
     """
-    from pipeline.coding.coder import CANDIDATE_COLUMNS
+    from pipeline.coding.coder import CANDIDATE_COLUMNS, in_question, within_max_codes
 
     data = unit_data(assessment)
     probs = model.predict_proba(data)
@@ -364,7 +364,12 @@ def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.Da
     seg_ids = seg["segment_id"].astype(str).to_numpy()[rows]
     p = np.round(probs[ks, js], 4)
     accepted = yes[ks, js]
-    capped = accepted & ~_within_cap(ks, js, p, accepted, codes, codebook, assessment.questions)
+    # the rules cap what they propose; what the verifier accepts (it may take codes the rules let
+    # go) is capped the same way, ranked by its probability
+    sel = np.nonzero(accepted)[0]
+    capped = np.zeros(len(ks), dtype=bool)
+    capped[sel] = ~within_max_codes(ks[sel], in_question(codebook, codes[js[sel]], [assessment.questions[k] for k in ks[sel].tolist()]),
+                                    (-p[sel],), codebook.matching.max_codes)
     accepted = accepted & ~capped
     evidence = st["evidence"].where(st["evidence"].notna(), ht["evidence"]).fillna("").to_numpy()
     pattern = st["pattern"].where(st["pattern"].notna(), ht["pattern"]).fillna("").to_numpy()
@@ -374,26 +379,6 @@ def apply_verifier(model: Verifier, assessment, codebook: Codebook, first: pd.Da
                           "status": status, "evidence": evidence, "pattern": pattern}, columns=CANDIDATE_COLUMNS)
     decided = _decided(seg, rows[accepted], codes[js][accepted], p[accepted], st[accepted], ht[accepted])
     return decided, cands.reset_index(drop=True), {**model.describe(), "threshold_override": threshold, "favour": favour}
-
-
-def _within_cap(ks: np.ndarray, js: np.ndarray, p: np.ndarray, accepted: np.ndarray, codes: np.ndarray, codebook: Codebook,
-                questions: list) -> np.ndarray:
-    """Which pairs stay within ``matching.max_codes`` per unit (CODING_RULES A2: at most four,
-    the question's dimension first, then the most explicit): the rules cap what they propose,
-    and the verifier, which may also accept codes the rules let go, is capped the same way,
-    ranking by its probability. Pairs not ``accepted`` are returned as within."""
-    keep = np.ones(len(ks), dtype=bool)
-    limit = codebook.matching.max_codes
-    sel = np.nonzero(accepted)[0]
-    if not limit or not len(sel):
-        return keep
-    dims = [codebook.codes[c].dimension for c in codes[js[sel]]]
-    off_question = np.array([not (questions[k] and d in questions[k]) for k, d in zip(ks[sel].tolist(), dims)], dtype=bool)
-    order = sel[np.lexsort((js[sel], -p[sel], off_question, ks[sel]))]  # by unit, then question first, then probability
-    unit = ks[order]
-    first_of_unit = np.searchsorted(unit, unit, side="left")
-    keep[order[np.arange(len(order)) - first_of_unit >= limit]] = False
-    return keep
 
 
 def _logit_array(p: np.ndarray) -> np.ndarray:
