@@ -34,6 +34,11 @@ Test sets (nothing was tuned on them, except the ``a`` halves named below):
   ``tests/data/probes_3_de.tsv`` (90 long interview turns, many by coordinators, a tenth writer),
   both after codebook 3.6: the ``a`` halves were used for 3.7, and ``probes_2``'s ``a`` half
   trains the companion; the ``b`` halves were not looked at.
+* ``own-probes-4-a``/``-b`` and ``own-probes-5-a``/``-b``: ``tests/data/probes_4_de.tsv`` (90 long
+  interview turns, many things mentioned and only some codable, an eleventh writer) and
+  ``tests/data/probes_5_de.tsv`` (120 survey answers written for precision: tempting mentions
+  that must not be coded, a twelfth writer), both after codebook 3.7: the ``a`` halves were used
+  for 3.8, the ``b`` halves were not looked at.
 
 Each test set's verifier is trained on development material coded under the same rules: for
 ``beispiel-test`` the example corpus's development split (coded with the v2 definitions), for
@@ -104,6 +109,9 @@ PROBES = ROOT / "tests" / "data" / "probes_phenomena_de.tsv"  # a half used for 
 # a half used for 3.7 (and, for probes_2, as companion training), b half held out
 PROBES_2 = ROOT / "tests" / "data" / "probes_2_de.tsv"
 PROBES_3 = ROOT / "tests" / "data" / "probes_3_de.tsv"
+# a half used for 3.8, b half held out
+PROBES_4 = ROOT / "tests" / "data" / "probes_4_de.tsv"
+PROBES_5 = ROOT / "tests" / "data" / "probes_5_de.tsv"
 OWN_TRANSCRIPTS = ROOT / "tests" / "data" / "generalisation_transcripts"
 
 
@@ -238,6 +246,7 @@ def main() -> None:
         own.update({f"own-probes-{part}": own_set(part, Path(tmp), PROBES) for part in ("a", "b")})
         own.update({f"own-probes-2-{part}": own_set(part, Path(tmp), PROBES_2) for part in ("a", "b")})
         own.update({f"own-probes-3-{part}": own_set(part, Path(tmp), PROBES_3) for part in ("a", "b")})
+        own.update({f"own-probes-{n}-{part}": own_set(part, Path(tmp), f) for n, f in ((4, PROBES_4), (5, PROBES_5)) for part in ("a", "b")})
     codes = [c.id for c in cb.codable()]
     t0 = time.perf_counter()
     m_beispiel = train_verifier(b_seg, gold_labels(b_dev, codes), cb, embedding=args.embedding)

@@ -456,3 +456,39 @@ def test_v3_6_sentences(coded, question, text, present, absent):
 ])
 def test_v3_7_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
+
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # a format the speaker never took part in (context.py: "X, da war ich nie drin"); taking part is coded
+    ("Q_methoden", "Es gibt auch ne Arbeitsgruppe Open Data, da war ich aber noch nie drin.", set(), {"methode.entwicklung"}),
+    ("Q_methoden", "Nen Blog gibt's auch, den hab ich allerdings nie gelesen.", set(), {"methode.impuls"}),
+    ("Q_methoden", "Es gibt ein Forum, da bin ich jeden Tag drin und frag nach.", {"methode.austausch"}, set()),
+    ("Q_methoden", "Webinare hab ich noch keins besucht.", set(), {"methode.impuls"}),
+    # a cue that reaches beyond the hit counts ("Zeit krieg ich" for "Zeit"); a cue inside it does not
+    ("Q_huerden", "Zeit krieg ich, das ist nicht der Punkt, eher fehlt das Geld für die Reisen.", {"huerde.ressourcen"}, {"huerde.zeit"}),
+    ("Q_methoden", "Über den Newsletter hab ich das Netzwerk überhaupt erst kennengelernt.", set(), {"methode.impuls"}),
+    # the authority is not its head (B2)
+    ("Q_huerden", "Keiner erklärt, wie man das in einem Landratsamt mit vier Leuten konkret macht.", set(), {"huerde.fuehrung"}),
+    ("Q_huerden", "Der Landrat hält das für Spielerei und blockt.", {"huerde.fuehrung"}, set()),
+    # "für kleine" as its own word; "für große Städte gedacht" is distance from practice (B5)
+    ("Q_innovation", "Die Musterlösung für Kleinbeträge nutzen wir jetzt in der Kasse.", set(), {"huerde.praxisferne"}),
+    ("Q_huerden", "Die Beispiele sind alle für große Landesbehörden gedacht, nicht für uns.", {"huerde.praxisferne"}, set()),
+    # law: whether a licence fits is unclear; the act written without hyphen
+    ("Q_huerden", "Ob die Lizenz zu unserem Rahmenvertrag passt, ist bis heute ungeklärt.", {"huerde.recht"}, set()),
+    ("Q_huerden", "Die KI Verordnung macht uns allen Sorgen, keiner weiß was erlaubt ist.", {"huerde.recht"}, set()),
+    # culture: nobody wants to be the one who signed (B3)
+    ("Q_huerden", "Keiner will derjenige sein, der das unterschreibt.", {"huerde.kultur"}, set()),
+    # learning: "kann jetzt einschätzen / mitreden" (D5); not being able to keep up is competence
+    ("Q_methoden", "Nach dem Kurs konnte ich endlich selbst einschätzen, was so ein Modell kann.", {"innovationsform.wissenstransfer"}, set()),
+    ("Q_methoden", "Seit dem Lehrgang kann ich bei Datenfragen mitreden.", {"innovationsform.wissenstransfer"}, set()),
+    ("Q_huerden", "Bei den Datenfragen kann ich nicht mitreden.", {"huerde.kompetenz"}, {"innovationsform.wissenstransfer"}),
+    # time: "schaff ich nie / nicht" to the meetings (B1)
+    ("Q_huerden", "Die Online-Runden schaff ich fast nie, da ist immer Sprechstunde.", {"huerde.zeit"}, set()),
+    ("Q_huerden", "Die Online-Runden schaff ich eigentlich immer.", set(), {"huerde.zeit"}),
+    # competence: cannot code (B5)
+    ("Q_huerden", "Zum Hackathon geh ich nicht, ich kann halt nicht programmieren.", {"huerde.kompetenz"}, set()),
+    # plain German for the public (D4)
+    ("Q_innovation", "Unsere Mahnungen stehen jetzt in verständlichem Deutsch drin, mit Telefonnummer.", {"innovationsform.kommunikation"}, set()),
+])
+def test_v3_8_sentences(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)

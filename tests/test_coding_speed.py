@@ -24,7 +24,9 @@ MORE = [
     "Wir haben da keine Vorgaben gemacht, ohne große Bürokratie, und kaum Widerstand.",
     "An Geld hat es nie gefehlt, Personal fehlt uns nicht, es fehlt nicht nur an Zeit. Probleme mit der IT hatten wir keine.",
     "Lieber kurz mit der Kollegin telefonieren als drei Stunden Webinar. Problem ist dass die IT nicht mitzieht.",
-    "als", "Keine", "Hackathon", "Nicht", "sondern",
+    "Es gibt ne AG, da war ich allerdings nie drin. Nen Podcast gibt's auch, den hab ich noch nie gehört, ehrlich.",
+    "Im Forum, da bin ich jeden Tag drin; beim Barcamp, da hab ich nicht viel gelernt, aber nett.",
+    "als", "Keine", "Hackathon", "Nicht", "sondern", "Forum,", "da",
 ]
 
 

@@ -17,6 +17,11 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
 * **problem denied at the end** — "Probleme mit der IT hatten wir keine": a problem noun
   before the hit and a denier among the clause's last two tokens after it, in a clause without
   a subordinate conjunction (spoken "Problem ist dass die IT nicht mitzieht" keeps its barrier).
+* **not taken part** — "Es gibt auch ne AG, da war ich aber nie drin", "nen Podcast gibt's auch,
+  den hab ich noch nie gehört": a format followed, after the comma, by a resumptive ``da``/``dort``/
+  ``den``/``die``/``das`` whose clause denies taking part (a negator and a word of taking part:
+  ``drin``, ``dabei``, ``besucht``, ``gehört``, ``genutzt`` …, up to the next punctuation) is taken
+  back as negated. Not for ``lack_counts`` codes; "da hab ich nicht viel gelernt" is no denial.
 * **hypothetical** — ``wäre``, ``würde``, ``hätte``, ``könnte``, ``falls`` … within the window
   takes any mention back; a hedge ("würde ich sagen") is not a hypothetical.
 * **wish** — a wished-for format or an innovation that did not happen is not coded (A6): a
@@ -45,7 +50,7 @@ from __future__ import annotations
 
 import numpy as np
 
-NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keinerlei", "nicht", "nie", "niemals", "nirgends", "nirgendwo", "ohne",
+NEGATORS = {"kein", "keine", "keinen", "keinem", "keiner", "keines", "keins", "keinerlei", "nicht", "nie", "niemals", "nirgends", "nirgendwo", "ohne",
             "weder", "kaum", "nichts", "nix", "fehlt", "fehlen", "fehlte", "fehlten", "fehlende", "fehlenden", "fehlender", "fehlendes",
             "mangelnde", "mangelnden", "mangels", "wenig", "null",  # "null Widerstand"
             "niemand", "niemanden", "niemandem"}  # "rechtliche Bedenken hatte niemand"
@@ -64,6 +69,11 @@ CLAUSE_BREAK = {",", ";", ":", "–", "—", "-", "(", ")", "aber", "sondern", "
 # "Die Technik, die war nie das Problem": a resumptive pronoun after the comma takes the verdict
 # of its clause back to the dislocated hit (spoken German puts the topic first)
 RESUMPTIVE = {"das", "die", "der", "den", "dies", "des"}
+# "Es gibt ne AG, da war ich nie drin": a resumptive (also of place) whose clause denies taking part
+PARTAKE_RESUMPTIVE = RESUMPTIVE | {"da", "dort", "dahin", "davon"}
+PARTAKE = {"drin", "dabei", "mitgemacht", "teilgenommen", "besucht", "gehört", "gelesen", "genutzt", "angemeldet", "hingegangen",
+           "gewesen", "reingeschaut", "angeschaut", "angeguckt", "angesehen", "mitgelesen", "aktiv"}
+PUNCT_BREAK = {",", ";", ":", "–", "—", "-", "(", ")"}
 CORRECTIVE_NEG = {"nicht"}  # the negator of "nicht X, sondern Y" ("kein" names a lack, not a correction)
 CONTRAST = {"sondern", "eher", "vielmehr"}  # what follows corrects the denied clause
 LEAD_WORDS = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "an", "am", "bei", "beim", "von",
@@ -91,7 +101,8 @@ CMP_REACH = 12  # "als" is a comparison with a comparative at most this many tok
 FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_BREAK, "foil": FOIL, "cmp": COMPARATIVES,
               "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING, "hedge": HEDGE, "cneg": CORRECTIVE_NEG,
               "contrast": CONTRAST, "lead": LEAD_WORDS, "comma": {","}, "resump": RESUMPTIVE, "lackw": LACK_WORDS,
-              "denier": LACK_DENIERS, "filler": LACK_FILLERS, "end_denier": END_DENIERS, "subord": SUBORDINATORS}
+              "denier": LACK_DENIERS, "filler": LACK_FILLERS, "end_denier": END_DENIERS, "subord": SUBORDINATORS,
+              "p_resump": PARTAKE_RESUMPTIVE, "partake": PARTAKE, "pbrk": PUNCT_BREAK}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
@@ -232,6 +243,8 @@ class Context:
                 return "negated"
             if not lack_counts and any(f["neg"][i] for i in near):
                 return "negated"
+            if not lack_counts and self._partake_denied(u, s, e, b):
+                return "negated"
         if lack_counts:
             return ""
         sentence = self.sentence_tokens(u, s)
@@ -295,10 +308,12 @@ class Context:
             "next_brk": np.append(np.minimum.accumulate(np.where(f["brk"], pos, n)[::-1])[::-1], n),
             "lead_neg": np.append(lead_neg, False), "corrects": corrects, "sent_pad": np.append(sent, -1),
             "comma_at": np.append(f["comma"], False), "resump": np.append(f["resump"], False),
+            "p_resump": np.append(f["p_resump"], False),
+            "next_pbrk": np.append(np.minimum.accumulate(np.where(f["pbrk"], pos, n)[::-1])[::-1], n),
             **{k: running(v) for k, v in {"hyp": f["hyp"], "neg": f["neg"], "nop": f["nop"], "wish_hyp": f["wish"] | f["hyp"],
                                            "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil,
                                            "cneg": f["cneg"], "lack_denied": f["lack_denied"], "problem": f["problem"],
-                                           "end_denier": f["end_denier"], "subord": f["subord"]}.items()},
+                                           "end_denier": f["end_denier"], "subord": f["subord"], "partake": f["partake"]}.items()},
         }
         return self._arr
 
@@ -354,6 +369,11 @@ class Context:
             decide((a["lead_neg"][s] | any_in("cneg", s, e)) & closed & a["corrects"][nb], "negated")
             decide(obstacle & any_in("neg", left(OBSTACLE_REACH), s), "negated")
             decide(~lack & (any_in("neg", near_lo, s) | any_in("neg", e, near_hi)), "negated")
+            # "X, da war ich nie drin": the resumptive's clause, up to the next punctuation
+            partake = closed & (nb - e < NO_PROBLEM_REACH) & (nb + 1 < hi) & (a["sent_pad"][r] == a["sent_pad"][s]) & a["comma_at"][nb] & a["p_resump"][r]
+            p_lo = np.minimum(nb + 2, hi)
+            p_hi = np.minimum.reduce([hi, p_lo + NO_PROBLEM_REACH, sh, a["next_pbrk"][p_lo]])
+            decide(~lack & partake & any_in("neg", p_lo, p_hi) & any_in("partake", p_lo, p_hi), "negated")
         undecided &= ~lack
         decide(any_in("wish_hyp", sl, sh), "wish")
         decide(any_in("benefit", sl, sh) & any_in("nothing", sl, sh), "no_benefit")
@@ -377,6 +397,22 @@ class Context:
         if end >= hi or self.sent[end] != sent:
             return False
         return f["contrast"][end] or (f["comma"][end] and end + 1 < hi and self.sent[end + 1] == sent and f["contrast"][end + 1])
+
+    def _partake_denied(self, u: int, s: int, e: int, end: int) -> bool:
+        """"X, da war ich nie drin": the hit's clause (closed by ``end``) ends at a comma within
+        :data:`NO_PROBLEM_REACH`, a resumptive follows, and its clause, up to the next punctuation
+        in the sentence, holds a negator and a word of taking part."""
+        f, hi, sent = self.f, self.offsets[u + 1], self.sent[s]
+        if end - e >= NO_PROBLEM_REACH or end + 1 >= hi or self.sent[end] != sent or self.sent[end + 1] != sent:
+            return False
+        if not f["comma"][end] or not f["p_resump"][end + 1]:
+            return False
+        clause = []
+        i = end + 2
+        while i < hi and i - end - 2 < NO_PROBLEM_REACH and self.sent[i] == sent and not f["pbrk"][i]:
+            clause.append(i)
+            i += 1
+        return any(f["neg"][i] for i in clause) and any(f["partake"][i] for i in clause)
 
     def _foil(self, u: int, s: int) -> bool:
         f = self.f

@@ -355,11 +355,12 @@ def _question_bits(questions: list | None, n_units: int) -> tuple[np.ndarray, di
 
 class _Standing:
     """The hits still standing at the start of a condition step, answering per scope (clause,
-    sentence, unit) "is there a hit of one of these owners outside the span [s, e)?".
+    sentence, unit) "is there a hit of one of these owners that is not inside the span [s, e)?".
 
-    A hit of an owner lies outside [s, e) when it ends at or before s or starts at or after e;
-    some hit does if the earliest end in the scope is <= s or the latest start is >= e, so two
-    per-scope reductions answer it for every hit at once ("Website" is no cue for "Website").
+    A cue hit inside the include hit's own words is no cue ("Website" is no cue for "Website"),
+    but one that reaches beyond them is ("Zeit krieg ich" for "Zeit", "über den Newsletter
+    erfahren" for "Newsletter"). Some hit is not inside [s, e) if the earliest start in the scope
+    is < s or the latest end is > e, so two per-scope reductions answer it for every hit at once.
     """
 
     def __init__(self, spans: Spans, hit_owner: np.ndarray, live: np.ndarray, scope_keys: dict[str, np.ndarray]):
@@ -373,22 +374,22 @@ class _Standing:
             mine = np.nonzero(self.live & np.isin(self.hit_owner, owners))[0]
             k = keys[mine]
             uniq, inv = np.unique(k, return_inverse=True)
-            min_e = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
-            max_s = np.full(len(uniq), -1, dtype=np.int64)
-            np.minimum.at(min_e, inv, self.spans.e[mine])
-            np.maximum.at(max_s, inv, self.spans.s[mine])
-            self._cache[key] = (uniq, min_e, max_s)
+            min_s = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
+            max_e = np.full(len(uniq), -1, dtype=np.int64)
+            np.minimum.at(min_s, inv, self.spans.s[mine])
+            np.maximum.at(max_e, inv, self.spans.e[mine])
+            self._cache[key] = (uniq, min_s, max_e)
         return self._cache[key]
 
     def outside(self, owners: list[int], scope: str, idx: np.ndarray) -> np.ndarray:
-        uniq, min_e, max_s = self._bounds(tuple(sorted(set(owners))), scope)
+        uniq, min_s, max_e = self._bounds(tuple(sorted(set(owners))), scope)
         if not len(uniq):
             return np.zeros(len(idx), dtype=bool)
         k = self.scope_keys[scope][idx]
         at = np.minimum(np.searchsorted(uniq, k), len(uniq) - 1)
         found = uniq[at] == k
         s, e = self.spans.s[idx], self.spans.e[idx]
-        return found & ((min_e[at] <= s) | (max_s[at] >= e))
+        return found & ((min_s[at] < s) | (max_e[at] > e))
 
     def any_in_unit(self, owners: list[int]) -> np.ndarray:
         n_units = int(self.spans.unit.max()) + 1 if len(self.spans) else 0
