@@ -492,3 +492,33 @@ def test_v3_7_sentences(coded, question, text, present, absent):
 ])
 def test_v3_8_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
+
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # an elliptic no to the barriers question (context.py), with or without more after it
+    ("Q_huerden", "Rechtlich eigentlich nicht, nee, das hat der Datenschutz alles abgesegnet.", set(), {"huerde.recht"}),
+    ("Q_huerden", "Zeitlich nie. Eher das Geld, die Reisen zahlt keiner.", {"huerde.ressourcen"}, {"huerde.zeit"}),
+    ("Q_huerden", "Rechtlich ist das nicht geklärt, ob wir die Daten weitergeben dürfen.", {"huerde.recht"},
+     {"innovationsform.wissenstransfer"}),
+    # costs nothing: money is no barrier; costs a lot: it is (B6)
+    ("Q_huerden", "Geld kostet das ja nix, die Runden sind online. Eher fehlt mir die Zeit.", {"huerde.zeit"}, {"huerde.ressourcen"}),
+    ("Q_huerden", "Das Geld für die Schulung kriegen wir nicht, die kostet ja richtig was.", {"huerde.ressourcen"}, set()),
+    # known only by hearsay: background (C1)
+    ("Q_huerden", "Das Forum kenn ich nur vom Hörensagen, reingeschaut hab ich nie.", set(), {"methode.austausch"}),
+    # a refusal counts as leadership only where a person refuses (B2)
+    ("Q_huerden", "Dienstreisen zu den Treffen werden bei uns grundsätzlich nicht genehmigt.", set(), {"huerde.fuehrung"}),
+    ("Q_huerden", "Mein Amtsleiter genehmigt die Fahrten zu den Treffen einfach nicht.", {"huerde.fuehrung"}, set()),
+    # taken over from a format (D5); costs someone takes over are not
+    ("Q_methoden", "In der AG Vergabe kam eine Checkliste raus, die haben wir eins zu eins übernommen.",
+     {"innovationsform.wissenstransfer"}, set()),
+    ("Q_huerden", "Die Kosten für die Fahrt übernimmt leider keiner.", set(), {"innovationsform.wissenstransfer"}),
+    ("Q_methoden", "Beim Barcamp war ich, die Reisekosten hat zum Glück das Amt übernommen.", {"methode.austausch"},
+     {"innovationsform.wissenstransfer"}),
+    # the network or one of its formats as "the innovation" (A8); a product the house has is one
+    ("Q_innovation", "Die Innovation ist für mich eigentlich der Campus selbst, da lernt man so viel.", set(),
+     {"innovationsform.produkt", "innovationsform.organisation"}),
+    ("Q_innovation", "Die Anwendungslandkarte ist für mich DIE Innovation schlechthin.", set(), {"innovationsform.produkt"}),
+    ("Q_innovation", "Seit März haben wir eine Anwendungslandkarte im Intranet, die nutzen alle.", {"innovationsform.produkt"}, set()),
+])
+def test_v3_9_sentences(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)

@@ -26,6 +26,7 @@ MORE = [
     "Lieber kurz mit der Kollegin telefonieren als drei Stunden Webinar. Problem ist dass die IT nicht mitzieht.",
     "Es gibt ne AG, da war ich allerdings nie drin. Nen Podcast gibt's auch, den hab ich noch nie gehört, ehrlich.",
     "Im Forum, da bin ich jeden Tag drin; beim Barcamp, da hab ich nicht viel gelernt, aber nett.",
+    "Rechtlich nicht, nee. Zeit nie. Geld nicht mehr da.", "Zeitlich nie. Rechtlich nicht!",
     "als", "Keine", "Hackathon", "Nicht", "sondern", "Forum,", "da",
 ]
 

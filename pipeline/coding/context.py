@@ -14,6 +14,9 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
 * **lack denied** — a word of lack that is itself negated ("an Geld hat es nie gefehlt",
   "Personal fehlt uns nicht") takes back every hit whose clause holds it, as "no problem";
   "fehlt nicht nur" still names a lack.
+* **elliptic denial** — "Rechtlich nicht, nee, das ist alles sauber", "Zeitlich nie.": a clause
+  that is only the hit and a negator after it answers "was that an obstacle?" with no; for
+  ``lack_counts`` codes it counts as "no problem" (elsewhere the negator takes the hit back anyway).
 * **problem denied at the end** — "Probleme mit der IT hatten wir keine": a problem noun
   before the hit and a denier among the clause's last two tokens after it, in a clause without
   a subordinate conjunction (spoken "Problem ist dass die IT nicht mitzieht" keeps its barrier).
@@ -74,6 +77,7 @@ PARTAKE_RESUMPTIVE = RESUMPTIVE | {"da", "dort", "dahin", "davon"}
 PARTAKE = {"drin", "dabei", "mitgemacht", "teilgenommen", "besucht", "gehört", "gelesen", "genutzt", "angemeldet", "hingegangen",
            "gewesen", "reingeschaut", "angeschaut", "angeguckt", "angesehen", "mitgelesen", "aktiv"}
 PUNCT_BREAK = {",", ";", ":", "–", "—", "-", "(", ")"}
+SENTENCE_END = {".", "!", "?", "…"}  # not a clause break (the sentence ends there anyway), but not a word either
 CORRECTIVE_NEG = {"nicht"}  # the negator of "nicht X, sondern Y" ("kein" names a lack, not a correction)
 CONTRAST = {"sondern", "eher", "vielmehr"}  # what follows corrects the denied clause
 LEAD_WORDS = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "an", "am", "bei", "beim", "von",
@@ -102,7 +106,8 @@ FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_
               "quant": QUANTIFIERS_AFTER_ALS, "benefit": BENEFIT, "nothing": NOTHING, "hedge": HEDGE, "cneg": CORRECTIVE_NEG,
               "contrast": CONTRAST, "lead": LEAD_WORDS, "comma": {","}, "resump": RESUMPTIVE, "lackw": LACK_WORDS,
               "denier": LACK_DENIERS, "filler": LACK_FILLERS, "end_denier": END_DENIERS, "subord": SUBORDINATORS,
-              "p_resump": PARTAKE_RESUMPTIVE, "partake": PARTAKE, "pbrk": PUNCT_BREAK}
+              "p_resump": PARTAKE_RESUMPTIVE, "partake": PARTAKE, "pbrk": PUNCT_BREAK,
+              "stop": SENTENCE_END}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
@@ -234,6 +239,8 @@ class Context:
             b = e + len(self._span(u, e, 1, whole, same))
             if any(f["lack_denied"][i] for i in range(a, b)):
                 return "no_problem"
+            if lack_counts and a == s and (b == e + 1 or (b == e + 2 and f["stop"][e + 1])) and f["neg"][e]:
+                return "no_problem"
             if (any(f["problem"][i] for i in range(a, s)) and any(f["end_denier"][i] for i in range(max(e, b - 2), b))
                     and not any(f["subord"][i] for i in range(a, b))):
                 return "no_problem"
@@ -308,7 +315,7 @@ class Context:
             "next_brk": np.append(np.minimum.accumulate(np.where(f["brk"], pos, n)[::-1])[::-1], n),
             "lead_neg": np.append(lead_neg, False), "corrects": corrects, "sent_pad": np.append(sent, -1),
             "comma_at": np.append(f["comma"], False), "resump": np.append(f["resump"], False),
-            "p_resump": np.append(f["p_resump"], False),
+            "p_resump": np.append(f["p_resump"], False), "stop": np.append(f["stop"], False),
             "next_pbrk": np.append(np.minimum.accumulate(np.where(f["pbrk"], pos, n)[::-1])[::-1], n),
             **{k: running(v) for k, v in {"hyp": f["hyp"], "neg": f["neg"], "nop": f["nop"], "wish_hyp": f["wish"] | f["hyp"],
                                            "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil,
@@ -365,6 +372,8 @@ class Context:
             whole = self.table.n_tokens + 1
             c_lo, c_hi = left(whole), right(whole)  # the hit's whole clause, within its unit and sentence
             decide(any_in("lack_denied", c_lo, c_hi), "no_problem")
+            bare = (c_hi == e + 1) | ((c_hi == e + 2) & a["stop"][np.minimum(e + 1, len(a["stop"]) - 1)])  # "Zeitlich nie."
+            decide(lack & (c_lo == s) & bare & any_in("neg", e, np.minimum(c_hi, e + 1)), "no_problem")  # "Rechtlich nicht, …"
             decide(any_in("problem", c_lo, s) & any_in("end_denier", np.maximum(e, c_hi - 2), c_hi) & ~any_in("subord", c_lo, c_hi), "no_problem")
             decide((a["lead_neg"][s] | any_in("cneg", s, e)) & closed & a["corrects"][nb], "negated")
             decide(obstacle & any_in("neg", left(OBSTACLE_REACH), s), "negated")
