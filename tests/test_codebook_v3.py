@@ -522,3 +522,23 @@ def test_v3_8_sentences(coded, question, text, present, absent):
 ])
 def test_v3_9_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
+
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # an elliptic no may carry a filler or two (context.py): "eigentlich nie", "da eigentlich nicht"
+    ("Q_huerden", "Zeit ist eigentlich nicht das Problem. Technik da eigentlich nicht, die Videokonferenz läuft stabil.", set(),
+     {"huerde.technik", "huerde.zeit"}),
+    # "auch nicht" goes on with what came before: a lack after a lack
+    ("Q_huerden", "Keine Zeit, Budget auch nicht.", {"huerde.zeit", "huerde.ressourcen"}, set()),
+    ("Q_huerden", "Rechtlich eigentlich nie. Aber das Geld fehlt hinten und vorne.", {"huerde.ressourcen"}, {"huerde.recht"}),
+    ("Q_huerden", "Technik auch nicht so einfach, die Rechner sind uralt.", {"huerde.technik"}, set()),
+    # a format echoed as a question and answered no is taken back; answered yes, it stays
+    ("Q_methoden", "Newsletter? Les ich nie. Ideen hol ich mir eher in der Sprechstunde.", set(), {"methode.impuls"}),
+    ("Q_methoden", "Schulungen? Haben wir keine gemacht. Vor allem Austausch in den Kleingruppen.", {"methode.austausch"},
+     {"methode.schulung"}),
+    ("Q_methoden", "Newsletter? Ja, den les ich jede Woche, da stehen die Termine drin.", {"methode.impuls"}, set()),
+    # a lack echoed and answered with "keins" names the lack
+    ("Q_huerden", "Personal? Keins da. Wir sind zu zweit für alles.", {"huerde.ressourcen"}, set()),
+])
+def test_context_echo_and_ellipsis(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)

@@ -27,6 +27,9 @@ MORE = [
     "Es gibt ne AG, da war ich allerdings nie drin. Nen Podcast gibt's auch, den hab ich noch nie gehört, ehrlich.",
     "Im Forum, da bin ich jeden Tag drin; beim Barcamp, da hab ich nicht viel gelernt, aber nett.",
     "Rechtlich nicht, nee. Zeit nie. Geld nicht mehr da.", "Zeitlich nie. Rechtlich nicht!",
+    "Technik auch nicht, Zeit eigentlich nie. Geld da auch nicht so. Recht ja eigentlich nicht!",
+    "Newsletter? Les ich nie. Die Webinare? Nee. Schulungen? Ja, zwei. Barcamp? Ehrlich gesagt war ich nie da.", "Forum?",
+    "Kurse, Webinare? Nein.", "Zeit? Keine. Personal?",
     "als", "Keine", "Hackathon", "Nicht", "sondern", "Forum,", "da",
 ]
 

@@ -14,9 +14,15 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
 * **lack denied** — a word of lack that is itself negated ("an Geld hat es nie gefehlt",
   "Personal fehlt uns nicht") takes back every hit whose clause holds it, as "no problem";
   "fehlt nicht nur" still names a lack.
-* **elliptic denial** — "Rechtlich nicht, nee, das ist alles sauber", "Zeitlich nie.": a clause
-  that is only the hit and a negator after it answers "was that an obstacle?" with no; for
-  ``lack_counts`` codes it counts as "no problem" (elsewhere the negator takes the hit back anyway).
+* **elliptic denial** — "Rechtlich nicht, nee, das ist alles sauber", "Zeitlich nie.", "Technik
+  eigentlich nicht": a clause that is only the hit, at most two fillers and a negator answers
+  "was that an obstacle?" with no; for ``lack_counts`` codes it counts as "no problem" (elsewhere
+  the negator takes the hit back anyway). "auch" is no filler here: "keine Zeit, Geld auch nicht"
+  goes on with the lack.
+* **echo question answered no** — "Newsletter? Les ich nie.", "Schulungen? Haben wir keine
+  gemacht.": the hit repeats the question as a sentence of its own and the next sentence begins
+  with a no; the hit is taken back ("negated"). Not for ``lack_counts`` codes: "Personal? Keins
+  da." names the lack.
 * **problem denied at the end** — "Probleme mit der IT hatten wir keine": a problem noun
   before the hit and a denier among the clause's last two tokens after it, in a clause without
   a subordinate conjunction (spoken "Problem ist dass die IT nicht mitzieht" keeps its barrier).
@@ -78,6 +84,9 @@ PARTAKE = {"drin", "dabei", "mitgemacht", "teilgenommen", "besucht", "gehört", 
            "gewesen", "reingeschaut", "angeschaut", "angeguckt", "angesehen", "mitgelesen", "aktiv"}
 PUNCT_BREAK = {",", ";", ":", "–", "—", "-", "(", ")"}
 SENTENCE_END = {".", "!", "?", "…"}  # not a clause break (the sentence ends there anyway), but not a word either
+ANSWER_NO = NEGATORS | {"nee", "nein", "nö"}  # how an answer to an echoed question begins when it denies
+ECHO_REACH = 4  # tokens at the start of the answer sentence that may hold the no ("Ehrlich gesagt nie.")
+ELLIPSIS_FILLERS = 2  # "Rechtlich eigentlich nie", "Technik da eigentlich nicht"
 CORRECTIVE_NEG = {"nicht"}  # the negator of "nicht X, sondern Y" ("kein" names a lack, not a correction)
 CONTRAST = {"sondern", "eher", "vielmehr"}  # what follows corrects the denied clause
 LEAD_WORDS = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "an", "am", "bei", "beim", "von",
@@ -91,6 +100,8 @@ LACK_WORDS = {"fehlt", "fehlen", "fehlte", "fehlten", "gefehlt", "mangelt", "man
 LACK_DENIERS = {"nicht", "nie", "niemals"}
 # may stand between the lack word and its denier: "fehlt es nicht", "fehlt uns nicht"
 LACK_FILLERS = {"es", "uns", "mir", "ihm", "ihr", "euch", "da", "hier", "dort", "dabei", "eigentlich", "wirklich", "ja", "auch", "so"}
+# not "auch": "keine Zeit, Geld auch nicht" goes on with the lack, it does not deny one
+ELLIPSIS_FILLER_WORDS = LACK_FILLERS - {"auch"}
 FOIL = {"statt", "anstatt", "anstelle", "ersetzt", "ersetzen", "gegenüber", "verglichen", "vergleich"}  # "verglichen mit", "im Vergleich zum"
 COMPARATIVES = {"mehr", "besser", "lieber", "eher", "weniger", "schneller", "greifbarer", "praktischer", "hilfreicher", "wichtiger",
                 "anschaulicher", "konkreter", "effektiver", "nützlicher", "sinnvoller", "direkter", "einfacher", "leichter",
@@ -107,7 +118,8 @@ FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_
               "contrast": CONTRAST, "lead": LEAD_WORDS, "comma": {","}, "resump": RESUMPTIVE, "lackw": LACK_WORDS,
               "denier": LACK_DENIERS, "filler": LACK_FILLERS, "end_denier": END_DENIERS, "subord": SUBORDINATORS,
               "p_resump": PARTAKE_RESUMPTIVE, "partake": PARTAKE, "pbrk": PUNCT_BREAK,
-              "stop": SENTENCE_END}
+              "stop": SENTENCE_END, "qmark": {"?"}, "answer_no": ANSWER_NO,
+              "efill": ELLIPSIS_FILLER_WORDS}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
@@ -239,7 +251,7 @@ class Context:
             b = e + len(self._span(u, e, 1, whole, same))
             if any(f["lack_denied"][i] for i in range(a, b)):
                 return "no_problem"
-            if lack_counts and a == s and (b == e + 1 or (b == e + 2 and f["stop"][e + 1])) and f["neg"][e]:
+            if lack_counts and a == s and self._elliptic(e, b):
                 return "no_problem"
             if (any(f["problem"][i] for i in range(a, s)) and any(f["end_denier"][i] for i in range(max(e, b - 2), b))
                     and not any(f["subord"][i] for i in range(a, b))):
@@ -251,6 +263,8 @@ class Context:
             if not lack_counts and any(f["neg"][i] for i in near):
                 return "negated"
             if not lack_counts and self._partake_denied(u, s, e, b):
+                return "negated"
+            if not lack_counts and self._echo_denied(u, s, e):
                 return "negated"
         if lack_counts:
             return ""
@@ -316,11 +330,13 @@ class Context:
             "lead_neg": np.append(lead_neg, False), "corrects": corrects, "sent_pad": np.append(sent, -1),
             "comma_at": np.append(f["comma"], False), "resump": np.append(f["resump"], False),
             "p_resump": np.append(f["p_resump"], False), "stop": np.append(f["stop"], False),
+            "efill_at": np.append(f["efill"], False), "qmark_at": np.append(f["qmark"], False),
             "next_pbrk": np.append(np.minimum.accumulate(np.where(f["pbrk"], pos, n)[::-1])[::-1], n),
             **{k: running(v) for k, v in {"hyp": f["hyp"], "neg": f["neg"], "nop": f["nop"], "wish_hyp": f["wish"] | f["hyp"],
                                            "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil,
                                            "cneg": f["cneg"], "lack_denied": f["lack_denied"], "problem": f["problem"],
-                                           "end_denier": f["end_denier"], "subord": f["subord"], "partake": f["partake"]}.items()},
+                                           "end_denier": f["end_denier"], "subord": f["subord"], "partake": f["partake"],
+                                           "answer_no": f["answer_no"]}.items()},
         }
         return self._arr
 
@@ -372,8 +388,13 @@ class Context:
             whole = self.table.n_tokens + 1
             c_lo, c_hi = left(whole), right(whole)  # the hit's whole clause, within its unit and sentence
             decide(any_in("lack_denied", c_lo, c_hi), "no_problem")
-            bare = (c_hi == e + 1) | ((c_hi == e + 2) & a["stop"][np.minimum(e + 1, len(a["stop"]) - 1)])  # "Zeitlich nie."
-            decide(lack & (c_lo == s) & bare & any_in("neg", e, np.minimum(c_hi, e + 1)), "no_problem")  # "Rechtlich nicht, …"
+            # "Zeitlich nie.", "Technik auch nicht, …": up to two fillers, a negator, the clause's end
+            last = len(a["stop"]) - 1
+            j = e.copy()
+            for _ in range(ELLIPSIS_FILLERS):
+                j += (j < np.minimum(c_hi, e + ELLIPSIS_FILLERS)) & a["efill_at"][np.minimum(j, last)]
+            bare = (j < c_hi) & any_in("neg", np.minimum(j, last), np.minimum(j + 1, last)) & ((c_hi == j + 1) | ((c_hi == j + 2) & a["stop"][np.minimum(j + 1, last)]))
+            decide(lack & (c_lo == s) & bare, "no_problem")
             decide(any_in("problem", c_lo, s) & any_in("end_denier", np.maximum(e, c_hi - 2), c_hi) & ~any_in("subord", c_lo, c_hi), "no_problem")
             decide((a["lead_neg"][s] | any_in("cneg", s, e)) & closed & a["corrects"][nb], "negated")
             decide(obstacle & any_in("neg", left(OBSTACLE_REACH), s), "negated")
@@ -383,6 +404,11 @@ class Context:
             p_lo = np.minimum(nb + 2, hi)
             p_hi = np.minimum.reduce([hi, p_lo + NO_PROBLEM_REACH, sh, a["next_pbrk"][p_lo]])
             decide(~lack & partake & any_in("neg", p_lo, p_hi) & any_in("partake", p_lo, p_hi), "negated")
+            # "Newsletter? Les ich nie.": the hit's sentence is the hit and its question mark
+            echo = (s - sl <= 1) & (sh == e + 1) & a["qmark_at"][np.minimum(e, len(a["qmark_at"]) - 1)] & (sh < hi)
+            nxt = np.minimum(sh, max(len(a["sent_hi"]) - 1, 0))
+            ans_hi = np.minimum.reduce([hi, sh + ECHO_REACH, a["sent_hi"][nxt]])
+            decide(~lack & echo & any_in("answer_no", sh, ans_hi), "negated")
         undecided &= ~lack
         decide(any_in("wish_hyp", sl, sh), "wish")
         decide(any_in("benefit", sl, sh) & any_in("nothing", sl, sh), "no_benefit")
@@ -422,6 +448,26 @@ class Context:
             clause.append(i)
             i += 1
         return any(f["neg"][i] for i in clause) and any(f["partake"][i] for i in clause)
+
+    def _elliptic(self, e: int, end: int) -> bool:
+        """The hit's clause (closed by ``end``) goes on after the hit with at most
+        :data:`ELLIPSIS_FILLERS` fillers, a negator and at most a sentence end: "Zeitlich nie."."""
+        f = self.f
+        j = e
+        while j < min(end, e + ELLIPSIS_FILLERS) and f["efill"][j]:
+            j += 1
+        return j < end and f["neg"][j] and (end == j + 1 or (end == j + 2 and f["stop"][j + 1]))
+
+    def _echo_denied(self, u: int, s: int, e: int) -> bool:
+        """"Schulungen? Haben wir keine gemacht.": the hit, after at most one word, is its own
+        sentence with a question mark, and the next sentence of the unit has a no among its first
+        :data:`ECHO_REACH` tokens."""
+        f, hi = self.f, self.offsets[u + 1]
+        sentence = self.sentence_tokens(u, s)
+        if s - sentence.start > 1 or sentence.stop != e + 1 or not f["qmark"][e] or sentence.stop >= hi:
+            return False
+        answer = self.sentence_tokens(u, sentence.stop)
+        return any(f["answer_no"][i] for i in range(answer.start, min(answer.stop, answer.start + ECHO_REACH)))
 
     def _foil(self, u: int, s: int) -> bool:
         f = self.f

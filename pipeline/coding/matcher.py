@@ -163,7 +163,8 @@ class RuleMatcher:
         if not self.context:
             return
         f = ctx.flags
-        risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"] | f["nothing"]
+        # a sentence with none of these cannot be taken back ("?": an echoed question whose answer denies it)
+        risky = f["neg"] | f["hyp"] | f["wish"] | f["foil"] | f["als"] | f["nothing"] | f["qmark"]
         sent = ctx.table.sent
         sent_risky = np.bincount(sent, weights=risky.astype(np.int64), minlength=int(sent.max()) + 1) > 0
         per_ref = self.ref_arrays()
