@@ -542,3 +542,29 @@ def test_v3_9_sentences(coded, question, text, present, absent):
 ])
 def test_context_echo_and_ellipsis(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
+
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # one's own role in a format is background (C1), with or without "ich"
+    ("Q_methoden", "Bin selbst Referent bei den Tech Talks, von daher kann ich das schlecht sagen.", set(), {"methode.impuls"}),
+    ("Q_methoden", "Ich moderier ja selbst den Stammtisch Nord, deshalb kenn ich den vor allem von vorne.", set(), {"methode.austausch"}),
+    ("Q_methoden", "Der Stammtisch Nord bringt mir am meisten, da frag ich alles, was klemmt.", {"methode.austausch"}, set()),
+    # enough of it is no lack; not enough is
+    ("Q_huerden", "Personal haben wir genug, aber die Zeit fürs Netzwerk fehlt.", {"huerde.zeit"}, {"huerde.ressourcen"}),
+    ("Q_huerden", "Budget haben wir nicht genug, die Fahrten zahlt keiner.", {"huerde.ressourcen"}, set()),
+    # law as the topic of a format (A5); law as an open question stays
+    ("Q_huerden", "Das Webinar zum Datenschutz war gut, aber die Termine liegen immer in meiner Schicht.", {"huerde.zeit"}, {"huerde.recht"}),
+    ("Q_huerden", "Ob wir die Protokolle mit KI auswerten dürfen, ist datenschutzrechtlich völlig offen.", {"huerde.recht"}, set()),
+    # switched off again: no running innovation (A6); switched on: one
+    ("Q_innovation", "Den Chatbot fürs Bürgerbüro haben wir nach drei Monaten wieder abgeschaltet.", set(), {"innovationsform.produkt"}),
+    ("Q_innovation", "Seit Mai beantwortet ein Chatbot auf der Website die Fragen zum Anwohnerparken.", {"innovationsform.produkt"}, set()),
+    # a plain no with a word of taking part, anywhere in the hit's clause (context.py)
+    ("Q_methoden", "Hackathons und ähnliche Formate hab ich bisher nicht mitgemacht, ich les vor allem den Blog.", {"methode.impuls"},
+     {"methode.entwicklung"}),
+    ("Q_methoden", "Einen Hackathon gab's in unserem Netzwerk noch nie, wir machen eher Sprechstunden.", {"methode.austausch"},
+     {"methode.entwicklung"}),
+    ("Q_methoden", "Den Hackathon im Herbst hab ich mitgemacht, danach nicht mehr viel.", {"methode.entwicklung"}, set()),
+])
+def test_v3_10_sentences(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)
+

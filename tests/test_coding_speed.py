@@ -30,6 +30,8 @@ MORE = [
     "Technik auch nicht, Zeit eigentlich nie. Geld da auch nicht so. Recht ja eigentlich nicht!",
     "Newsletter? Les ich nie. Die Webinare? Nee. Schulungen? Ja, zwei. Barcamp? Ehrlich gesagt war ich nie da.", "Forum?",
     "Kurse, Webinare? Nein.", "Zeit? Keine. Personal?",
+    "Hackathons hab ich bisher nicht mitgemacht; einen Stammtisch gab's bei uns noch nie. Das Forum nicht nur gelesen, nie.",
+    "Den Blog hab ich kaum gelesen, gibt's keinen.", "Gibt es nicht.",
     "als", "Keine", "Hackathon", "Nicht", "sondern", "Forum,", "da",
 ]
 

@@ -19,6 +19,10 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
   "was that an obstacle?" with no; for ``lack_counts`` codes it counts as "no problem" (elsewhere
   the negator takes the hit back anyway). "auch" is no filler here: "keine Zeit, Geld auch nicht"
   goes on with the lack.
+* **not taken part, in the clause** — "Hackathons und so hab ich bisher nicht mitgemacht",
+  "Einen Hackathon gab's bei uns noch nie": a plain no (not "kaum": a format used seldom still
+  counts, C2) and a word of taking part or of existing after the hit in its clause take the
+  format back, however far from the hit; "nicht nur" is no no.
 * **echo question answered no** — "Newsletter? Les ich nie.", "Schulungen? Haben wir keine
   gemacht.": the hit repeats the question as a sentence of its own and the next sentence begins
   with a no; the hit is taken back ("negated"). Not for ``lack_counts`` codes: "Personal? Keins
@@ -82,6 +86,10 @@ RESUMPTIVE = {"das", "die", "der", "den", "dies", "des"}
 PARTAKE_RESUMPTIVE = RESUMPTIVE | {"da", "dort", "dahin", "davon"}
 PARTAKE = {"drin", "dabei", "mitgemacht", "teilgenommen", "besucht", "gehört", "gelesen", "genutzt", "angemeldet", "hingegangen",
            "gewesen", "reingeschaut", "angeschaut", "angeguckt", "angesehen", "mitgelesen", "aktiv"}
+# "Einen Hackathon gab's bei uns noch nie": a format said not to exist is denied like one never joined
+EXIST = {"gab", "gibt", "gegeben", "gabs", "gibts", "gab's", "gibt's"}
+# a plain no, not "kaum" or "wenig": a format used seldom still counts (C2)
+STRONG_NEG = {"nicht", "nie", "niemals", "kein", "keine", "keinen", "keinem", "keiner", "keins"}
 PUNCT_BREAK = {",", ";", ":", "–", "—", "-", "(", ")"}
 SENTENCE_END = {".", "!", "?", "…"}  # not a clause break (the sentence ends there anyway), but not a word either
 ANSWER_NO = NEGATORS | {"nee", "nein", "nö"}  # how an answer to an echoed question begins when it denies
@@ -119,7 +127,7 @@ FLAG_WORDS = {"neg": NEGATORS, "hyp": HYPOTHETICAL, "wish": WISH, "brk": CLAUSE_
               "denier": LACK_DENIERS, "filler": LACK_FILLERS, "end_denier": END_DENIERS, "subord": SUBORDINATORS,
               "p_resump": PARTAKE_RESUMPTIVE, "partake": PARTAKE, "pbrk": PUNCT_BREAK,
               "stop": SENTENCE_END, "qmark": {"?"}, "answer_no": ANSWER_NO,
-              "efill": ELLIPSIS_FILLER_WORDS}
+              "efill": ELLIPSIS_FILLER_WORDS, "took_part": PARTAKE | EXIST, "sneg": STRONG_NEG}
 
 
 def form_flags(lower_forms: list[str], norms: list[str]) -> dict[str, np.ndarray]:
@@ -188,6 +196,8 @@ class Context:
             brk[:-1] &= ~(np.asarray(flags["nur"], dtype=bool)[:-1] & np.asarray(flags["noch"], dtype=bool)[1:])
         self.flags = {k: np.asarray(v, dtype=bool) for k, v in {**flags, "hyp": hyp, "brk": brk}.items()}  # per token
         self.flags["lack_denied"] = _lack_denied(self.flags, table)
+        if len(brk) > 1:  # "nicht nur" adds, it does not deny
+            self.flags["sneg"][:-1] &= ~self.flags["nur"][1:]
         self.sent = table.sent.tolist()
         starts = np.zeros(table.n_tokens, dtype=bool)
         if table.n_tokens:
@@ -266,6 +276,8 @@ class Context:
                 return "negated"
             if not lack_counts and self._echo_denied(u, s, e):
                 return "negated"
+            if not lack_counts and any(f["sneg"][i] for i in range(e, b)) and any(f["took_part"][i] for i in range(e, b)):
+                return "negated"  # "Hackathons hab ich bisher nicht mitgemacht": the no beyond the window, in the clause
         if lack_counts:
             return ""
         sentence = self.sentence_tokens(u, s)
@@ -336,7 +348,7 @@ class Context:
                                            "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil,
                                            "cneg": f["cneg"], "lack_denied": f["lack_denied"], "problem": f["problem"],
                                            "end_denier": f["end_denier"], "subord": f["subord"], "partake": f["partake"],
-                                           "answer_no": f["answer_no"]}.items()},
+                                           "answer_no": f["answer_no"], "sneg": f["sneg"], "took_part": f["took_part"]}.items()},
         }
         return self._arr
 
@@ -409,6 +421,7 @@ class Context:
             nxt = np.minimum(sh, max(len(a["sent_hi"]) - 1, 0))
             ans_hi = np.minimum.reduce([hi, sh + ECHO_REACH, a["sent_hi"][nxt]])
             decide(~lack & echo & any_in("answer_no", sh, ans_hi), "negated")
+            decide(~lack & any_in("sneg", e, c_hi) & any_in("took_part", e, c_hi), "negated")
         undecided &= ~lack
         decide(any_in("wish_hyp", sl, sh), "wish")
         decide(any_in("benefit", sl, sh) & any_in("nothing", sl, sh), "no_benefit")
