@@ -568,3 +568,24 @@ def test_context_echo_and_ellipsis(coded, question, text, present, absent):
 def test_v3_10_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
 
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # a route that now runs differently (D2): another channel, a shorter time
+    ("Q_innovation", "Urlaubsanträge gehen inzwischen digital statt auf Papier durch die Abteilung.", {"innovationsform.prozess"}, set()),
+    ("Q_innovation", "Statt Umlaufmappe gibt's jetzt eine gemeinsame Mitzeichnungsrunde am Montag.", {"innovationsform.prozess"}, set()),
+    ("Q_innovation", "Ausschreibungen sind jetzt in drei statt in sechs Wochen draußen.", {"innovationsform.prozess"}, set()),
+    ("Q_innovation", "Statt drei Vorträgen gab's beim Fachtag diesmal nur einen.", set(), {"innovationsform.prozess"}),
+    # something for next year is not realised (A6)
+    ("Q_innovation", "Umgesetzt ist noch nichts. Vielleicht nächstes Jahr das Onboarding-Wiki, mal sehen.", set(),
+     {"innovationsform.produkt"}),
+    # time taken on purpose is no lack of time; time one cannot take is
+    ("Q_huerden", "Für die Treffen nehm ich mir bewusst Zeit, das ist mir wichtig.", set(), {"huerde.zeit"}),
+    ("Q_huerden", "Für die Treffen kann ich mir einfach keine Zeit nehmen, der Schreibtisch ist voll.", {"huerde.zeit"}, set()),
+    # a route that runs smoothly is no barrier (A4); one that does not is
+    ("Q_huerden", "Die Abstimmung mit dem Personalrat lief erstaunlich reibungslos.", set(), {"huerde.strukturen"}),
+    ("Q_huerden", "Die Abstimmung mit dem Personalrat lief überhaupt nicht reibungslos, das dauerte ein halbes Jahr.",
+     {"huerde.strukturen"}, set()),
+])
+def test_v3_11_sentences(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)
+
