@@ -589,3 +589,13 @@ def test_v3_10_sentences(coded, question, text, present, absent):
 def test_v3_11_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
 
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # "statt X lieber Y": X is the foil, Y what is preferred (context.py); without "lieber" both stay foils
+    ("Q_methoden", "Statt Vorträgen lieber kleine Runden, wo man echte Fälle durchgeht.", {"methode.austausch"}, {"methode.impuls"}),
+    ("Q_methoden", "Statt Webinar und Newsletter eher das Forum, da krieg ich Antworten.", {"methode.austausch"}, {"methode.impuls"}),
+    ("Q_methoden", "Lieber kurz telefonieren statt drei Stunden Webinar.", set(), {"methode.impuls"}),
+])
+def test_context_foil_and_preference(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)
+

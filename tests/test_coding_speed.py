@@ -32,6 +32,7 @@ MORE = [
     "Kurse, Webinare? Nein.", "Zeit? Keine. Personal?",
     "Hackathons hab ich bisher nicht mitgemacht; einen Stammtisch gab's bei uns noch nie. Das Forum nicht nur gelesen, nie.",
     "Den Blog hab ich kaum gelesen, gibt's keinen.", "Gibt es nicht.",
+    "Statt Vorträgen lieber kleine Runden. Statt Webinar eher Forum, statt Forum Barcamp; lieber statt Kurs.",
     "als", "Keine", "Hackathon", "Nicht", "sondern", "Forum,", "da",
 ]
 

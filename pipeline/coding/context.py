@@ -53,7 +53,9 @@ What the coding rules say (CODING_RULES A4, A6; domain brief) and how it is deci
   ``statt``/``anstatt``/``anstelle``/``ersetzt``/``verglichen``/``Vergleich`` in its clause, or a
   comparative ``als`` (``anders als`` too)
   ("bringt mehr als jeder Vortrag", "greifbarer als jede Folie", "lieber kurz telefonieren als
-  drei Stunden Webinar": the comparative up to :data:`CMP_REACH` tokens back in the clause). Not for ``lack_counts`` codes.
+  drei Stunden Webinar": the comparative up to :data:`CMP_REACH` tokens back in the clause). A
+  comparative between the foil word and the mention marks what is preferred, no foil: "statt
+  Vorträgen lieber kleine Runden". Not for ``lack_counts`` codes.
 
 A clause ends at ``,`` ``;`` ``:`` dashes, brackets and ``aber``/``sondern``/``doch`` … ; a
 sentence at the sentencizer's boundary. The word lists are data at the top of this module.
@@ -338,6 +340,7 @@ class Context:
             "sent_lo": heads[sent_no] if n else pos, "sent_hi": np.append(heads[1:], n)[sent_no] if n else pos,
             # the last break at or before i (index i+1; -1: none) and the first at or after i (n: none)
             "prev_brk": np.concatenate([[-1], np.maximum.accumulate(brk_pos) if n else brk_pos]),
+            "prev_foil": np.concatenate([[-1], np.maximum.accumulate(np.where(f["foil"], pos, -1)) if n else pos]),
             "next_brk": np.append(np.minimum.accumulate(np.where(f["brk"], pos, n)[::-1])[::-1], n),
             "lead_neg": np.append(lead_neg, False), "corrects": corrects, "sent_pad": np.append(sent, -1),
             "comma_at": np.append(f["comma"], False), "resump": np.append(f["resump"], False),
@@ -348,7 +351,7 @@ class Context:
                                            "benefit": f["benefit"], "nothing": f["nothing"], "foil": f["foil"], "als_foil": als_foil,
                                            "cneg": f["cneg"], "lack_denied": f["lack_denied"], "problem": f["problem"],
                                            "end_denier": f["end_denier"], "subord": f["subord"], "partake": f["partake"],
-                                           "answer_no": f["answer_no"], "sneg": f["sneg"], "took_part": f["took_part"]}.items()},
+                                           "answer_no": f["answer_no"], "sneg": f["sneg"], "took_part": f["took_part"], "cmp": f["cmp"]}.items()},
         }
         return self._arr
 
@@ -426,7 +429,9 @@ class Context:
         decide(any_in("wish_hyp", sl, sh), "wish")
         decide(any_in("benefit", sl, sh) & any_in("nothing", sl, sh), "no_benefit")
         foil_lo = left(FOIL_REACH)
-        decide(any_in("foil", foil_lo, s) | any_in("als_foil", foil_lo, s), "foil")
+        pf = a["prev_foil"][s]  # the nearest foil word before the hit
+        foil = (pf >= foil_lo) & ~any_in("cmp", np.maximum(pf + 1, 0), s)
+        decide(foil | any_in("als_foil", foil_lo, s), "foil")
         return out
 
     def _corrected(self, u: int, s: int, e: int, end: int) -> bool:
@@ -485,8 +490,11 @@ class Context:
     def _foil(self, u: int, s: int) -> bool:
         f = self.f
         before = self._span(u, s - 1, -1, FOIL_REACH, lambda i: self.sent[i] == self.sent[s])
-        if any(f["foil"][i] for i in before):
-            return True
+        for k, i in enumerate(before):  # the nearest foil word; "statt Vorträgen lieber Runden": what is preferred is no foil
+            if f["foil"][i]:
+                if not any(f["cmp"][j] for j in before[:k]):
+                    return True
+                break
         for i in before:
             if f["als"][i]:
                 prev_cmp = i - 1 >= self.offsets[u] and f["cmp"][i - 1]
