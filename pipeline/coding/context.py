@@ -198,8 +198,10 @@ class Context:
             brk[:-1] &= ~(np.asarray(flags["nur"], dtype=bool)[:-1] & np.asarray(flags["noch"], dtype=bool)[1:])
         self.flags = {k: np.asarray(v, dtype=bool) for k, v in {**flags, "hyp": hyp, "brk": brk}.items()}  # per token
         self.flags["lack_denied"] = _lack_denied(self.flags, table)
-        if len(brk) > 1:  # "nicht nur" adds, it does not deny
-            self.flags["sneg"][:-1] &= ~self.flags["nur"][1:]
+        sneg = self.flags["sneg"].copy()  # a copy: the caller's flags stay as they were
+        if len(sneg) > 1:  # "nicht nur" adds, it does not deny
+            sneg[:-1] &= ~self.flags["nur"][1:]
+        self.flags["sneg"] = sneg
         self.sent = table.sent.tolist()
         starts = np.zeros(table.n_tokens, dtype=bool)
         if table.n_tokens:
@@ -403,7 +405,7 @@ class Context:
             whole = self.table.n_tokens + 1
             c_lo, c_hi = left(whole), right(whole)  # the hit's whole clause, within its unit and sentence
             decide(any_in("lack_denied", c_lo, c_hi), "no_problem")
-            # "Zeitlich nie.", "Technik auch nicht, …": up to two fillers, a negator, the clause's end
+            # "Zeitlich nie.", "Technik eigentlich nicht, …": up to two fillers, a negator, the clause's end
             last = len(a["stop"]) - 1
             j = e.copy()
             for _ in range(ELLIPSIS_FILLERS):
