@@ -422,7 +422,7 @@ class Context:
             p_hi = np.minimum.reduce([hi, p_lo + NO_PROBLEM_REACH, sh, a["next_pbrk"][p_lo]])
             decide(~lack & partake & any_in("neg", p_lo, p_hi) & any_in("partake", p_lo, p_hi), "negated")
             # "Newsletter? Les ich nie.": the hit's sentence is the hit and its question mark
-            echo = (s - sl <= 1) & (sh == e + 1) & a["qmark_at"][np.minimum(e, len(a["qmark_at"]) - 1)] & (sh < hi)
+            echo = (s - sl <= 1) & (sh == e + 1) & a["qmark_at"][np.minimum(e, last)] & (sh < hi)
             nxt = np.minimum(sh, max(len(a["sent_hi"]) - 1, 0))
             ans_hi = np.minimum.reduce([hi, sh + ECHO_REACH, a["sent_hi"][nxt]])
             decide(~lack & echo & any_in("answer_no", sh, ans_hi), "negated")
