@@ -599,3 +599,44 @@ def test_v3_11_sentences(coded, question, text, present, absent):
 def test_context_foil_and_preference(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
 
+
+
+@pytest.mark.parametrize("question, text, present, absent", [
+    # nothing changed: the question about innovations no longer makes a mention one ...
+    ("Q_innovation", "Naja, das Fachverfahren ist im Grunde dasselbe wie vor fünf Jahren, da hat sich nix getan.", set(),
+     {"innovationsform.produkt"}),
+    ("Q_innovation", "Bei der Software alles wie gehabt, ehrlich gesagt.", set(), {"innovationsform.produkt"}),
+    # ... but a cue of its own in the clause still does, and "the same X for all" is a standard
+    ("Q_innovation", "Das Fachverfahren ist dasselbe, aber die Checkliste für die Abnahme haben wir neu eingeführt.",
+     {"innovationsform.produkt"}, set()),
+    ("Q_innovation", "Alle Bauämter im Kreis arbeiten jetzt mit derselben Checkliste für die Abnahme.", {"innovationsform.produkt"}, set()),
+    # failed, only considered, or only somewhere else: not realised (A6)
+    ("Q_innovation", "Eine App für Schadensmeldungen war im Gespräch, das ist aber am Personalrat gescheitert.", set(),
+     {"innovationsform.produkt"}),
+    ("Q_innovation", "Wir haben mal überlegt, ein Wiki für die Vorlagen aufzusetzen, passiert ist nix.", set(), {"innovationsform.produkt"}),
+    ("Q_innovation", "In Göttingen haben sie ein Terminportal gebaut, bei uns gibt's das aber nicht.", set(), {"innovationsform.produkt"}),
+    ("Q_innovation", "Nach dem Vorbild aus Göttingen haben wir ein Terminportal gebaut, das läuft seit März.", {"innovationsform.produkt"},
+     set()),
+    # "gut organisiert" is no change, "neu organisiert" is (outside an answer about innovations, where the question suffices)
+    ("Q_methoden", "Die Regionalkonferenz war gut organisiert, mit Workflow-Beispielen aus drei Kreisen.", set(),
+     {"innovationsform.prozess"}),
+    ("Q_innovation", "Den Workflow für Dienstreisen haben wir komplett neu organisiert, ohne Papier.", {"innovationsform.prozess"}, set()),
+    # a stretch of time in a story is no lack of time
+    ("Q_huerden", "In der Zeit, als wir umgezogen sind, war das WLAN ständig weg.", {"huerde.technik"}, {"huerde.zeit"}),
+    ("Q_huerden", "Mir fehlt einfach die Zeit für die Treffen.", {"huerde.zeit"}, set()),
+    # a boss who agrees carries it (B2)
+    ("Q_huerden", "Hindernisse eigentlich keine, meine Chefin sieht das genauso wie ich.", set(), {"huerde.fuehrung"}),
+    ("Q_huerden", "Meine Chefin blockt das ab, für sie ist das Spielerei.", {"huerde.fuehrung"}, set()),
+    # one's own organising team, private listening, the authority's own newsletter: no input from the network
+    ("Q_methoden", "Ich bin im Orgateam vom Fachtag, da komm ich selbst kaum zum Zuhören.", set(), {"methode.impuls"}),
+    ("Q_methoden", "Podcasts hör ich privat ganz gern, fürs Netzwerk ist mir der Chat wichtiger.", {"methode.austausch"}, {"methode.impuls"}),
+    ("Q_innovation", "Wir versenden jetzt einen Newsletter an alle Betriebe im Gewerbegebiet.", set(), {"methode.impuls"}),
+    ("Q_methoden", "Der Newsletter vom Netzwerk ist für mich die wichtigste Quelle.", {"methode.impuls"}, set()),
+    # a benefit is no culture of blame (A7); blame is
+    ("Q_innovation", "Die frühe Beteiligung des Personalrats erspart uns eine Menge Ärger.", set(), {"huerde.kultur"}),
+    ("Q_huerden", "Wer was falsch macht, kriegt Ärger, also macht keiner was Neues.", {"huerde.kultur"}, set()),
+    # a test running now, subject first
+    ("Q_methoden", "Wir testen gerade eine neue Sprechzeitenregelung im Bürgerbüro Süd.", {"methode.erprobung"}, set()),
+])
+def test_v3_12_sentences(coded, question, text, present, absent):
+    assert_coded(coded(question, text), present, absent)
