@@ -600,10 +600,9 @@ def test_context_foil_and_preference(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
 
 
-
 @pytest.mark.parametrize("question, text, present, absent", [
     # nothing changed: the question about innovations no longer makes a mention one ...
-    ("Q_innovation", "Naja, das Fachverfahren ist im Grunde dasselbe wie vor fünf Jahren, da hat sich nix getan.", set(),
+    ("Q_innovation", "Naja, die Software ist im Prinzip dieselbe wie vor fünf Jahren, da hat sich nix getan.", set(),
      {"innovationsform.produkt"}),
     ("Q_innovation", "Bei der Software alles wie gehabt, ehrlich gesagt.", set(), {"innovationsform.produkt"}),
     # ... but a cue of its own in the clause still does, and "the same X for all" is a standard
@@ -618,9 +617,9 @@ def test_context_foil_and_preference(coded, question, text, present, absent):
     ("Q_innovation", "Nach dem Vorbild aus Göttingen haben wir ein Terminportal gebaut, das läuft seit März.", {"innovationsform.produkt"},
      set()),
     # "gut organisiert" is no change, "neu organisiert" is (outside an answer about innovations, where the question suffices)
-    ("Q_methoden", "Die Regionalkonferenz war gut organisiert, mit Workflow-Beispielen aus drei Kreisen.", set(),
+    ("Q_methoden", "Der Ablauf beim Fachtag war gut organisiert, mit Pausen für Gespräche.", {"methode.austausch"},
      {"innovationsform.prozess"}),
-    ("Q_innovation", "Den Workflow für Dienstreisen haben wir komplett neu organisiert, ohne Papier.", {"innovationsform.prozess"}, set()),
+    ("Q_methoden", "Den Ablauf für Sperrmülltermine haben wir neu organisiert.", {"innovationsform.prozess"}, set()),
     # a stretch of time in a story is no lack of time
     ("Q_huerden", "In der Zeit, als wir umgezogen sind, war das WLAN ständig weg.", {"huerde.technik"}, {"huerde.zeit"}),
     ("Q_huerden", "Mir fehlt einfach die Zeit für die Treffen.", {"huerde.zeit"}, set()),
@@ -628,15 +627,16 @@ def test_context_foil_and_preference(coded, question, text, present, absent):
     ("Q_huerden", "Hindernisse eigentlich keine, meine Chefin sieht das genauso wie ich.", set(), {"huerde.fuehrung"}),
     ("Q_huerden", "Meine Chefin blockt das ab, für sie ist das Spielerei.", {"huerde.fuehrung"}, set()),
     # one's own organising team, private listening, the authority's own newsletter: no input from the network
-    ("Q_methoden", "Ich bin im Orgateam vom Fachtag, da komm ich selbst kaum zum Zuhören.", set(), {"methode.impuls"}),
+    ("Q_methoden", "Ich bin im Vorbereitungsteam für die Tech Talks, da komm ich selbst kaum zum Zuhören.", set(), {"methode.impuls"}),
     ("Q_methoden", "Podcasts hör ich privat ganz gern, fürs Netzwerk ist mir der Chat wichtiger.", {"methode.austausch"}, {"methode.impuls"}),
     ("Q_innovation", "Wir versenden jetzt einen Newsletter an alle Betriebe im Gewerbegebiet.", set(), {"methode.impuls"}),
     ("Q_methoden", "Der Newsletter vom Netzwerk ist für mich die wichtigste Quelle.", {"methode.impuls"}, set()),
     # a benefit is no culture of blame (A7); blame is
     ("Q_innovation", "Die frühe Beteiligung des Personalrats erspart uns eine Menge Ärger.", set(), {"huerde.kultur"}),
     ("Q_huerden", "Wer was falsch macht, kriegt Ärger, also macht keiner was Neues.", {"huerde.kultur"}, set()),
-    # a test running now, subject first
-    ("Q_methoden", "Wir testen gerade eine neue Sprechzeitenregelung im Bürgerbüro Süd.", {"methode.erprobung"}, set()),
+    # a test running now, subject first (in an answer about innovations, where no question makes it one)
+    ("Q_innovation", "Wir testen grad eine App für Sperrmülltermine, fertig ist die noch nicht.", {"methode.erprobung"},
+     {"innovationsform.produkt"}),
 ])
 def test_v3_12_sentences(coded, question, text, present, absent):
     assert_coded(coded(question, text), present, absent)
